@@ -1,0 +1,120 @@
+import type { CreatedSession, Session } from './session.ts'
+import type { AuthDecision, Claims, HttpProblem, TokenSet } from './types.ts'
+
+/** The credentials of one request, as an adapter reads them from its framework. */
+export interface AuthenticateRequest {
+  /** The `Authorization` header value(s); several values are a malformed request. */
+  authorization?: string | string[] | null | undefined
+  /** The `Cookie` header value. */
+  cookie?: string | string[] | null | undefined
+  /** The `User-Agent` header, recorded on sessions created by this request. */
+  userAgent?: string | null | undefined
+}
+
+/** Options of `authenticate`. */
+export interface AuthenticateOptions {
+  /** When true, a request without any credential passes as anonymous (`user: null`). A bad credential is still refused. @default false */
+  optional?: boolean
+}
+
+/** The outcome of `sdk.authenticate()`: what the adapter puts on the request, or the problem it answers with. */
+export type AuthenticateResult =
+  | {
+      ok: true
+      /** The verified claims, or null for an anonymous request when authentication is optional. */
+      user: Claims | null
+      /** The session the credential maps to; null when anonymous, or when the store was unreachable and `failMode` is open. */
+      session: Session | null
+      /** True when the request passed without the session check because the store was unreachable (`failMode: 'open'`). */
+      degraded: boolean
+      /** `Set-Cookie` values to send with the response. */
+      setCookie: string[]
+    }
+  | {
+      ok: false
+      problem: HttpProblem
+      /** `Set-Cookie` values to send with the problem (clearing a dead session cookie). */
+      setCookie: string[]
+    }
+
+/** Options of `sessions().create()`. */
+export interface CreateSessionOptions {
+  /** The browser's `User-Agent`, kept for "my sessions" pages. */
+  userAgent?: string | null | undefined
+  /** Other non-secret details to keep with the session. */
+  meta?: Record<string, string>
+}
+
+/** Options of `sessions().listForUser()`. */
+export interface ListSessionsOptions {
+  /** Include revoked and expired sessions. @default false */
+  includeInactive?: boolean
+}
+
+/** What the logout helpers take. */
+export interface LogoutRequest {
+  /** The current session (from the request). */
+  session: Session | null | undefined
+  /** The current user (from the request); needed for `everywhere`. */
+  user?: Claims | null | undefined
+  /** Revoke every session of the user, not only this one. @default false */
+  everywhere?: boolean
+}
+
+/** What an adapter applies after a logout: the cookies to clear. */
+export interface LogoutResult {
+  /** How many sessions were revoked. */
+  revoked: number
+  /** `Set-Cookie` values that clear the session cookie. */
+  setCookie: string[]
+}
+
+/** Token verification, the seed's `sdk.auth()`. */
+export interface AuthApi {
+  /**
+   * Verifies a token: signature, algorithm allowlist, `iss`, `aud`, `exp`, `nbf`, size, optional `typ` and tenant.
+   * Never throws on a bad token: the decision says why.
+   * @example
+   * const decision = await sdk.auth().authorize({ token })
+   * if (!decision.allowed) return problem(decision.problem)
+   */
+  authorize(request: { token: string | null | undefined }): Promise<AuthDecision>
+}
+
+/** Server-side sessions, the seed's `sdk.sessions()`. */
+export interface SessionsApi {
+  /**
+   * Creates a session from an OAuth token-endpoint response: verifies the ID token (else the access token) and
+   * stores a session for its `sub`. The result carries the cookie secret and `Set-Cookie` value, shown only once.
+   * @example
+   * const session = await sdk.sessions().create(tokenSet)
+   * res.setHeader('set-cookie', session.setCookie)
+   */
+  create(tokenSet: TokenSet, options?: CreateSessionOptions): Promise<CreatedSession>
+  /** The session with this id in this client's tenant, or null. */
+  get(id: string): Promise<Session | null>
+  /**
+   * Renews a session's idle expiry (never past its absolute lifetime) and, when it holds a refresh token and a
+   * token refresher is configured, rotates its tokens. Concurrent calls for one session share one refresh.
+   */
+  refresh(id: string): Promise<Session>
+  /** Revokes one session. Resolves true when it is revoked (now or before), false when there is no such session. */
+  revoke(id: string): Promise<boolean>
+  /** Revokes every session of a user, and every token of theirs issued at or before now. Resolves how many sessions it revoked. */
+  revokeAllForUser(userId: string): Promise<number>
+  /** The same as {@link SessionsApi.revokeAllForUser}, under the name the seed's logout example uses. */
+  revokeForUser(userId: string): Promise<number>
+  /** A user's sessions, active ones only unless asked. */
+  listForUser(userId: string, options?: ListSessionsOptions): Promise<Session[]>
+  /** The OAuth tokens a session holds (decrypted), for calling APIs on the user's behalf. */
+  getTokens(id: string): Promise<import('./types.ts').SessionTokens | null>
+}
+
+/** What runs the rules: the embedded engine, or a client of the sidecar. */
+export interface Engine {
+  readonly auth: AuthApi
+  readonly sessions: SessionsApi
+  authenticate(request: AuthenticateRequest, options?: AuthenticateOptions): Promise<AuthenticateResult>
+  logout(request: LogoutRequest): Promise<LogoutResult>
+  close(): Promise<void>
+}

@@ -1,0 +1,6 @@
+export * from './describe-adapter.ts'
+export * from './describe-session-store.ts'
+export * from './faulty-store.ts'
+export * from './jwks-server.ts'
+export * from './mint.ts'
+export * from './services.ts'

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config'
+
+/** Shared Vitest settings: resolve workspace packages to their TypeScript source, report to a JSON file for `.ci/run`. */
+export const sharedConfig = defineConfig({
+  resolve: { conditions: ['@coresdk/source', 'module', 'node', 'import', 'default'] },
+  ssr: { resolve: { conditions: ['@coresdk/source', 'module', 'node', 'import', 'default'] } },
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    reporters: ['default', ['json', { outputFile: '.vitest-result.json' }]],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+})
