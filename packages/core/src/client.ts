@@ -1,4 +1,4 @@
-import { resolveConfig, type ResolvedConfig, type SDKConfig } from './config.ts'
+import { type ResolvedConfig, resolveConfig, type SDKConfig } from './config.ts'
 import { EmbeddedEngine } from './embedded-engine.ts'
 import type {
   AuthApi,
@@ -31,7 +31,8 @@ export class CoreSDKClient {
   /** Throws a `CoreSDKError` (`invalid_config`) naming the setting when a value is missing or invalid. */
   constructor(config: SDKConfig = {}) {
     this.config = resolveConfig(config)
-    this.#engine = this.config.mode === 'sidecar' ? new SidecarEngine(this.config) : new EmbeddedEngine(this.config)
+    this.#engine =
+      this.config.mode === 'sidecar' ? new SidecarEngine(this.config) : new EmbeddedEngine(this.config)
   }
 
   /** Token verification (Phase 1). */

@@ -49,6 +49,8 @@ export interface JwtOptions {
   issuer?: string | string[]
   /** The accepted `aud` value(s), matched exactly. Env: `CORESDK_JWT_AUDIENCE` (comma-separated). Required. */
   audience?: string | string[]
+  /** The accepted `aud` of ID tokens (`sessions().create()`), matched exactly. Env: `CORESDK_JWT_ID_TOKEN_AUDIENCE` (comma-separated). @default audience */
+  idTokenAudience?: string | string[]
   /** The algorithm allowlist; HMAC and public-key algorithms never mix. Env: `CORESDK_JWT_ALGORITHMS`. Required. */
   algorithms?: JwtAlgorithm[]
   /** A remote JWK Set URL (http or https). Env: `CORESDK_JWKS_URL`. */
@@ -131,6 +133,16 @@ export interface SDKConfig {
   sidecarSecret?: string
   /** On a store or sidecar outage: `open` lets verified tokens through (degraded), `closed` answers 503. Env: `CORESDK_FAIL_MODE`. @default 'open' */
   failMode?: 'open' | 'closed'
+  /** The sidecar client, used only in sidecar mode. */
+  sidecar?: {
+    /**
+     * How long a positive `authenticate` result is reused without asking the sidecar, in ms: the worst-case delay
+     * before a revocation made elsewhere takes effect here (0 disables the cache). Env: `CORESDK_SIDECAR_CACHE_TTL_MS`. @default 1000
+     */
+    cacheTtl?: number
+    /** The deadline of one sidecar call, in ms. Env: `CORESDK_SIDECAR_TIMEOUT_MS`. @default sessions.storeTimeout */
+    timeout?: number
+  }
   /** Token verification. */
   jwt?: JwtOptions
   /** Sessions. */
@@ -147,9 +159,12 @@ export interface ResolvedConfig {
   sidecarAddr: string
   sidecarSecret: string | undefined
   failMode: 'open' | 'closed'
+  sidecar: { cacheTtl: number; timeout: number }
   jwt: {
     issuer: string[]
     audience: string[]
+    /** Empty when ID tokens use `audience`. */
+    idTokenAudience: string[]
     algorithms: JwtAlgorithm[]
     jwksUri: string | undefined
     secret: Uint8Array | undefined
@@ -183,7 +198,10 @@ function defaultEnv(): Record<string, string | undefined> {
 
 function fail(setting: string, value: unknown, accepts: string): never {
   const shown = typeof value === 'string' ? `=${JSON.stringify(value).slice(1, -1)}` : ''
-  throw new CoreSDKError('invalid_config', `CoreSDK configuration: ${setting}${shown} is invalid; ${accepts}.`)
+  throw new CoreSDKError(
+    'invalid_config',
+    `CoreSDK configuration: ${setting}${shown} is invalid; ${accepts}.`,
+  )
 }
 
 class Reader {
@@ -196,7 +214,8 @@ class Reader {
 
   string(option: string, explicit: string | undefined, envName: string): string | undefined {
     if (explicit !== undefined) {
-      if (typeof explicit !== 'string' || explicit.trim() === '') fail(option, explicit, 'it accepts a non-empty string')
+      if (typeof explicit !== 'string' || explicit.trim() === '')
+        fail(option, explicit, 'it accepts a non-empty string')
       return explicit
     }
     return this.raw(envName)
@@ -219,10 +238,17 @@ class Reader {
       : []
   }
 
-  choice<T extends string>(option: string, explicit: T | undefined, envName: string, choices: readonly T[], fallback: T): T {
+  choice<T extends string>(
+    option: string,
+    explicit: T | undefined,
+    envName: string,
+    choices: readonly T[],
+    fallback: T,
+  ): T {
     const setting = explicit !== undefined ? option : envName
     const value = explicit ?? this.raw(envName) ?? fallback
-    if (!choices.includes(value as T)) fail(setting, value, `it accepts ${choices.map((c) => `"${c}"`).join(' or ')}`)
+    if (!choices.includes(value as T))
+      fail(setting, value, `it accepts ${choices.map((c) => `"${c}"`).join(' or ')}`)
     return value as T
   }
 
@@ -247,7 +273,13 @@ class Reader {
         value = /^-?\d+(\.\d+)?$/.test(fromEnv) ? Number(fromEnv) : Number.NaN
       }
     }
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < min ||
+      value > max ||
+      (integer && !Number.isInteger(value))
+    ) {
       fail(setting, shown, `it accepts ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`)
     }
     return value
@@ -303,14 +335,19 @@ export function isValidTenantId(value: unknown): value is string {
  * `requireJwt` is false where tokens are verified elsewhere (sidecar mode).
  */
 export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}): ResolvedConfig {
-  if (config === null || typeof config !== 'object') fail('config', undefined, 'it accepts an SDKConfig object')
+  if (config === null || typeof config !== 'object')
+    fail('config', undefined, 'it accepts an SDKConfig object')
   const read = new Reader(config.env ?? defaultEnv())
   const jwt = config.jwt ?? {}
   const sessions = config.sessions ?? {}
 
   const tenantId = read.string('tenantId', config.tenantId, 'CORESDK_TENANT_ID') ?? 'default'
   if (!TENANT_ID.test(tenantId)) {
-    fail(config.tenantId !== undefined ? 'tenantId' : 'CORESDK_TENANT_ID', tenantId, 'it accepts 1 to 64 letters, digits, ".", "_" or "-"')
+    fail(
+      config.tenantId !== undefined ? 'tenantId' : 'CORESDK_TENANT_ID',
+      tenantId,
+      'it accepts 1 to 64 letters, digits, ".", "_" or "-"',
+    )
   }
   const serviceName = read.string('serviceName', config.serviceName, 'CORESDK_SERVICE_NAME') ?? 'coresdk'
   const mode = read.choice('mode', config.mode, 'CORESDK_MODE', ['embedded', 'sidecar'] as const, 'embedded')
@@ -319,21 +356,40 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
     read.string('sidecarAddr', config.sidecarAddr, 'CORESDK_SIDECAR_ADDR') ?? 'http://127.0.0.1:7233',
   )
   const sidecarSecret = read.string('sidecarSecret', config.sidecarSecret, 'CORESDK_SIDECAR_SECRET')
-  const failMode = read.choice('failMode', config.failMode, 'CORESDK_FAIL_MODE', ['open', 'closed'] as const, 'open')
+  const failMode = read.choice(
+    'failMode',
+    config.failMode,
+    'CORESDK_FAIL_MODE',
+    ['open', 'closed'] as const,
+    'open',
+  )
 
   const issuer = read.list('jwt.issuer', jwt.issuer, 'CORESDK_JWT_ISSUER')
   const audience = read.list('jwt.audience', jwt.audience, 'CORESDK_JWT_AUDIENCE')
+  const idTokenAudience = read.list(
+    'jwt.idTokenAudience',
+    jwt.idTokenAudience,
+    'CORESDK_JWT_ID_TOKEN_AUDIENCE',
+  )
   const algorithmNames = read.list('jwt.algorithms', jwt.algorithms, 'CORESDK_JWT_ALGORITHMS')
   const algorithmSetting = jwt.algorithms !== undefined ? 'jwt.algorithms' : 'CORESDK_JWT_ALGORITHMS'
   for (const name of algorithmNames) {
     if (!ALL_ALGORITHMS.includes(name)) {
-      fail(algorithmSetting, name, `it accepts a list among ${ALL_ALGORITHMS.join(', ')} ("none" is never accepted)`)
+      fail(
+        algorithmSetting,
+        name,
+        `it accepts a list among ${ALL_ALGORITHMS.join(', ')} ("none" is never accepted)`,
+      )
     }
   }
   const algorithms = [...new Set(algorithmNames)] as JwtAlgorithm[]
   const hmac = algorithms.filter((a) => (HMAC_ALGORITHMS as readonly string[]).includes(a))
   if (hmac.length > 0 && hmac.length < algorithms.length) {
-    fail(algorithmSetting, algorithms.join(','), 'it accepts either HMAC algorithms (HS*) or public-key algorithms, never both')
+    fail(
+      algorithmSetting,
+      algorithms.join(','),
+      'it accepts either HMAC algorithms (HS*) or public-key algorithms, never both',
+    )
   }
 
   const jwksUri = jwt.jwksUri ?? read.raw('CORESDK_JWKS_URL')
@@ -344,7 +400,8 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
   if (secretInput !== undefined) {
     const setting = jwt.secret !== undefined ? 'jwt.secret' : 'CORESDK_JWT_SECRET'
     secret = typeof secretInput === 'string' ? new TextEncoder().encode(secretInput) : secretInput
-    if (!(secret instanceof Uint8Array) || secret.byteLength < 32) fail(setting, undefined, 'it accepts a secret of at least 32 bytes')
+    if (!(secret instanceof Uint8Array) || secret.byteLength < 32)
+      fail(setting, undefined, 'it accepts a secret of at least 32 bytes')
   }
   const publicKeys: Array<string | PublicJwk> = [...(jwt.publicKeys ?? [])]
   const envPem = read.raw('CORESDK_JWT_PUBLIC_KEY')
@@ -353,20 +410,52 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
   const needJwt = requireJwt && mode === 'embedded'
   if (needJwt) {
     if (algorithms.length === 0) {
-      fail('CORESDK_JWT_ALGORITHMS (jwt.algorithms)', undefined, `it is required: a comma-separated list among ${ALL_ALGORITHMS.join(', ')}`)
+      fail(
+        'CORESDK_JWT_ALGORITHMS (jwt.algorithms)',
+        undefined,
+        `it is required: a comma-separated list among ${ALL_ALGORITHMS.join(', ')}`,
+      )
     }
-    if (issuer.length === 0) fail('CORESDK_JWT_ISSUER (jwt.issuer)', undefined, 'it is required: the exact issuer of accepted tokens')
-    if (audience.length === 0) fail('CORESDK_JWT_AUDIENCE (jwt.audience)', undefined, 'it is required: the exact audience of accepted tokens')
+    if (issuer.length === 0)
+      fail(
+        'CORESDK_JWT_ISSUER (jwt.issuer)',
+        undefined,
+        'it is required: the exact issuer of accepted tokens',
+      )
+    if (audience.length === 0)
+      fail(
+        'CORESDK_JWT_AUDIENCE (jwt.audience)',
+        undefined,
+        'it is required: the exact audience of accepted tokens',
+      )
     const isHmac = hmac.length > 0
     if (isHmac) {
-      if (!secret) fail('CORESDK_JWT_SECRET (jwt.secret)', undefined, `it is required with ${algorithms.join(',')}: at least 32 bytes`)
+      if (!secret)
+        fail(
+          'CORESDK_JWT_SECRET (jwt.secret)',
+          undefined,
+          `it is required with ${algorithms.join(',')}: at least 32 bytes`,
+        )
       if (jwksUri || publicKeys.length > 0) {
-        fail(algorithmSetting, algorithms.join(','), 'HMAC algorithms take jwt.secret only, never public keys or a JWKS')
+        fail(
+          algorithmSetting,
+          algorithms.join(','),
+          'HMAC algorithms take jwt.secret only, never public keys or a JWKS',
+        )
       }
     } else {
-      if (secret) fail('CORESDK_JWT_SECRET (jwt.secret)', undefined, `it is accepted only with HMAC algorithms, not ${algorithms.join(',')}`)
+      if (secret)
+        fail(
+          'CORESDK_JWT_SECRET (jwt.secret)',
+          undefined,
+          `it is accepted only with HMAC algorithms, not ${algorithms.join(',')}`,
+        )
       if (!jwksUri && publicKeys.length === 0) {
-        fail('CORESDK_JWKS_URL (jwt.jwksUri)', undefined, `a JWKS URL or jwt.publicKeys is required with ${algorithms.join(',')}`)
+        fail(
+          'CORESDK_JWKS_URL (jwt.jwksUri)',
+          undefined,
+          `a JWKS URL or jwt.publicKeys is required with ${algorithms.join(',')}`,
+        )
       }
     }
   }
@@ -374,7 +463,8 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
   let encryptionKey: Uint8Array | undefined
   const keyInput = sessions.encryptionKey ?? read.raw('CORESDK_SESSION_ENCRYPTION_KEY')
   if (keyInput !== undefined) {
-    const setting = sessions.encryptionKey !== undefined ? 'sessions.encryptionKey' : 'CORESDK_SESSION_ENCRYPTION_KEY'
+    const setting =
+      sessions.encryptionKey !== undefined ? 'sessions.encryptionKey' : 'CORESDK_SESSION_ENCRYPTION_KEY'
     encryptionKey = typeof keyInput === 'string' ? (decodeBase64Url(keyInput) ?? undefined) : keyInput
     if (!(encryptionKey instanceof Uint8Array) || encryptionKey.byteLength !== 32) {
       fail(setting, undefined, 'it accepts exactly 32 bytes, base64url-encoded')
@@ -382,23 +472,70 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
   }
 
   const cookie = sessions.cookie ?? {}
-  const cookieName = read.string('sessions.cookie.name', cookie.name, 'CORESDK_COOKIE_NAME') ?? 'coresdk_session'
+  const cookieName =
+    read.string('sessions.cookie.name', cookie.name, 'CORESDK_COOKIE_NAME') ?? 'coresdk_session'
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
-    fail(cookie.name !== undefined ? 'sessions.cookie.name' : 'CORESDK_COOKIE_NAME', cookieName, 'it accepts a cookie name token')
+    fail(
+      cookie.name !== undefined ? 'sessions.cookie.name' : 'CORESDK_COOKIE_NAME',
+      cookieName,
+      'it accepts a cookie name token',
+    )
   }
-  const sameSite = read.choice('sessions.cookie.sameSite', cookie.sameSite, 'CORESDK_COOKIE_SAMESITE', ['strict', 'lax', 'none'] as const, 'lax')
+  const sameSite = read.choice(
+    'sessions.cookie.sameSite',
+    cookie.sameSite,
+    'CORESDK_COOKIE_SAMESITE',
+    ['strict', 'lax', 'none'] as const,
+    'lax',
+  )
   const secure = read.boolean('sessions.cookie.secure', cookie.secure, 'CORESDK_COOKIE_SECURE', true)
-  if (sameSite === 'none' && !secure) fail('sessions.cookie.sameSite', 'none', 'SameSite=None requires a secure cookie')
+  if (sameSite === 'none' && !secure)
+    fail('sessions.cookie.sameSite', 'none', 'SameSite=None requires a secure cookie')
 
-  const idleTimeout = read.number('sessions.idleTimeout', sessions.idleTimeout, 'CORESDK_SESSION_IDLE_TIMEOUT', 1800, { min: 1, max: 31_536_000 })
-  const absoluteTimeout = read.number('sessions.absoluteTimeout', sessions.absoluteTimeout, 'CORESDK_SESSION_ABSOLUTE_TIMEOUT', 86_400, {
-    min: 1,
-    max: 31_536_000,
-  })
-  if (absoluteTimeout < idleTimeout) fail('sessions.absoluteTimeout', undefined, 'it must be at least sessions.idleTimeout')
+  const idleTimeout = read.number(
+    'sessions.idleTimeout',
+    sessions.idleTimeout,
+    'CORESDK_SESSION_IDLE_TIMEOUT',
+    1800,
+    { min: 1, max: 31_536_000 },
+  )
+  const absoluteTimeout = read.number(
+    'sessions.absoluteTimeout',
+    sessions.absoluteTimeout,
+    'CORESDK_SESSION_ABSOLUTE_TIMEOUT',
+    86_400,
+    {
+      min: 1,
+      max: 31_536_000,
+    },
+  )
+  if (absoluteTimeout < idleTimeout)
+    fail('sessions.absoluteTimeout', undefined, 'it must be at least sessions.idleTimeout')
 
-  if (sessions.store !== undefined && (typeof sessions.store !== 'object' || typeof sessions.store.create !== 'function')) {
+  if (
+    sessions.store !== undefined &&
+    (typeof sessions.store !== 'object' || typeof sessions.store.create !== 'function')
+  ) {
     fail('sessions.store', undefined, 'it accepts a SessionStore')
+  }
+
+  const storeTimeout = read.number(
+    'sessions.storeTimeout',
+    sessions.storeTimeout,
+    'CORESDK_STORE_TIMEOUT_MS',
+    1000,
+    { min: 10, max: 60_000 },
+  )
+  const sidecar = config.sidecar ?? {}
+  const sidecarOptions = {
+    cacheTtl: read.number('sidecar.cacheTtl', sidecar.cacheTtl, 'CORESDK_SIDECAR_CACHE_TTL_MS', 1000, {
+      min: 0,
+      max: 60_000,
+    }),
+    timeout: read.number('sidecar.timeout', sidecar.timeout, 'CORESDK_SIDECAR_TIMEOUT_MS', storeTimeout, {
+      min: 10,
+      max: 60_000,
+    }),
   }
 
   return {
@@ -408,32 +545,67 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
     sidecarAddr,
     sidecarSecret,
     failMode,
+    sidecar: sidecarOptions,
     jwt: {
       issuer,
       audience,
+      idTokenAudience,
       algorithms,
       jwksUri,
       secret,
       publicKeys,
-      clockTolerance: read.number('jwt.clockTolerance', jwt.clockTolerance, 'CORESDK_JWT_CLOCK_TOLERANCE', 5, { min: 0, max: 300 }),
-      maxTokenBytes: read.number('jwt.maxTokenBytes', jwt.maxTokenBytes, 'CORESDK_JWT_MAX_TOKEN_BYTES', 8192, { min: 256, max: 65_536 }),
+      clockTolerance: read.number(
+        'jwt.clockTolerance',
+        jwt.clockTolerance,
+        'CORESDK_JWT_CLOCK_TOLERANCE',
+        5,
+        { min: 0, max: 300 },
+      ),
+      maxTokenBytes: read.number(
+        'jwt.maxTokenBytes',
+        jwt.maxTokenBytes,
+        'CORESDK_JWT_MAX_TOKEN_BYTES',
+        8192,
+        { min: 256, max: 65_536 },
+      ),
       requiredType: read.string('jwt.requiredType', jwt.requiredType, 'CORESDK_JWT_TYPE'),
       tenantClaim: read.string('jwt.tenantClaim', jwt.tenantClaim, 'CORESDK_JWT_TENANT_CLAIM'),
-      jwksCacheMaxAge: read.number('jwt.jwksCacheMaxAge', jwt.jwksCacheMaxAge, 'CORESDK_JWKS_CACHE_MAX_AGE_MS', 600_000, {
-        min: 1000,
-        max: 86_400_000,
+      jwksCacheMaxAge: read.number(
+        'jwt.jwksCacheMaxAge',
+        jwt.jwksCacheMaxAge,
+        'CORESDK_JWKS_CACHE_MAX_AGE_MS',
+        600_000,
+        {
+          min: 1000,
+          max: 86_400_000,
+        },
+      ),
+      jwksCooldown: read.number('jwt.jwksCooldown', jwt.jwksCooldown, 'CORESDK_JWKS_COOLDOWN_MS', 30_000, {
+        min: 0,
+        max: 3_600_000,
       }),
-      jwksCooldown: read.number('jwt.jwksCooldown', jwt.jwksCooldown, 'CORESDK_JWKS_COOLDOWN_MS', 30_000, { min: 0, max: 3_600_000 }),
-      jwksTimeout: read.number('jwt.jwksTimeout', jwt.jwksTimeout, 'CORESDK_JWKS_TIMEOUT_MS', 5000, { min: 50, max: 60_000 }),
-      cacheSize: read.number('jwt.cacheSize', jwt.cacheSize, 'CORESDK_JWT_CACHE_SIZE', 10_000, { min: 0, max: 10_000_000 }),
+      jwksTimeout: read.number('jwt.jwksTimeout', jwt.jwksTimeout, 'CORESDK_JWKS_TIMEOUT_MS', 5000, {
+        min: 50,
+        max: 60_000,
+      }),
+      cacheSize: read.number('jwt.cacheSize', jwt.cacheSize, 'CORESDK_JWT_CACHE_SIZE', 10_000, {
+        min: 0,
+        max: 10_000_000,
+      }),
     },
     sessions: {
       store: sessions.store,
       automatic: read.boolean('sessions.automatic', sessions.automatic, 'CORESDK_SESSION_AUTOMATIC', true),
       idleTimeout,
       absoluteTimeout,
-      touchInterval: read.number('sessions.touchInterval', sessions.touchInterval, 'CORESDK_SESSION_TOUCH_INTERVAL', 60, { min: 0, max: 86_400 }),
-      storeTimeout: read.number('sessions.storeTimeout', sessions.storeTimeout, 'CORESDK_STORE_TIMEOUT_MS', 1000, { min: 10, max: 60_000 }),
+      touchInterval: read.number(
+        'sessions.touchInterval',
+        sessions.touchInterval,
+        'CORESDK_SESSION_TOUCH_INTERVAL',
+        60,
+        { min: 0, max: 86_400 },
+      ),
+      storeTimeout,
       cookie: {
         name: cookieName,
         secure,

@@ -61,8 +61,16 @@ const PROBLEMS: Record<CoreSDKErrorCode, ProblemSpec> = {
     title: 'Invalid token',
     detail: 'The session can no longer be refreshed.',
   },
-  refresh_failed: { status: 503, title: 'Service unavailable', detail: 'The session could not be refreshed.' },
-  forbidden: { status: 403, title: 'Forbidden', detail: 'The credential does not grant access to this resource.' },
+  refresh_failed: {
+    status: 503,
+    title: 'Service unavailable',
+    detail: 'The session could not be refreshed.',
+  },
+  forbidden: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'The credential does not grant access to this resource.',
+  },
   internal_error: { status: 500, title: 'Internal error', detail: 'An unexpected error occurred.' },
 }
 
@@ -79,8 +87,15 @@ export class CoreSDKError extends Error {
   readonly status: number
   readonly headers: Record<string, string>
 
-  constructor(code: CoreSDKErrorCode, message?: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
-    super(message ?? PROBLEMS[code].detail, options?.cause === undefined ? undefined : { cause: options.cause })
+  constructor(
+    code: CoreSDKErrorCode,
+    message?: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
+    super(
+      message ?? PROBLEMS[code].detail,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    )
     this.code = code
     this.status = PROBLEMS[code].status
     this.headers = options?.headers ?? {}
@@ -132,8 +147,10 @@ export function problemFor(code: CoreSDKErrorCode, options: ProblemOptions = {})
     if (code === 'missing_credentials' || options.credentialGiven === false) {
       headers['www-authenticate'] = `Bearer ${realm}`
     } else {
-      const description = code === 'token_expired' ? 'The access token expired' : 'The access token is invalid'
-      headers['www-authenticate'] = `Bearer ${realm}, error="invalid_token", error_description=${quoted(description)}`
+      const description =
+        code === 'token_expired' ? 'The access token expired' : 'The access token is invalid'
+      headers['www-authenticate'] =
+        `Bearer ${realm}, error="invalid_token", error_description=${quoted(description)}`
     }
   } else if (spec.status === 400) {
     headers['www-authenticate'] = `Bearer ${realm}, error="invalid_request"`

@@ -138,7 +138,8 @@ export interface SessionStore {
   /** The session bound to a credential key, or null. */
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null>
   /**
-   * Atomically: when `record.key` is already bound to a live record, returns that one (`created: false`);
+   * Atomically: when `record.key` is already bound to a live record (unexpired, or revoked and still retained),
+   * returns that one (`created: false`);
    * otherwise stores the record, binds its key and adds it to the user's index. When the user's revoke-all
    * marker is at or after `record.issuedAt`, the record is stored already revoked.
    */

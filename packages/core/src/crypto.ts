@@ -1,0 +1,100 @@
+const encoder = new TextEncoder()
+
+/** Encodes bytes as base64url without padding. */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  let binary = ''
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** Decodes base64url (padding optional); null when the input is not base64url. */
+export function base64UrlDecode(value: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(value)) return null
+  const normal = value.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '')
+  try {
+    const binary = atob(normal + '='.repeat((4 - (normal.length % 4)) % 4))
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0))
+  } catch {
+    return null
+  }
+}
+
+/** SHA-256 of a string, base64url. */
+export async function sha256(value: string): Promise<string> {
+  return base64UrlEncode(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value))))
+}
+
+/** `size` random bytes, base64url. */
+export function randomToken(size = 32): string {
+  return base64UrlEncode(crypto.getRandomValues(new Uint8Array(size)))
+}
+
+/** Compares two strings in time that depends only on their length. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const length = Math.max(a.length, b.length)
+  let diff = a.length ^ b.length
+  for (let i = 0; i < length; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0)
+  return diff === 0
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+
+/** A session id: `sess_` + a ULID (48-bit millisecond time, 80 random bits, Crockford base32). */
+export function newSessionId(now: number = Date.now()): string {
+  let time = ''
+  let t = now
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time
+    t = Math.floor(t / 32)
+  }
+  const random = crypto.getRandomValues(new Uint8Array(16))
+  let rest = ''
+  for (let i = 0; i < 16; i++) rest += CROCKFORD[random[i]! & 31]
+  return `sess_${time}${rest}`
+}
+
+/** Whether a string has the shape of a session id. */
+export function isSessionId(value: unknown): value is string {
+  return typeof value === 'string' && /^sess_[0-9A-HJKMNP-TV-Z]{26}$/.test(value)
+}
+
+/** AES-256-GCM over strings, for tokens at rest. */
+export class Sealer {
+  readonly #key: Promise<CryptoKey>
+
+  constructor(key?: Uint8Array) {
+    const raw = key ?? crypto.getRandomValues(new Uint8Array(32))
+    this.#key = crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, 'AES-GCM', false, [
+      'encrypt',
+      'decrypt',
+    ])
+  }
+
+  /** Encrypts; the output is base64url(iv ‖ ciphertext ‖ tag). */
+  async seal(plaintext: string): Promise<string> {
+    const iv = crypto.getRandomValues(new Uint8Array(12))
+    const sealed = new Uint8Array(
+      await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await this.#key, encoder.encode(plaintext)),
+    )
+    const out = new Uint8Array(iv.length + sealed.length)
+    out.set(iv)
+    out.set(sealed, iv.length)
+    return base64UrlEncode(out)
+  }
+
+  /** Decrypts; null when the input was not sealed with this key. */
+  async open(sealed: string): Promise<string | null> {
+    const bytes = base64UrlDecode(sealed)
+    if (!bytes || bytes.length < 29) return null
+    try {
+      const plain = await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: bytes.slice(0, 12) },
+        await this.#key,
+        bytes.slice(12),
+      )
+      return new TextDecoder().decode(plain)
+    } catch {
+      return null
+    }
+  }
+}

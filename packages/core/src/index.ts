@@ -1,0 +1,55 @@
+export { CoreSDKClient } from './client.ts'
+export type {
+  CookieOptions,
+  EngineMode,
+  JwtAlgorithm,
+  JwtOptions,
+  PublicJwk,
+  ResolvedConfig,
+  SDKConfig,
+  SessionOptions,
+} from './config.ts'
+export { isValidTenantId, resolveConfig } from './config.ts'
+export { isSessionId, newSessionId } from './crypto.ts'
+export { withDeadline } from './deadline.ts'
+export type {
+  AuthApi,
+  AuthenticateOptions,
+  AuthenticateRequest,
+  AuthenticateResult,
+  CreateSessionOptions,
+  Engine,
+  ListSessionsOptions,
+  LogoutRequest,
+  LogoutResult,
+  SessionsApi,
+} from './engine.ts'
+export type { CoreSDKErrorCode, ProblemOptions } from './errors.ts'
+export {
+  CoreSDKError,
+  problemFor,
+  problemForReason,
+  problemFromError,
+  problemType,
+  RETRY_AFTER_SECONDS,
+} from './errors.ts'
+export type { MemorySessionStoreOptions } from './memory-session-store.ts'
+export { MemorySessionStore } from './memory-session-store.ts'
+export type { PublicPath } from './paths.ts'
+export { isPublicPath } from './paths.ts'
+export { CreatedSession, isRecordActive, Session } from './session.ts'
+export type {
+  AuthDecision,
+  AuthReason,
+  Claims,
+  CoreSdkUserClaims,
+  HttpProblem,
+  ProblemBody,
+  RevocationEvent,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+  SessionTokens,
+  TokenRefresher,
+  TokenSet,
+} from './types.ts'

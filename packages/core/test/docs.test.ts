@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import * as snippets from './docs-snippets.ts'
+import { hsClient, hsToken, SECRET } from './helpers.ts'
+
+const page = readFileSync(new URL('../../../docs/sessions.md', import.meta.url), 'utf8')
+const source = readFileSync(new URL('./docs-snippets.ts', import.meta.url), 'utf8')
+
+function dedent(text: string): string {
+  const lines = text.replace(/\s+$/, '').split('\n')
+  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length))
+  return lines.map((l) => l.slice(indent)).join('\n')
+}
+
+const tested = new Set(
+  [...source.matchAll(/\/\/ snippet: [\w-]+\n([\s\S]*?)\n\s*\/\/ end/g)].map((m) => dedent(m[1]!)),
+)
+const blocks = [...page.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => dedent(m[1]!))
+
+describe('docs/sessions.md', () => {
+  it('every TypeScript snippet of the page is one that is type-checked and run here (or imports the test kit)', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(7)
+    for (const block of blocks) {
+      if (block.includes("from '@coresdk/testing'")) continue
+      expect(tested, `snippet not covered by docs-snippets.ts:\n${block}`).toContain(block)
+    }
+  })
+
+  it('the snippets run: configure, create, get, list, authenticate, revoke, revoke-all', async () => {
+    const configured = snippets.configure({ CORESDK_JWT_SECRET: SECRET })
+    expect(configured.config.tenantId).toBe('acme')
+    await configured.close()
+    const sdk = hsClient()
+    const id = await snippets.create(sdk, { id_token: await hsToken({ sub: 'usr_2xK9' }) })
+    expect((await snippets.get(sdk, id))?.userId).toBe('usr_2xK9')
+    await snippets.list(sdk, 'usr_2xK9')
+    const token = await hsToken({ sub: 'usr_2xK9', sid: 'x' })
+    expect((await snippets.authenticate(sdk, { authorization: `Bearer ${token}` })).ok).toBe(true)
+    await snippets.revoke(sdk, id)
+    expect((await snippets.get(sdk, id))?.isActive()).toBe(false)
+    await snippets.revokeAll(sdk, 'usr_2xK9')
+    expect((await snippets.authenticate(sdk, { authorization: `Bearer ${token}` })).ok).toBe(false)
+    await sdk.close()
+  })
+})
