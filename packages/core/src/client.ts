@@ -10,6 +10,7 @@ import type {
   LogoutResult,
   SessionsApi,
 } from './engine.ts'
+import { createRbac, type RbacApi } from './rbac.ts'
 import { SidecarEngine } from './sidecar-engine.ts'
 
 /**
@@ -27,10 +28,12 @@ export class CoreSDKClient {
   /** The configuration after defaults and `CORESDK_*` environment variables were applied. */
   readonly config: ResolvedConfig
   readonly #engine: Engine
+  readonly #rbac: RbacApi
 
   /** Throws a `CoreSDKError` (`invalid_config`) naming the setting when a value is missing or invalid. */
   constructor(config: SDKConfig = {}) {
     this.config = resolveConfig(config)
+    this.#rbac = createRbac(this.config.rbac.rolesClaim, this.config.serviceName)
     this.#engine =
       this.config.mode === 'sidecar' ? new SidecarEngine(this.config) : new EmbeddedEngine(this.config)
   }
@@ -43,6 +46,11 @@ export class CoreSDKClient {
   /** Server-side sessions (Phase 2). */
   sessions(): SessionsApi {
     return this.#engine.sessions
+  }
+
+  /** Role checks on the authenticated user (RBAC). */
+  rbac(): RbacApi {
+    return this.#rbac
   }
 
   /**

@@ -147,6 +147,11 @@ export interface SDKConfig {
   jwt?: JwtOptions
   /** Sessions. */
   sessions?: SessionOptions
+  /** Role checks (`sdk.rbac()`). */
+  rbac?: {
+    /** The claim holding the user's roles, as a dotted path (`roles`, `realm_access.roles`, `scope`). Env: `CORESDK_ROLES_CLAIM`. @default 'roles' */
+    rolesClaim?: string
+  }
   /** The environment to read `CORESDK_*` from. @default globalThis.process?.env */
   env?: Record<string, string | undefined>
 }
@@ -159,6 +164,7 @@ export interface ResolvedConfig {
   sidecarAddr: string
   sidecarSecret: string | undefined
   failMode: 'open' | 'closed'
+  rbac: { rolesClaim: string }
   sidecar: { cacheTtl: number; timeout: number }
   jwt: {
     issuer: string[]
@@ -202,6 +208,10 @@ function fail(setting: string, value: unknown, accepts: string): never {
     'invalid_config',
     `CoreSDK configuration: ${setting}${shown} is invalid; ${accepts}.`,
   )
+}
+
+function missing(setting: string, accepts: string): never {
+  throw new CoreSDKError('invalid_config', `CoreSDK configuration: ${setting} is missing; ${accepts}.`)
 }
 
 class Reader {
@@ -410,30 +420,20 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
   const needJwt = requireJwt && mode === 'embedded'
   if (needJwt) {
     if (algorithms.length === 0) {
-      fail(
+      missing(
         'CORESDK_JWT_ALGORITHMS (jwt.algorithms)',
-        undefined,
         `it is required: a comma-separated list among ${ALL_ALGORITHMS.join(', ')}`,
       )
     }
     if (issuer.length === 0)
-      fail(
-        'CORESDK_JWT_ISSUER (jwt.issuer)',
-        undefined,
-        'it is required: the exact issuer of accepted tokens',
-      )
+      missing('CORESDK_JWT_ISSUER (jwt.issuer)', 'it is required: the exact issuer of accepted tokens')
     if (audience.length === 0)
-      fail(
-        'CORESDK_JWT_AUDIENCE (jwt.audience)',
-        undefined,
-        'it is required: the exact audience of accepted tokens',
-      )
+      missing('CORESDK_JWT_AUDIENCE (jwt.audience)', 'it is required: the exact audience of accepted tokens')
     const isHmac = hmac.length > 0
     if (isHmac) {
       if (!secret)
-        fail(
+        missing(
           'CORESDK_JWT_SECRET (jwt.secret)',
-          undefined,
           `it is required with ${algorithms.join(',')}: at least 32 bytes`,
         )
       if (jwksUri || publicKeys.length > 0) {
@@ -451,9 +451,8 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
           `it is accepted only with HMAC algorithms, not ${algorithms.join(',')}`,
         )
       if (!jwksUri && publicKeys.length === 0) {
-        fail(
+        missing(
           'CORESDK_JWKS_URL (jwt.jwksUri)',
-          undefined,
           `a JWKS URL or jwt.publicKeys is required with ${algorithms.join(',')}`,
         )
       }
@@ -545,6 +544,9 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
     sidecarAddr,
     sidecarSecret,
     failMode,
+    rbac: {
+      rolesClaim: read.string('rbac.rolesClaim', config.rbac?.rolesClaim, 'CORESDK_ROLES_CLAIM') ?? 'roles',
+    },
     sidecar: sidecarOptions,
     jwt: {
       issuer,

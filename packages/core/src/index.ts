@@ -37,6 +37,8 @@ export type { MemorySessionStoreOptions } from './memory-session-store.ts'
 export { MemorySessionStore } from './memory-session-store.ts'
 export type { PublicPath } from './paths.ts'
 export { isPublicPath } from './paths.ts'
+export type { RbacApi, RoleDecision, RoleRequirement } from './rbac.ts'
+export { readRoles } from './rbac.ts'
 export { CreatedSession, isRecordActive, Session } from './session.ts'
 export type {
   AuthDecision,

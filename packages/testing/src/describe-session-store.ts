@@ -1,1 +1,492 @@
-export {}
+import {
+  CoreSDKClient,
+  newSessionId,
+  type RevocationEvent,
+  type SessionRecord,
+  type SessionStore,
+} from '@coresdk/core'
+import { SignJWT } from 'jose'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+/** What a {@link SessionStoreFactory} gives each test: a store ready to use (revocation events subscribed), and how to release it. */
+export interface SessionStoreHarness {
+  store: SessionStore
+  /** Releases the store and whatever the factory started; when absent, the suite calls `store.close()`. */
+  cleanup?(): Promise<void>
+}
+
+/** Makes the store under test; called once per test. */
+export type SessionStoreFactory = () => Promise<SessionStoreHarness> | SessionStoreHarness
+
+/** Options of {@link describeSessionStore}. */
+export interface DescribeSessionStoreOptions {
+  /** Run the end-to-end scenario through `CoreSDKClient` with this store. @default true */
+  client?: boolean
+}
+
+function randomName(prefix: string): string {
+  return `${prefix}_${crypto.getRandomValues(new Uint32Array(2)).join('')}`
+}
+
+/**
+ * A valid {@link SessionRecord} for store tests: an active token session created now, with the given fields replaced.
+ * @example
+ * const record = makeSessionRecord({ tenantId: 'acme', userId: 'usr_1', key: 'sid:abc' })
+ */
+export function makeSessionRecord(overrides: Partial<SessionRecord> = {}): SessionRecord {
+  const now = Date.now()
+  const userId = overrides.userId ?? randomName('usr')
+  return {
+    id: newSessionId(now),
+    tenantId: 'acme',
+    userId,
+    key: `sid:${randomName('sid')}`,
+    origin: 'token',
+    createdAt: now,
+    issuedAt: now,
+    lastSeenAt: now,
+    expiresAt: now + 30 * 60_000,
+    absoluteExpiresAt: now + 24 * 3_600_000,
+    revokedAt: null,
+    retainUntil: now + 24 * 3_600_000,
+    claims: { sub: userId },
+    secretHash: null,
+    tokens: null,
+    meta: {},
+    ...overrides,
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function eventually<T>(read: () => T | undefined, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = read()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`nothing arrived within ${timeoutMs} ms`)
+    await sleep(10)
+  }
+}
+
+/**
+ * The conformance suite every {@link SessionStore} passes: the whole contract, tenant isolation, expiry, concurrency
+ * and a scenario through `CoreSDKClient`. Each test uses tenants of its own, so a shared server needs no flushing.
+ * @example
+ * describeSessionStore('MemorySessionStore', () => ({ store: new MemorySessionStore() }))
+ */
+export function describeSessionStore(
+  name: string,
+  factory: SessionStoreFactory,
+  options: DescribeSessionStoreOptions = {},
+): void {
+  describe(`SessionStore conformance: ${name}`, () => {
+    let harness: SessionStoreHarness
+    let store: SessionStore
+    let tenant: string
+    let otherTenant: string
+
+    beforeEach(async () => {
+      harness = await factory()
+      store = harness.store
+      tenant = randomName('tenant')
+      otherTenant = randomName('tenant')
+    })
+
+    afterEach(async () => {
+      if (harness.cleanup) await harness.cleanup()
+      else await store.close?.()
+    })
+
+    const record = (overrides: Partial<SessionRecord> = {}) =>
+      makeSessionRecord({ tenantId: tenant, ...overrides })
+
+    describe('get, getByKey and create', () => {
+      it('returns null for an unknown id or key', async () => {
+        expect(await store.get(tenant, newSessionId())).toBeNull()
+        expect(await store.getByKey(tenant, 'sid:nobody')).toBeNull()
+        expect(await store.listForUser(tenant, 'usr_nobody')).toEqual([])
+        expect(await store.getUserRevokedAt(tenant, 'usr_nobody')).toBeNull()
+      })
+
+      it('stores a new record and finds it by id and by key', async () => {
+        const session = record()
+        const result = await store.create(tenant, session)
+        expect(result.created).toBe(true)
+        expect(result.record).toEqual(session)
+        expect(await store.get(tenant, session.id)).toEqual(session)
+        expect(await store.getByKey(tenant, session.key!)).toEqual(session)
+      })
+
+      it('keeps every field of the record as it was given', async () => {
+        const session = record({
+          origin: 'login',
+          key: null,
+          claims: {
+            sub: 'usr_fields',
+            aud: ['a', 'b'],
+            email: 'user@example.com',
+            nested: { deep: [1, 2, { x: null }], empty: {}, list: [] },
+            unicode: 'é漢字 "quoted" \\ back',
+          },
+          secretHash: 'c2VjcmV0LWhhc2g',
+          tokens: 'ZW5jcnlwdGVkLXRva2Vucw',
+          meta: { userAgent: 'Mozilla/5.0 (X11)', ip: '::1' },
+          userId: 'usr_fields',
+        })
+        await store.create(tenant, session)
+        const stored = await store.get(tenant, session.id)
+        expect(stored).toEqual(session)
+        expect(stored).not.toBe(session)
+      })
+
+      it('is idempotent by key: a second create with the same key returns the first record (created: false)', async () => {
+        const first = record()
+        const second = record({ userId: first.userId, key: first.key, claims: { sub: first.userId, n: 2 } })
+        expect((await store.create(tenant, first)).created).toBe(true)
+        const again = await store.create(tenant, second)
+        expect(again.created).toBe(false)
+        expect(again.record.id).toBe(first.id)
+        expect(again.record.claims).toEqual(first.claims)
+        expect(await store.get(tenant, second.id)).toBeNull()
+        expect(await store.listForUser(tenant, first.userId)).toHaveLength(1)
+      })
+
+      it('creates a new session for every keyless record', async () => {
+        const userId = randomName('usr')
+        const a = await store.create(tenant, record({ userId, key: null }))
+        const b = await store.create(tenant, record({ userId, key: null }))
+        expect(a.created && b.created).toBe(true)
+        expect((await store.listForUser(tenant, userId)).map((r) => r.id).sort()).toEqual(
+          [a.record.id, b.record.id].sort(),
+        )
+      })
+
+      it('binds the key to a new session once the bound one has expired unrevoked', async () => {
+        const now = Date.now()
+        const old = record({ expiresAt: now - 1, lastSeenAt: now - 60_000 })
+        await store.create(tenant, old)
+        const fresh = record({ userId: old.userId, key: old.key })
+        const again = await store.create(tenant, fresh)
+        expect(again.created).toBe(true)
+        expect(again.record.id).toBe(fresh.id)
+        expect((await store.getByKey(tenant, old.key!))?.id).toBe(fresh.id)
+      })
+
+      it('keeps a revoked session bound to its key, so the same credential cannot start a fresh session', async () => {
+        const session = record()
+        await store.create(tenant, session)
+        await store.revoke(tenant, session.id, Date.now())
+        const again = await store.create(tenant, record({ userId: session.userId, key: session.key }))
+        expect(again.created).toBe(false)
+        expect(again.record.id).toBe(session.id)
+        expect(again.record.revokedAt).not.toBeNull()
+      })
+    })
+
+    describe('update', () => {
+      it('changes the patched fields and keeps the others', async () => {
+        const session = record()
+        await store.create(tenant, session)
+        const later = session.lastSeenAt + 60_000
+        const patch = {
+          lastSeenAt: later,
+          expiresAt: later + 30 * 60_000,
+          secretHash: 'bmV3LWhhc2g',
+          tokens: 'bmV3LXRva2Vucw',
+          claims: { sub: session.userId, email: 'new@example.com' },
+          retainUntil: session.retainUntil + 60_000,
+        }
+        const updated = await store.update(tenant, session.id, patch)
+        expect(updated).toEqual({ ...session, ...patch })
+        expect(await store.get(tenant, session.id)).toEqual({ ...session, ...patch })
+        expect(await store.getByKey(tenant, session.key!)).toEqual({ ...session, ...patch })
+      })
+
+      it('returns null for an unknown session and creates nothing', async () => {
+        const id = newSessionId()
+        expect(await store.update(tenant, id, { lastSeenAt: Date.now() })).toBeNull()
+        expect(await store.get(tenant, id)).toBeNull()
+      })
+
+      it('never clears revokedAt', async () => {
+        const session = record()
+        await store.create(tenant, session)
+        const at = Date.now()
+        await store.revoke(tenant, session.id, at)
+        // A patch carrying revokedAt (outside the type) must not un-revoke.
+        const patch = { lastSeenAt: at + 1, revokedAt: null } as Parameters<SessionStore['update']>[2]
+        const updated = await store.update(tenant, session.id, patch)
+        expect(updated?.revokedAt).toBe(at)
+        expect(updated?.lastSeenAt).toBe(at + 1)
+        expect((await store.get(tenant, session.id))?.revokedAt).toBe(at)
+      })
+    })
+
+    describe('revoke', () => {
+      it('marks the session revoked, by id and by key', async () => {
+        const session = record()
+        await store.create(tenant, session)
+        const at = Date.now()
+        const revoked = await store.revoke(tenant, session.id, at)
+        expect(revoked).toEqual({ ...session, revokedAt: at })
+        expect((await store.get(tenant, session.id))?.revokedAt).toBe(at)
+        expect((await store.getByKey(tenant, session.key!))?.revokedAt).toBe(at)
+      })
+
+      it('is idempotent: the first revokedAt stays', async () => {
+        const session = record()
+        await store.create(tenant, session)
+        const at = Date.now()
+        await store.revoke(tenant, session.id, at)
+        const again = await store.revoke(tenant, session.id, at + 5000)
+        expect(again?.revokedAt).toBe(at)
+        expect((await store.get(tenant, session.id))?.revokedAt).toBe(at)
+      })
+
+      it('returns null for an unknown session', async () => {
+        expect(await store.revoke(tenant, newSessionId(), Date.now())).toBeNull()
+      })
+
+      it('leaves the user’s other sessions alone', async () => {
+        const a = record()
+        const b = record({ userId: a.userId })
+        await store.create(tenant, a)
+        await store.create(tenant, b)
+        await store.revoke(tenant, a.id, Date.now())
+        expect((await store.get(tenant, b.id))?.revokedAt).toBeNull()
+      })
+    })
+
+    describe('revokeAllForUser', () => {
+      it('revokes every session of the user, sets the marker and leaves other users untouched', async () => {
+        const userId = randomName('usr')
+        const mine = [record({ userId }), record({ userId, key: null }), record({ userId, origin: 'login' })]
+        const theirs = record()
+        for (const session of [...mine, theirs]) await store.create(tenant, session)
+        const at = Date.now()
+        const ids = await store.revokeAllForUser(tenant, userId, at, 60_000)
+        expect([...ids].sort()).toEqual(mine.map((s) => s.id).sort())
+        for (const session of mine) expect((await store.get(tenant, session.id))?.revokedAt).toBe(at)
+        expect((await store.listForUser(tenant, userId)).every((s) => s.revokedAt !== null)).toBe(true)
+        expect(await store.getUserRevokedAt(tenant, userId)).toBe(at)
+        expect((await store.get(tenant, theirs.id))?.revokedAt).toBeNull()
+        expect(await store.getUserRevokedAt(tenant, theirs.userId)).toBeNull()
+      })
+
+      it('keeps the first revokedAt of a session revoked before', async () => {
+        const session = record()
+        await store.create(tenant, session)
+        const first = Date.now() - 1000
+        await store.revoke(tenant, session.id, first)
+        await store.revokeAllForUser(tenant, session.userId, Date.now(), 60_000)
+        expect((await store.get(tenant, session.id))?.revokedAt).toBe(first)
+      })
+
+      it('stores a session issued at or before the marker already revoked, and a later one active', async () => {
+        const userId = randomName('usr')
+        const at = Date.now()
+        await store.revokeAllForUser(tenant, userId, at, 60_000)
+        const before = await store.create(tenant, record({ userId, issuedAt: at - 10_000 }))
+        const same = await store.create(tenant, record({ userId, issuedAt: at }))
+        const after = await store.create(tenant, record({ userId, issuedAt: at + 1 }))
+        expect(before.created).toBe(true)
+        expect(before.record.revokedAt).not.toBeNull()
+        expect(same.record.revokedAt).not.toBeNull()
+        expect(after.record.revokedAt).toBeNull()
+        expect((await store.get(tenant, before.record.id))?.revokedAt).not.toBeNull()
+        expect((await store.get(tenant, same.record.id))?.revokedAt).not.toBeNull()
+        expect((await store.get(tenant, after.record.id))?.revokedAt).toBeNull()
+      })
+
+      it('returns no ids for a user without sessions, and still sets the marker', async () => {
+        const at = Date.now()
+        expect(await store.revokeAllForUser(tenant, 'usr_empty', at, 60_000)).toEqual([])
+        expect(await store.getUserRevokedAt(tenant, 'usr_empty')).toBe(at)
+      })
+    })
+
+    describe('listForUser', () => {
+      it('lists the user’s sessions, revoked ones included, and nobody else’s', async () => {
+        const userId = randomName('usr')
+        const a = record({ userId })
+        const b = record({ userId })
+        await store.create(tenant, a)
+        await store.create(tenant, b)
+        await store.create(tenant, record())
+        await store.revoke(tenant, b.id, Date.now())
+        const list = await store.listForUser(tenant, userId)
+        expect(list.map((s) => s.id).sort()).toEqual([a.id, b.id].sort())
+        expect(list.find((s) => s.id === b.id)?.revokedAt).not.toBeNull()
+        expect(list.every((s) => s.userId === userId && s.tenantId === tenant)).toBe(true)
+      })
+    })
+
+    describe('tenant isolation', () => {
+      it('never mixes sessions with the same id, key and user in two tenants', async () => {
+        const userId = randomName('usr')
+        const a = makeSessionRecord({ tenantId: tenant, userId, claims: { sub: userId, tenant: 'A' } })
+        const b = { ...a, tenantId: otherTenant, claims: { sub: userId, tenant: 'B' } }
+        expect((await store.create(tenant, a)).created).toBe(true)
+        expect((await store.create(otherTenant, b)).created).toBe(true)
+        expect(await store.get(tenant, a.id)).toEqual(a)
+        expect(await store.get(otherTenant, a.id)).toEqual(b)
+        expect(await store.getByKey(otherTenant, a.key!)).toEqual(b)
+
+        await store.revoke(tenant, a.id, Date.now())
+        expect((await store.get(otherTenant, a.id))?.revokedAt).toBeNull()
+
+        await store.revokeAllForUser(tenant, userId, Date.now(), 60_000)
+        expect(await store.getUserRevokedAt(otherTenant, userId)).toBeNull()
+        expect(await store.listForUser(otherTenant, userId)).toEqual([b])
+        expect(await store.update(otherTenant, newSessionId(), { lastSeenAt: 1 })).toBeNull()
+      })
+
+      it('finds nothing of tenant A from tenant B', async () => {
+        const a = record()
+        await store.create(tenant, a)
+        expect(await store.get(otherTenant, a.id)).toBeNull()
+        expect(await store.getByKey(otherTenant, a.key!)).toBeNull()
+        expect(await store.listForUser(otherTenant, a.userId)).toEqual([])
+        expect(await store.revoke(otherTenant, a.id, Date.now())).toBeNull()
+        expect((await store.get(tenant, a.id))?.revokedAt).toBeNull()
+      })
+    })
+
+    describe('expiry', () => {
+      it('drops a record once its retainUntil has passed, and frees its key', async () => {
+        const now = Date.now()
+        const session = record({ expiresAt: now + 150, absoluteExpiresAt: now + 200, retainUntil: now + 300 })
+        await store.create(tenant, session)
+        expect(await store.get(tenant, session.id)).not.toBeNull()
+        await sleep(600)
+        const later = Date.now()
+        const live = (r: SessionRecord | null | undefined) => r != null && r.retainUntil > later
+        expect(live(await store.get(tenant, session.id))).toBe(false)
+        expect(live(await store.getByKey(tenant, session.key!))).toBe(false)
+        expect((await store.listForUser(tenant, session.userId)).some(live)).toBe(false)
+        const again = await store.create(tenant, record({ userId: session.userId, key: session.key }))
+        expect(again.created).toBe(true)
+        expect(again.record.id).not.toBe(session.id)
+      })
+
+      it('keeps a record whose retainUntil is extended by update', async () => {
+        const now = Date.now()
+        const session = record({
+          expiresAt: now + 150,
+          absoluteExpiresAt: now + 60_000,
+          retainUntil: now + 300,
+        })
+        await store.create(tenant, session)
+        await store.update(tenant, session.id, { expiresAt: now + 30_000, retainUntil: now + 60_000 })
+        await sleep(600)
+        expect((await store.get(tenant, session.id))?.id).toBe(session.id)
+        expect((await store.getByKey(tenant, session.key!))?.id).toBe(session.id)
+      })
+    })
+
+    describe('concurrency', () => {
+      it('100 concurrent creates with one key make exactly one session', async () => {
+        const userId = randomName('usr')
+        const key = `sid:${randomName('race')}`
+        const results = await Promise.all(
+          Array.from({ length: 100 }, () => store.create(tenant, record({ userId, key }))),
+        )
+        expect(results.filter((r) => r.created)).toHaveLength(1)
+        expect(new Set(results.map((r) => r.record.id)).size).toBe(1)
+        expect(await store.listForUser(tenant, userId)).toHaveLength(1)
+      })
+
+      it('revoke-all racing 100 creates of older sessions leaves none of them active', async () => {
+        const userId = randomName('usr')
+        const at = Date.now()
+        const creates: Array<Promise<{ record: SessionRecord; created: boolean }>> = []
+        let revokeAll: Promise<string[]> | undefined
+        for (let i = 0; i < 100; i++) {
+          if (i === 50) revokeAll = store.revokeAllForUser(tenant, userId, at, 60_000)
+          creates.push(store.create(tenant, record({ userId, issuedAt: at - 1000 + i })))
+        }
+        const results = await Promise.all(creates)
+        await revokeAll
+        expect(results.every((r) => r.created)).toBe(true)
+        for (const result of results) {
+          const stored = await store.get(tenant, result.record.id)
+          expect(stored?.revokedAt ?? null, `session ${result.record.id}`).not.toBeNull()
+        }
+        const list = await store.listForUser(tenant, userId)
+        expect(list).toHaveLength(100)
+        expect(list.filter((s) => s.revokedAt === null)).toEqual([])
+      })
+    })
+
+    describe('revocation events', () => {
+      it('reports a revoke and a revoke-all to onRevocation listeners', async (context) => {
+        if (!store.onRevocation) return context.skip('this store does not report revocations')
+        const events: RevocationEvent[] = []
+        const unsubscribe = store.onRevocation((event) => events.push(event))
+        const session = record()
+        await store.create(tenant, session)
+        const at = Date.now()
+        await store.revoke(tenant, session.id, at)
+        const event = await eventually(() =>
+          events.find((e) => e.kind === 'session' && e.tenantId === tenant && e.sessionId === session.id),
+        )
+        expect(event).toMatchObject({ kind: 'session', userId: session.userId, key: session.key, at })
+        await store.revokeAllForUser(tenant, session.userId, at + 1, 60_000)
+        const userEvent = await eventually(() =>
+          events.find((e) => e.kind === 'user' && e.tenantId === tenant),
+        )
+        expect(userEvent).toEqual({ kind: 'user', tenantId: tenant, userId: session.userId, at: at + 1 })
+        unsubscribe()
+        const other = record()
+        await store.create(tenant, other)
+        await store.revoke(tenant, other.id, Date.now())
+        await sleep(200)
+        expect(events.some((e) => e.kind === 'session' && e.sessionId === other.id)).toBe(false)
+      })
+    })
+
+    if (options.client !== false) {
+      describe('through CoreSDKClient', () => {
+        it('100 concurrent first requests with one bearer token make one session', async () => {
+          const secret = 'a-test-secret-of-at-least-thirty-two-bytes'
+          const issuer = 'https://issuer.test/'
+          const audience = 'coresdk-tests'
+          const sdk = new CoreSDKClient({
+            tenantId: tenant,
+            serviceName: 'store-conformance',
+            env: {},
+            jwt: { issuer, audience, algorithms: ['HS256'], secret },
+            sessions: { store },
+          })
+          try {
+            const userId = randomName('usr')
+            const token = await new SignJWT({ email: 'user@example.com' })
+              .setProtectedHeader({ alg: 'HS256' })
+              .setIssuer(issuer)
+              .setAudience(audience)
+              .setSubject(userId)
+              .setIssuedAt(Math.floor(Date.now() / 1000) - 5)
+              .setExpirationTime('5m')
+              .sign(new TextEncoder().encode(secret))
+            const results = await Promise.all(
+              Array.from({ length: 100 }, () => sdk.authenticate({ authorization: `Bearer ${token}` })),
+            )
+            const ids = new Set(results.map((r) => (r.ok ? r.session?.id : `failed ${r.problem.status}`)))
+            expect([...ids]).toHaveLength(1)
+            expect([...ids][0]).toMatch(/^sess_/)
+            expect(results.every((r) => r.ok && !r.degraded)).toBe(true)
+            expect(await store.listForUser(tenant, userId)).toHaveLength(1)
+
+            await sdk.sessions().revokeAllForUser(userId)
+            const after = await sdk.authenticate({ authorization: `Bearer ${token}` })
+            expect(after.ok).toBe(false)
+            if (!after.ok) expect(after.problem.status).toBe(401)
+          } finally {
+            await sdk.close()
+          }
+        })
+      })
+    }
+  })
+}

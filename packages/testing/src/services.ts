@@ -1,1 +1,267 @@
-export {}
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** A Redis server for a test: its URL and how to stop it (null when the test did not start it), or why there is none. */
+export type RedisService =
+  | { url: string; stop: (() => Promise<void>) | null; reason?: undefined }
+  | { url: null; stop: null; reason: string }
+
+/** A Redis Cluster started for a test. */
+export interface RedisClusterService {
+  /** The master nodes, each owning a third of the slots. */
+  nodes: Array<{ host: string; port: number }>
+  /** Stops every node and removes the cluster's files. */
+  stop(): Promise<void>
+}
+
+/** A `redis-server` process started for a test. */
+export interface RedisServerProcess {
+  url: string
+  port: number
+  /** Kills the process and removes its working directory. */
+  stop(): Promise<void>
+}
+
+/** Whether a missing service must fail the test instead of skipping it (`CORESDK_REQUIRE_SERVICES=1`). */
+export function requireServices(env: Record<string, string | undefined> = process.env): boolean {
+  return env.CORESDK_REQUIRE_SERVICES === '1' || env.CORESDK_REQUIRE_SERVICES === 'true'
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Sends one inline command to a Redis server and resolves its first reply line, or null on any failure or timeout. */
+export function redisCommand(
+  host: string,
+  port: number,
+  command: string,
+  timeoutMs = 1000,
+): Promise<string | null> {
+  return new Promise((resolve) => {
+    const socket = new Socket()
+    let data = ''
+    const done = (value: string | null) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(value)
+    }
+    const timer = setTimeout(() => done(null), timeoutMs)
+    socket.once('error', () => done(null))
+    socket.connect(port, host, () => socket.write(`${command}\r\n`))
+    socket.on('data', (chunk) => {
+      data += chunk.toString('utf8')
+      if (data.startsWith('$')) {
+        // A bulk reply: wait for the length line and the payload.
+        const header = data.indexOf('\r\n')
+        if (header === -1) return
+        const length = Number(data.slice(1, header))
+        if (length < 0) return done('')
+        if (data.length >= header + 2 + length) done(data.slice(header + 2, header + 2 + length))
+        return
+      }
+      const end = data.indexOf('\r\n')
+      if (end !== -1) done(data.slice(0, end))
+    })
+  })
+}
+
+/** Whether the Redis server at `url` answers PING. */
+export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return false
+  }
+  const port = Number(parsed.port || 6379)
+  const reply = await redisCommand(parsed.hostname, port, 'PING', timeoutMs)
+  // An authenticated server answers NOAUTH; it is there, but this helper cannot use it.
+  return reply === '+PONG'
+}
+
+async function which(command: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('which', [command], (error, stdout) => resolve(error ? null : stdout.trim() || null))
+  })
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return
+    if (Date.now() > deadline) throw new Error(`${what} did not come up within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+function killProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve()
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGKILL')
+        } catch {}
+      }
+    }, 3000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    try {
+      process.kill(child.pid, 'SIGTERM')
+    } catch {
+      clearTimeout(timer)
+      resolve()
+    }
+  })
+}
+
+/**
+ * Starts a `redis-server` of its own on a free port (no persistence), waits until it answers, and returns how to stop it.
+ * Rejects when `redis-server` is not installed or does not start.
+ */
+export async function startRedisServer(
+  options: { port?: number; args?: string[] } = {},
+): Promise<RedisServerProcess> {
+  const binary = await which('redis-server')
+  if (binary === null) throw new Error('redis-server is not installed (Debian package redis-server)')
+  const port = options.port ?? (await freePort())
+  const dir = await mkdtemp(join(tmpdir(), 'coresdk-redis-'))
+  const child = spawn(
+    binary,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...(options.args ?? []),
+    ],
+    { stdio: 'ignore' },
+  )
+  let exited = false
+  child.once('exit', () => {
+    exited = true
+  })
+  child.once('error', () => {
+    exited = true
+  })
+  const stop = async () => {
+    await killProcess(child)
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`redis-server exited while starting on port ${port}`)
+        // Another server may already answer on this port: only our own process counts.
+        const info = await redisCommand('127.0.0.1', port, 'INFO server', 500)
+        return info?.includes(`process_id:${child.pid}\r\n`) === true
+      },
+      10_000,
+      'redis-server',
+    )
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { url: `redis://127.0.0.1:${port}`, port, stop }
+}
+
+/**
+ * A Redis for tests: `REDIS_URL` (default `redis://127.0.0.1:6379`) when it answers PING, else a `redis-server` started
+ * on a free port. When neither is possible it returns the reason (for `describe.skipIf`), or throws when
+ * `CORESDK_REQUIRE_SERVICES=1`.
+ * @example
+ * const redis = await ensureRedis()
+ * describe.skipIf(redis.url === null)(`redis store ${redis.reason ?? ''}`, () => { … })
+ */
+export async function ensureRedis(
+  env: Record<string, string | undefined> = process.env,
+): Promise<RedisService> {
+  const url = env.REDIS_URL || 'redis://127.0.0.1:6379'
+  if (await pingRedis(url)) return { url, stop: null }
+  try {
+    const server = await startRedisServer()
+    return { url: server.url, stop: server.stop }
+  } catch (error) {
+    const reason = `no Redis: ${url} does not answer and none could be started (${(error as Error).message})`
+    if (requireServices(env)) throw new Error(`${reason}; CORESDK_REQUIRE_SERVICES=1 makes this a failure`)
+    return { url: null, stop: null, reason }
+  }
+}
+
+/**
+ * Starts a Redis Cluster of `size` masters (no replicas) on free ports, joins them with `redis-cli --cluster create`
+ * and waits for `cluster_state:ok` on every node.
+ */
+export async function startRedisCluster(size = 3): Promise<RedisClusterService> {
+  const cli = await which('redis-cli')
+  if (cli === null) throw new Error('redis-cli is not installed (Debian package redis-tools)')
+  const servers: RedisServerProcess[] = []
+  const stop = async () => {
+    await Promise.all(servers.map((server) => server.stop()))
+  }
+  try {
+    for (let i = 0; i < size; i++) {
+      servers.push(
+        await startRedisServer({
+          args: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-node-timeout',
+            '2000',
+          ],
+        }),
+      )
+    }
+    const addresses = servers.map((server) => `127.0.0.1:${server.port}`)
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        cli,
+        ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'],
+        { timeout: 30_000 },
+        (error, _stdout, stderr) =>
+          error
+            ? reject(new Error(`redis-cli --cluster create failed: ${stderr || error.message}`))
+            : resolve(),
+      )
+    })
+    await waitFor(
+      async () => {
+        const states = await Promise.all(
+          servers.map((server) => redisCommand('127.0.0.1', server.port, 'CLUSTER INFO', 1000)),
+        )
+        return states.every((info) => info?.includes('cluster_state:ok') === true)
+      },
+      20_000,
+      'Redis Cluster',
+    )
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { nodes: servers.map((server) => ({ host: '127.0.0.1', port: server.port })), stop }
+}

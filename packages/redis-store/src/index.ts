@@ -1,0 +1,4 @@
+export { redisClientOptions } from './client-options.ts'
+export type { LocalCacheOptions, LocalCacheStats } from './local-cache.ts'
+export type { RedisClient, RedisSessionStore, RedisSessionStoreOptions } from './redis-session-store.ts'
+export { createRedisSessionStore } from './redis-session-store.ts'

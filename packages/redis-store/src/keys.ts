@@ -1,0 +1,52 @@
+/** Escapes a tenant, user, session id or credential key for use inside a Redis key: no `:`, `{` or `}` survive. */
+export function encodeKeyPart(value: string): string {
+  return encodeURIComponent(value)
+}
+
+/**
+ * The key layout. Everything of one user shares the hash tag `{u:<userId>}`, so the Lua scripts that touch a session,
+ * its key binding, the user's index and the user's revoke-all marker run on one Redis Cluster slot. Two small
+ * pointer keys (session id → user, credential key → user) let `get` and `getByKey` find that slot.
+ */
+export class KeyLayout {
+  readonly #prefix: string
+
+  constructor(prefix: string) {
+    this.#prefix = prefix
+  }
+
+  /** The pub/sub channel revocations are published on (one per prefix, every tenant). */
+  get channel(): string {
+    return `${this.#prefix}:revocations`
+  }
+
+  /** The common start of every key of one user; scripts append `s:<id>`, `k:<key>`, `idx`, `rev`. */
+  userBase(tenantId: string, userId: string): string {
+    return `${this.#prefix}:${encodeKeyPart(tenantId)}:{u:${encodeKeyPart(userId)}}:`
+  }
+
+  /** The user's index: a sorted set of session ids scored by `retainUntil`. Scripts are routed by it. */
+  userIndex(tenantId: string, userId: string): string {
+    return `${this.userBase(tenantId, userId)}idx`
+  }
+
+  /** The user's revoke-all marker. */
+  userMarker(tenantId: string, userId: string): string {
+    return `${this.userBase(tenantId, userId)}rev`
+  }
+
+  /** A session's hash. */
+  session(tenantId: string, userId: string, id: string): string {
+    return `${this.userBase(tenantId, userId)}s:${encodeKeyPart(id)}`
+  }
+
+  /** The pointer from a session id to its user. */
+  idPointer(tenantId: string, id: string): string {
+    return `${this.#prefix}:${encodeKeyPart(tenantId)}:id:${encodeKeyPart(id)}`
+  }
+
+  /** The pointer from a credential key to its user. */
+  keyPointer(tenantId: string, key: string): string {
+    return `${this.#prefix}:${encodeKeyPart(tenantId)}:key:${encodeKeyPart(key)}`
+  }
+}

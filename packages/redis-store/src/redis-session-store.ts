@@ -1,0 +1,456 @@
+import {
+  CoreSDKError,
+  type RevocationEvent,
+  type SessionPatch,
+  type SessionRecord,
+  type SessionStore,
+} from '@coresdk/core'
+import type { Cluster, Redis } from 'ioredis'
+import { encodeKeyPart, KeyLayout } from './keys.ts'
+import { LocalCache, type LocalCacheOptions, type LocalCacheStats } from './local-cache.ts'
+import { scripts } from './scripts.ts'
+
+/** An ioredis client: a single node or Sentinel (`Redis`), or a `Cluster`. */
+export type RedisClient = Redis | Cluster
+
+/** Options of {@link createRedisSessionStore}. */
+export interface RedisSessionStoreOptions {
+  /** The ioredis client the store sends commands through; the store never closes it. */
+  client: RedisClient
+  /** The start of every key and of the revocation channel's name (no `{`, `}` or spaces). @default 'coresdk' */
+  keyPrefix?: string
+  /** The deadline of each store operation, in ms; keep it at or below the client's `sessions.storeTimeout`. @default 1000 */
+  commandTimeout?: number
+  /** The per-instance cache that lets a warm request skip Redis; `false` disables it. */
+  localCache?: LocalCacheOptions | false
+  /**
+   * The connection that subscribes to revocations (a connection in subscriber mode runs no other command).
+   * `null` disables fan-out, and with it the local cache. @default client.duplicate(), closed by `close()`
+   */
+  subscriber?: RedisClient | null
+}
+
+/** A {@link SessionStore} in Redis, with revocation fan-out over pub/sub. */
+export interface RedisSessionStore extends SessionStore {
+  onRevocation(listener: (event: RevocationEvent) => void): () => void
+  close(): Promise<void>
+  /** Resolves once the revocation channel is subscribed (the local cache is in use); rejects after `timeoutMs`. */
+  ready(timeoutMs?: number): Promise<void>
+  /** Local cache counters, for monitoring. */
+  stats(): LocalCacheStats
+}
+
+const PATCHABLE = ['lastSeenAt', 'expiresAt', 'secretHash', 'tokens', 'claims', 'retainUntil'] as const
+const FORMAT_VERSION = '1'
+
+function decodeFields(fields: unknown): SessionRecord | null {
+  if (!Array.isArray(fields) || fields.length === 0) return null
+  const record: Record<string, unknown> = {}
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = String(fields[i])
+    if (!name.startsWith('_')) record[name] = JSON.parse(String(fields[i + 1]))
+  }
+  return typeof record.id === 'string' && typeof record.userId === 'string'
+    ? (record as unknown as SessionRecord)
+    : null
+}
+
+function decodeHash(hash: Record<string, string>): SessionRecord | null {
+  return decodeFields(Object.entries(hash).flat())
+}
+
+function encodeFields(record: SessionRecord, bind: string): string[] {
+  const fields = ['_v', FORMAT_VERSION, '_bind', bind]
+  for (const [name, value] of Object.entries(record)) {
+    if (value !== undefined) fields.push(name, JSON.stringify(value))
+  }
+  return fields
+}
+
+function parseEvent(message: string): RevocationEvent | null {
+  let value: unknown
+  try {
+    value = JSON.parse(message)
+  } catch {
+    return null
+  }
+  if (typeof value !== 'object' || value === null) return null
+  const event = value as Record<string, unknown>
+  if (typeof event.tenantId !== 'string' || typeof event.userId !== 'string' || typeof event.at !== 'number')
+    return null
+  if (event.kind === 'user')
+    return { kind: 'user', tenantId: event.tenantId, userId: event.userId, at: event.at }
+  if (event.kind === 'session' && typeof event.sessionId === 'string') {
+    const key = typeof event.key === 'string' ? event.key : null
+    return {
+      kind: 'session',
+      tenantId: event.tenantId,
+      sessionId: event.sessionId,
+      key,
+      userId: event.userId,
+      at: event.at,
+    }
+  }
+  return null
+}
+
+function invalid(setting: string, accepts: string): CoreSDKError {
+  return new CoreSDKError('invalid_config', `Invalid ${setting}: ${accepts}.`)
+}
+
+class RedisSessionStoreImpl implements RedisSessionStore {
+  readonly #client: Redis
+  readonly #keys: KeyLayout
+  readonly #timeout: number
+  readonly #cache: LocalCache
+  readonly #subscriber: Redis | null
+  readonly #ownsSubscriber: boolean
+  readonly #listeners = new Set<(event: RevocationEvent) => void>()
+  readonly #detach: Array<() => void> = []
+  #generation = 0
+  #closed = false
+  #waiters = new Set<() => void>()
+
+  constructor(options: RedisSessionStoreOptions) {
+    if (typeof options?.client?.evalsha !== 'function')
+      throw invalid('client', 'it accepts an ioredis Redis or Cluster client')
+    const clientOptions = options.client.options as {
+      keyPrefix?: string
+      redisOptions?: { keyPrefix?: string }
+    }
+    if (clientOptions.keyPrefix || clientOptions.redisOptions?.keyPrefix) {
+      // Scripts build key names from their arguments, which the client's keyPrefix would not reach.
+      throw invalid('client', "the client's keyPrefix is not supported; use the store's keyPrefix option")
+    }
+    const prefix = options.keyPrefix ?? 'coresdk'
+    if (prefix === '' || /[{}\s]/.test(prefix))
+      throw invalid('keyPrefix', 'it accepts a non-empty string without {, } or spaces')
+    const timeout = options.commandTimeout ?? 1000
+    if (!Number.isFinite(timeout) || timeout <= 0)
+      throw invalid('commandTimeout', 'it accepts a positive number of ms')
+    this.#client = options.client as unknown as Redis
+    this.#keys = new KeyLayout(prefix)
+    this.#timeout = timeout
+    this.#cache = new LocalCache(
+      options.localCache === false ? { maxStaleness: 0 } : (options.localCache ?? {}),
+    )
+    if (options.subscriber === null) {
+      this.#subscriber = null
+      this.#ownsSubscriber = false
+      return
+    }
+    this.#ownsSubscriber = options.subscriber === undefined
+    this.#subscriber = (options.subscriber ?? this.#client.duplicate()) as unknown as Redis
+    this.#listen(this.#subscriber)
+  }
+
+  #listen(subscriber: Redis): void {
+    // biome-ignore lint/suspicious/noExplicitAny: ioredis types its event handlers with any
+    const on = (event: string, handler: (...args: any[]) => void) => {
+      subscriber.on(event, handler)
+      this.#detach.push(() => subscriber.off(event, handler))
+    }
+    on('message', (channel: string, message: string) => {
+      if (channel === this.#keys.channel) this.#receive(message)
+    })
+    on('ready', () => this.#subscribe())
+    for (const event of ['close', 'reconnecting', 'end']) {
+      on(event, () => {
+        // Messages may be lost while the subscriber is away: distrust the cache until subscribed again.
+        this.#generation++
+        this.#cache.distrust()
+      })
+    }
+    // Connection errors show as failed store calls; an 'error' event without a listener must not crash the process.
+    if (this.#ownsSubscriber) on('error', () => {})
+    if (subscriber.status === 'ready') this.#subscribe()
+    else if (subscriber.status === 'wait') subscriber.connect().catch(() => {})
+  }
+
+  #subscribe(): void {
+    const subscriber = this.#subscriber
+    if (subscriber === null || this.#closed) return
+    const generation = this.#generation
+    subscriber.subscribe(this.#keys.channel).then(
+      () => {
+        if (generation !== this.#generation || this.#closed) return
+        this.#cache.trust()
+        for (const wake of this.#waiters) wake()
+        this.#waiters.clear()
+      },
+      () => {},
+    )
+  }
+
+  #receive(message: string): void {
+    const event = parseEvent(message)
+    if (event === null) return
+    this.#cache.apply(event)
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch {
+        // A listener's failure must not stop the others from hearing of the revocation.
+      }
+    }
+  }
+
+  #run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closed)
+      return Promise.reject(new CoreSDKError('store_unavailable', 'The Redis session store is closed.'))
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new CoreSDKError('store_unavailable', `Redis did not answer within ${this.#timeout} ms.`)),
+        this.#timeout,
+      )
+      Promise.resolve()
+        .then(work)
+        .then(
+          (value) => {
+            clearTimeout(timer)
+            resolve(value)
+          },
+          (error: unknown) => {
+            clearTimeout(timer)
+            reject(CoreSDKError.from(error, 'store_unavailable'))
+          },
+        )
+    })
+  }
+
+  async #owner(tenantId: string, id: string): Promise<string | null> {
+    const known = this.#cache.owner(tenantId, id)
+    if (known !== undefined) return known
+    const userId = await this.#client.get(this.#keys.idPointer(tenantId, id))
+    if (userId !== null) this.#cache.setOwner(tenantId, id, userId)
+    return userId
+  }
+
+  async #writePointers(tenantId: string, record: SessionRecord): Promise<void> {
+    if (record.retainUntil <= Date.now()) return
+    const writes: Array<Promise<unknown>> = [
+      this.#client.set(this.#keys.idPointer(tenantId, record.id), record.userId, 'PXAT', record.retainUntil),
+    ]
+    if (record.key !== null) {
+      writes.push(
+        this.#client.set(
+          this.#keys.keyPointer(tenantId, record.key),
+          record.userId,
+          'PXAT',
+          record.retainUntil,
+        ),
+      )
+    }
+    await Promise.all(writes)
+  }
+
+  get(tenantId: string, id: string): Promise<SessionRecord | null> {
+    const cached = this.#cache.get(tenantId, id)
+    if (cached !== undefined) return Promise.resolve(cached)
+    return this.#run(async () => {
+      const epoch = this.#cache.epoch
+      const userId = await this.#owner(tenantId, id)
+      if (userId === null) return null
+      const record = decodeHash(await this.#client.hgetall(this.#keys.session(tenantId, userId, id)))
+      if (record !== null) this.#cache.put(tenantId, record, epoch)
+      return record
+    })
+  }
+
+  getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
+    const cached = this.#cache.getByKey(tenantId, key)
+    if (cached !== undefined) return Promise.resolve(cached)
+    return this.#run(async () => {
+      const epoch = this.#cache.epoch
+      const userId = await this.#client.get(this.#keys.keyPointer(tenantId, key))
+      if (userId === null) return null
+      const fields = await scripts.getByBind.run(this.#client, this.#keys.userIndex(tenantId, userId), [
+        this.#keys.userBase(tenantId, userId),
+        encodeKeyPart(key),
+      ])
+      const record = decodeFields(fields)
+      if (record !== null) this.#cache.put(tenantId, record, epoch)
+      return record
+    })
+  }
+
+  create(tenantId: string, record: SessionRecord): Promise<{ record: SessionRecord; created: boolean }> {
+    return this.#run(async () => {
+      const epoch = this.#cache.epoch
+      const stored: SessionRecord = { ...record, tenantId }
+      const bind = record.key === null ? '' : encodeKeyPart(record.key)
+      const reply = (await scripts.create.run(this.#client, this.#keys.userIndex(tenantId, record.userId), [
+        this.#keys.userBase(tenantId, record.userId),
+        encodeKeyPart(record.id),
+        bind,
+        Date.now(),
+        record.issuedAt,
+        record.retainUntil,
+        ...encodeFields(stored, bind),
+      ])) as [number, unknown]
+      const result = decodeFields(reply[1])
+      if (result === null) throw new Error('The create script returned no record.')
+      // The pointers are written after the record: a reader that misses them finds nothing and creates, which the
+      // script answers with the existing record; a create that failed here is repaired by the next one.
+      await this.#writePointers(tenantId, result)
+      this.#cache.put(tenantId, result, epoch)
+      return { record: result, created: reply[0] === 1 }
+    })
+  }
+
+  update(tenantId: string, id: string, patch: SessionPatch): Promise<SessionRecord | null> {
+    return this.#run(async () => {
+      const epoch = this.#cache.epoch
+      const userId = await this.#owner(tenantId, id)
+      if (userId === null) return null
+      const fields: string[] = []
+      for (const name of PATCHABLE) {
+        if (patch[name] !== undefined) fields.push(name, JSON.stringify(patch[name]))
+      }
+      const reply = await scripts.update.run(this.#client, this.#keys.userIndex(tenantId, userId), [
+        this.#keys.userBase(tenantId, userId),
+        encodeKeyPart(id),
+        Date.now(),
+        ...fields,
+      ])
+      const record = decodeFields(reply)
+      if (record === null) return null
+      if (patch.retainUntil !== undefined) await this.#writePointers(tenantId, record)
+      this.#cache.put(tenantId, record, epoch)
+      return record
+    })
+  }
+
+  revoke(tenantId: string, id: string, at: number): Promise<SessionRecord | null> {
+    return this.#run(async () => {
+      if (!Number.isFinite(at)) throw new TypeError('revoke() takes a time in ms.')
+      const userId = await this.#owner(tenantId, id)
+      if (userId === null) return null
+      const reply = await scripts.revoke.run(this.#client, this.#keys.userIndex(tenantId, userId), [
+        this.#keys.userBase(tenantId, userId),
+        encodeKeyPart(id),
+        Math.floor(at),
+        this.#keys.channel,
+      ])
+      const record = decodeFields(reply)
+      if (record === null) return null
+      // Revocation is final, so the revoked record is cached at once, without waiting for the message to return.
+      this.#cache.apply({
+        kind: 'session',
+        tenantId,
+        sessionId: id,
+        key: record.key,
+        userId,
+        at: record.revokedAt ?? at,
+      })
+      this.#cache.put(tenantId, record, this.#cache.epoch)
+      return record
+    })
+  }
+
+  revokeAllForUser(tenantId: string, userId: string, at: number, retainFor: number): Promise<string[]> {
+    return this.#run(async () => {
+      if (!Number.isFinite(at) || !Number.isFinite(retainFor))
+        throw new TypeError('revokeAllForUser() takes times in ms.')
+      const when = Math.floor(at)
+      const event: RevocationEvent = { kind: 'user', tenantId, userId, at: when }
+      const ids = (await scripts.revokeAll.run(this.#client, this.#keys.userIndex(tenantId, userId), [
+        this.#keys.userBase(tenantId, userId),
+        when,
+        Math.max(1, Math.ceil(retainFor)),
+        Date.now(),
+        this.#keys.channel,
+        JSON.stringify(event),
+      ])) as string[]
+      this.#cache.apply(event)
+      return ids.map((id) => decodeURIComponent(id))
+    })
+  }
+
+  getUserRevokedAt(tenantId: string, userId: string): Promise<number | null> {
+    const cached = this.#cache.getMarker(tenantId, userId)
+    if (cached !== undefined) return Promise.resolve(cached)
+    return this.#run(async () => {
+      const epoch = this.#cache.epoch
+      const value = await this.#client.get(this.#keys.userMarker(tenantId, userId))
+      const at = value === null ? null : Number(value)
+      this.#cache.putMarker(tenantId, userId, at, epoch)
+      return at
+    })
+  }
+
+  listForUser(tenantId: string, userId: string): Promise<SessionRecord[]> {
+    return this.#run(async () => {
+      const reply = (await scripts.list.run(this.#client, this.#keys.userIndex(tenantId, userId), [
+        this.#keys.userBase(tenantId, userId),
+        Date.now(),
+      ])) as unknown[]
+      const records: SessionRecord[] = []
+      for (const fields of reply) {
+        const record = decodeFields(fields)
+        if (record !== null) records.push(record)
+      }
+      return records.sort((a, b) => a.createdAt - b.createdAt)
+    })
+  }
+
+  onRevocation(listener: (event: RevocationEvent) => void): () => void {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  ready(timeoutMs: number = this.#timeout * 5): Promise<void> {
+    if (this.#cache.stats().trusted) return Promise.resolve()
+    if (this.#subscriber === null)
+      return Promise.reject(new Error('This store has no revocation subscriber.'))
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake)
+        reject(
+          new CoreSDKError(
+            'store_unavailable',
+            `The revocation channel was not subscribed within ${timeoutMs} ms.`,
+          ),
+        )
+      }, timeoutMs)
+      this.#waiters.add(wake)
+    })
+  }
+
+  stats(): LocalCacheStats {
+    return this.#cache.stats()
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#listeners.clear()
+    this.#cache.distrust()
+    for (const detach of this.#detach) detach()
+    const subscriber = this.#subscriber
+    // A subscriber passed in may serve other stores on the same channel: it stays subscribed.
+    if (subscriber !== null && this.#ownsSubscriber) {
+      subscriber.on('error', () => {})
+      subscriber.disconnect()
+    }
+  }
+}
+
+/**
+ * A session store in Redis (single node, Sentinel or Cluster through ioredis), with a per-instance cache kept
+ * coherent by revocation messages on pub/sub.
+ * @example
+ * import { Redis } from 'ioredis'
+ * const client = new Redis(process.env.REDIS_URL, redisClientOptions())
+ * const sdk = new CoreSDKClient({ sessions: { store: createRedisSessionStore({ client }) }, … })
+ */
+export function createRedisSessionStore(options: RedisSessionStoreOptions): RedisSessionStore {
+  return new RedisSessionStoreImpl(options)
+}
