@@ -1,0 +1,271 @@
+import type { Claims, CoreSDKClient, Session } from '@coresdk/core'
+import { coreSdkMiddleware, logout } from '@coresdk/express'
+import {
+  createOidcHandlers,
+  type OidcClient,
+  type OidcHttpRequest,
+  type OidcHttpResponse,
+} from '@coresdk/oidc'
+import express, { type Request, type Response } from 'express'
+import { escapeHtml, page } from './html.ts'
+import { describeUserAgent } from './user-agent.ts'
+
+const NAV: Array<[string, string]> = [
+  ['/profile', 'Profile'],
+  ['/sessions', 'My sessions'],
+]
+const TIME_CLAIMS = new Set(['iat', 'exp', 'nbf', 'auth_time'])
+
+/** The glue every framework needs around the OIDC handlers: its request in, their answer out. */
+function toOidcRequest(baseUrl: string, req: Request): OidcHttpRequest {
+  return { url: new URL(req.originalUrl, baseUrl), method: req.method, headers: req.headers, body: req.body }
+}
+
+function send(res: Response, answer: OidcHttpResponse): void {
+  res.status(answer.status)
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
+  res.send(answer.body)
+}
+
+function formatTime(date: Date): string {
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC')
+}
+
+function formatClaim(name: string, value: unknown): string {
+  if (TIME_CLAIMS.has(name) && typeof value === 'number') {
+    return `<code>${value}</code> <span class="muted">${formatTime(new Date(value * 1000))}</span>`
+  }
+  return `<code>${escapeHtml(typeof value === 'string' ? value : JSON.stringify(value))}</code>`
+}
+
+function shell(res: Response, title: string, current: string, user: Claims, body: string): void {
+  const name = typeof user.name === 'string' ? user.name : user.sub
+  res.type('html').send(
+    page({
+      title: `${title} · CoreSDK demo`,
+      heading: 'CoreSDK demo',
+      nav: NAV,
+      current,
+      body,
+      aside: `<span class="muted">${escapeHtml(name)}</span>
+        <form class="inline" method="post" action="/auth/logout"><button class="secondary small" type="submit">Log out</button></form>`,
+    }),
+  )
+}
+
+/** Options of {@link createDemoApp}. */
+export interface DemoAppOptions {
+  sdk: CoreSDKClient
+  oidc: OidcClient
+  /** The app's public base URL, e.g. `http://localhost:3000`. */
+  baseUrl: string
+  /** The provider's display name on the login button. */
+  providerName: string
+}
+
+/** The demo web app: login, profile, "My sessions" with revocation, and a small JSON API on @coresdk/express. */
+export function createDemoApp({ sdk, oidc, baseUrl, providerName }: DemoAppOptions): express.Express {
+  const app = express()
+  const routes = createOidcHandlers(oidc)
+  app.disable('x-powered-by')
+  app.use((_req, res, next) => {
+    res.setHeader('cache-control', 'no-store')
+    next()
+  })
+
+  /** The signed-in user of a page, or null; a dead cookie is cleared on the way. */
+  async function signedIn(
+    req: Request,
+    res: Response,
+  ): Promise<{ user: Claims; session: Session } | 'unavailable' | null> {
+    const result = await sdk.authenticate(
+      { cookie: req.headers.cookie, userAgent: req.headers['user-agent'] },
+      { optional: true },
+    )
+    if (result.setCookie.length > 0) res.append('Set-Cookie', result.setCookie)
+    if (!result.ok) return result.problem.status === 503 ? 'unavailable' : null
+    return result.user && result.session ? { user: result.user, session: result.session } : null
+  }
+
+  async function guarded(req: Request, res: Response): Promise<{ user: Claims; session: Session } | null> {
+    const who = await signedIn(req, res)
+    if (who === 'unavailable') {
+      res
+        .status(503)
+        .type('html')
+        .send(
+          page({
+            title: 'Unavailable',
+            heading: 'CoreSDK demo',
+            body: '<p class="error">Sessions are unavailable right now. Retry in a moment.</p>',
+          }),
+        )
+      return null
+    }
+    if (who === null) res.redirect(303, '/')
+    return who
+  }
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' })
+  })
+
+  app.get('/', async (req, res) => {
+    const who = await signedIn(req, res)
+    if (who && who !== 'unavailable') return res.redirect(303, '/profile')
+    const failed = req.query.error === 'login'
+    res.type('html').send(
+      page({
+        title: 'Sign in · CoreSDK demo',
+        heading: 'CoreSDK demo',
+        body: `<h1>Welcome</h1>
+          <p class="muted">This app keeps a server-side session for each browser you sign in with. Sign in from two browsers,
+          then revoke one from “My sessions”.</p>
+          ${failed ? '<p class="error">The sign-in did not complete. Please try again.</p>' : ''}
+          <p><a class="button" href="/auth/login?returnTo=/profile">Sign in with ${escapeHtml(providerName)}</a></p>`,
+      }),
+    )
+  })
+
+  app.get('/auth/login', async (req, res) => send(res, await routes.login(toOidcRequest(baseUrl, req))))
+  app.get('/auth/callback', async (req, res) => {
+    const answer = await routes.callback(toOidcRequest(baseUrl, req))
+    // A browser gets a page, not a problem document: apply the cookies and go back home with a message.
+    if (answer.status >= 400) {
+      res.setHeader('set-cookie', answer.headers['set-cookie'] ?? [])
+      return res.redirect(303, '/?error=login')
+    }
+    send(res, answer)
+  })
+  app.post('/auth/logout', async (req, res) => send(res, await routes.logout(toOidcRequest(baseUrl, req))))
+  app.post('/auth/logout-all', async (req, res) =>
+    send(res, await routes.logout(toOidcRequest(baseUrl, req), { everywhere: true })),
+  )
+  app.post(
+    '/auth/backchannel-logout',
+    express.urlencoded({ extended: false, limit: '16kb' }),
+    async (req, res) => send(res, await routes.backchannelLogout(toOidcRequest(baseUrl, req))),
+  )
+
+  app.get('/profile', async (req, res) => {
+    const who = await guarded(req, res)
+    if (!who) return
+    const tokens = await sdk.sessions().getTokens(who.session.id)
+    const rows = Object.entries(who.user)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => `<tr><th>${escapeHtml(name)}</th><td>${formatClaim(name, value)}</td></tr>`)
+      .join('')
+    const expires = tokens?.accessTokenExpiresAt
+      ? formatTime(new Date(tokens.accessTokenExpiresAt))
+      : 'unknown'
+    shell(
+      res,
+      'Profile',
+      '/profile',
+      who.user,
+      `<h1>Profile</h1>
+      <p class="muted">The verified claims CoreSDK put on the request as <code>coresdk_user</code>.</p>
+      <table><thead><tr><th>Claim</th><th>Value</th></tr></thead><tbody>${rows}</tbody></table>
+      <h2 style="margin-top:24px">Tokens</h2>
+      <p>Access token expires <strong>${escapeHtml(expires)}</strong>${tokens?.refreshToken ? '; a refresh token is held (encrypted at rest).' : '.'}
+      ${req.query.refreshed ? '<span class="badge">refreshed</span>' : ''}</p>
+      ${tokens?.refreshToken ? '<form method="post" action="/session/refresh"><button class="secondary" type="submit">Refresh tokens now</button></form>' : ''}`,
+    )
+  })
+
+  app.post('/session/refresh', async (req, res) => {
+    const who = await guarded(req, res)
+    if (!who) return
+    try {
+      await sdk.sessions().refresh(who.session.id)
+      res.redirect(303, '/profile?refreshed=1')
+    } catch {
+      // The provider refused the refresh token: core revoked the session, so the user signs in again.
+      res.redirect(303, '/')
+    }
+  })
+
+  app.get('/sessions', async (req, res) => {
+    const who = await guarded(req, res)
+    if (!who) return
+    // This device first, then the most recently seen.
+    const sessions = (await sdk.sessions().listForUser(who.user.sub)).sort(
+      (a, b) =>
+        Number(b.id === who.session.id) - Number(a.id === who.session.id) || +b.lastSeenAt - +a.lastSeenAt,
+    )
+    const rows = sessions
+      .map((s) => {
+        const current = s.id === who.session.id
+        return `<tr data-session="${escapeHtml(s.id)}"${current ? ' class="current"' : ''}>
+          <td>${escapeHtml(describeUserAgent(s.meta.userAgent))}${current ? '<span class="badge">this device</span>' : ''}</td>
+          <td class="nowrap">${formatTime(s.createdAt)}</td>
+          <td class="nowrap">${formatTime(s.lastSeenAt)}</td>
+          <td><form class="inline" method="post" action="/sessions/${encodeURIComponent(s.id)}/revoke">
+            <button class="danger small" type="submit">${current ? 'Revoke and sign out' : 'Revoke'}</button></form></td>
+        </tr>`
+      })
+      .join('')
+    shell(
+      res,
+      'My sessions',
+      '/sessions',
+      who.user,
+      `<h1>My sessions</h1>
+      <p class="muted">Every browser signed in as <strong>${escapeHtml(who.user.sub)}</strong>. Revoking one signs it out on its next request.</p>
+      <table><thead><tr><th>Browser</th><th>Created</th><th>Last seen</th><th></th></tr></thead><tbody>${rows}</tbody></table>
+      <form method="post" action="/auth/logout-all" style="margin-top:20px"><button class="danger" type="submit">Log out everywhere</button></form>`,
+    )
+  })
+
+  app.post('/sessions/:id/revoke', async (req, res) => {
+    const who = await guarded(req, res)
+    if (!who) return
+    const mine = await sdk.sessions().listForUser(who.user.sub, { includeInactive: true })
+    if (!mine.some((s) => s.id === req.params.id))
+      return res
+        .status(404)
+        .type('html')
+        .send(page({ title: 'Not found', heading: 'CoreSDK demo', body: '<p>No such session.</p>' }))
+    await sdk.sessions().revoke(req.params.id)
+    if (req.params.id === who.session.id) {
+      const result = await sdk.logout({ session: who.session })
+      res.append('Set-Cookie', result.setCookie)
+      return res.redirect(303, '/')
+    }
+    res.redirect(303, '/sessions')
+  })
+
+  // The JSON API of the example apps, on the Express adapter.
+  const api = express.Router()
+  api.use(coreSdkMiddleware(sdk))
+  api.get('/me', (req, res) => {
+    res.json({
+      sub: req.coresdk_user?.sub,
+      email: req.coresdk_user?.email,
+      session_id: req.coresdk_session?.id ?? null,
+    })
+  })
+  api.get('/sessions', async (req, res) => {
+    res.json(await sdk.sessions().listForUser(req.coresdk_user?.sub ?? ''))
+  })
+  api.delete('/sessions/:id', async (req, res) => {
+    const mine = await sdk.sessions().listForUser(req.coresdk_user?.sub ?? '', { includeInactive: true })
+    if (!mine.some((s) => s.id === req.params.id)) return res.status(404).json({ code: 'session_not_found' })
+    await sdk.sessions().revoke(req.params.id)
+    res.status(204).end()
+  })
+  api.post('/logout', async (req, res) => {
+    await logout(req, res)
+    res.status(204).end()
+  })
+  api.post('/logout-all', async (req, res) => {
+    await logout(req, res, { everywhere: true })
+    res.status(204).end()
+  })
+  app.use('/api', api)
+
+  return app
+}

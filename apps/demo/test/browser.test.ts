@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync } from 'node:fs'
+import { connect } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunningDemo, startDemo } from '../src/demo.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const REQUIRED = process.env.CORESDK_REQUIRE_SERVICES === '1'
+const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url))
+const FIREFOX_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:128.0) Gecko/20100101 Firefox/128.0'
+
+/** Skips (with the reason printed) when a service is missing, or fails when CORESDK_REQUIRE_SERVICES=1. */
+function needs(present: boolean, reason: string): boolean {
+  if (present) return true
+  if (REQUIRED) throw new Error(`${reason}; CORESDK_REQUIRE_SERVICES=1 requires it`)
+  console.warn(`skipping: ${reason}`)
+  return false
+}
+
+function reachable(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 1000 })
+    const done = (up: boolean) => {
+      socket.destroy()
+      resolve(up)
+    }
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+    socket.once('timeout', () => done(false))
+  })
+}
+
+const withChromium = needs(
+  existsSync(CHROMIUM),
+  `Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH or install chromium)`,
+)
+const withRedis =
+  withChromium && needs(await reachable(REDIS_URL), `no Redis at ${REDIS_URL} for the demo on Redis`)
+
+let browser: Browser
+
+beforeAll(async () => {
+  if (!withChromium) return
+  mkdirSync(SHOTS, { recursive: true })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe.each([
+  { store: 'memory' as const, run: withChromium, redisUrl: undefined },
+  { store: 'redis' as const, run: withRedis, redisUrl: REDIS_URL },
+])('the demo in a real browser, sessions in $store', ({ store, run, redisUrl }) => {
+  let demo: RunningDemo
+  // A fresh user per run: a shared Redis may hold sessions of earlier runs.
+  const username = `alice-${randomBytes(4).toString('hex')}`
+
+  async function shot(page: Page, name: string): Promise<void> {
+    if (store === 'memory') await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true })
+  }
+
+  /** Signs in from the app's home page through the provider's login page. */
+  async function signIn(page: Page, shots = false): Promise<void> {
+    await page.goto(demo.appUrl)
+    if (shots) await shot(page, '01-home')
+    await page.getByRole('link', { name: /Sign in with/ }).click()
+    await page.waitForURL(`${demo.providerUrl}/interaction/**`)
+    await page.getByLabel('Username').fill(username)
+    if (shots) await shot(page, '02-provider-login')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(`${demo.appUrl}/profile`)
+  }
+
+  beforeAll(async () => {
+    if (!run) return
+    demo = await startDemo({ appPort: 0, providerPort: 0, redisUrl })
+    expect(demo.store).toBe(store)
+  })
+
+  afterAll(async () => {
+    await demo?.close()
+  })
+
+  it.skipIf(!run)(
+    'two browsers sign in as one user; one revokes the other; "Log out everywhere" ends both',
+    async () => {
+      const laptop = await browser.newContext({ viewport: { width: 1100, height: 760 } })
+      const phone = await browser.newContext({
+        viewport: { width: 1100, height: 760 },
+        userAgent: FIREFOX_UA,
+      })
+      const a = await laptop.newPage()
+      const b = await phone.newPage()
+
+      await signIn(a, true)
+      expect(await a.locator('table').textContent()).toContain(`${username}@example.test`)
+      await shot(a, '03-profile')
+      await signIn(b)
+
+      // "My sessions" on the laptop lists both browsers and marks this one.
+      await a.goto(`${demo.appUrl}/sessions`)
+      const rows = a.locator('tbody tr')
+      expect(await rows.count()).toBe(2)
+      expect(await a.locator('tr.current').textContent()).toContain('this device')
+      expect(await a.locator('tr.current').textContent()).toContain('Headless Chrome')
+      expect(await a.locator('tbody tr:not(.current)').textContent()).toContain('Firefox 128 on macOS')
+      await shot(a, '04-my-sessions')
+
+      // The laptop revokes the other browser's session.
+      await a.locator('tbody tr:not(.current)').getByRole('button', { name: 'Revoke' }).click()
+      await a.waitForURL(`${demo.appUrl}/sessions`)
+      expect(await rows.count()).toBe(1)
+      await shot(a, '05-after-revoke')
+
+      // The revoked browser's next page load is back at the sign-in page.
+      await b.goto(`${demo.appUrl}/profile`)
+      expect(b.url()).toBe(`${demo.appUrl}/`)
+      expect(await b.getByRole('link', { name: /Sign in with/ }).isVisible()).toBe(true)
+      await shot(b, '06-revoked-browser')
+
+      // It signs in again (its provider session is still alive), so the user has two sessions once more.
+      await b.getByRole('link', { name: /Sign in with/ }).click()
+      await b.waitForURL(`${demo.appUrl}/profile`)
+      await a.goto(`${demo.appUrl}/sessions`)
+      expect(await rows.count()).toBe(2)
+
+      // "Log out everywhere": every session ends, then the provider asks whether to end its session too.
+      await a.getByRole('button', { name: 'Log out everywhere' }).click()
+      await a.waitForURL(`${demo.providerUrl}/session/end**`)
+      await shot(a, '07-provider-logout')
+      await a.getByRole('button', { name: 'Yes, sign me out' }).click()
+      await a.waitForURL(`${demo.appUrl}/`)
+      expect(await a.getByRole('link', { name: /Sign in with/ }).isVisible()).toBe(true)
+      await shot(a, '08-logged-out')
+
+      await b.goto(`${demo.appUrl}/sessions`)
+      expect(b.url()).toBe(`${demo.appUrl}/`)
+      await a.goto(`${demo.appUrl}/profile`)
+      expect(a.url()).toBe(`${demo.appUrl}/`)
+      expect(await demo.sdk.sessions().listForUser(username)).toEqual([])
+      await laptop.close()
+      await phone.close()
+    },
+    90_000,
+  )
+})

@@ -1,0 +1,144 @@
+import { CoreSDKError, problemFromError } from '@coresdk/core'
+import type { OidcClient } from './oidc-client.ts'
+
+/** A framework's request, reduced to what the OIDC routes read (a Web `Request` fits, given its text body). */
+export interface OidcHttpRequest {
+  /** The full request URL, query included. */
+  url: string | URL
+  /** @default 'GET' */
+  method?: string
+  /** The request headers: a Web `Headers`, or Node's lower-cased header object. */
+  headers: Headers | Record<string, string | string[] | undefined>
+  /** The parsed or raw `application/x-www-form-urlencoded` body (back-channel logout only). */
+  body?: string | URLSearchParams | Record<string, unknown> | null
+}
+
+/** The answer an adapter writes as it is. `set-cookie` is an array; every other header a string. */
+export interface OidcHttpResponse {
+  status: number
+  headers: Record<string, string | string[]>
+  body: string
+}
+
+/** Options of {@link createOidcHandlers}. */
+export interface OidcHandlersOptions {
+  /** End the provider's session too on logout (RP-initiated logout), when the provider supports it. @default true */
+  providerLogout?: boolean
+  /** Where to send the browser after logout when the provider is not involved. @default '/' */
+  afterLogout?: string
+}
+
+/** Options of one logout. */
+export interface LogoutHandlerOptions {
+  /** Revoke every session of the user, not only this one. @default false */
+  everywhere?: boolean
+}
+
+/** The login, callback, logout and back-channel logout routes, framework-neutral. */
+export interface OidcHandlers {
+  /** `GET /auth/login[?returnTo=/path]`: 302 to the provider, with the login-state cookie. */
+  login(request: OidcHttpRequest): Promise<OidcHttpResponse>
+  /** `GET /auth/callback`: creates the session, 303 to the page the login started from; a problem otherwise. */
+  callback(request: OidcHttpRequest): Promise<OidcHttpResponse>
+  /** `POST /auth/logout`: revokes the session (or all with `everywhere`), clears the cookie, 303 to the provider's logout or home. */
+  logout(request: OidcHttpRequest, options?: LogoutHandlerOptions): Promise<OidcHttpResponse>
+  /** `POST /auth/backchannel-logout`: the provider's logout token; 200, or 400 with an error JSON. */
+  backchannelLogout(request: OidcHttpRequest): Promise<OidcHttpResponse>
+}
+
+function header(headers: OidcHttpRequest['headers'], name: string): string | undefined {
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
+  const value = (headers as Record<string, string | string[] | undefined>)[name]
+  return Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value
+}
+
+function redirect(status: 302 | 303, location: string, setCookie: string[]): OidcHttpResponse {
+  return { status, headers: { location, 'cache-control': 'no-store', 'set-cookie': setCookie }, body: '' }
+}
+
+function problem(error: unknown, setCookie: string[] = []): OidcHttpResponse {
+  const answer = problemFromError(error)
+  return {
+    status: answer.status,
+    headers: { ...answer.headers, 'set-cookie': setCookie },
+    body: JSON.stringify(answer.body),
+  }
+}
+
+function methodNotAllowed(): OidcHttpResponse {
+  return {
+    status: 405,
+    headers: { allow: 'POST', 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify({ error: 'invalid_request', error_description: 'Use POST.' }),
+  }
+}
+
+/**
+ * The OIDC routes as plain functions over `{ url, method, headers, body }`, for any framework to mount in a few lines.
+ * @example
+ * const routes = createOidcHandlers(oidc)
+ * app.get('/auth/login', async (req, res) => send(res, await routes.login(toOidcRequest(req))))
+ */
+export function createOidcHandlers(client: OidcClient, options: OidcHandlersOptions = {}): OidcHandlers {
+  const providerLogout = options.providerLogout ?? true
+  const afterLogout = options.afterLogout ?? '/'
+
+  return {
+    async login(request) {
+      try {
+        const returnTo = new URL(String(request.url)).searchParams.get('returnTo') ?? undefined
+        const { url, setCookie } = await client.login(returnTo === undefined ? {} : { returnTo })
+        return redirect(302, url, [setCookie])
+      } catch (error) {
+        return problem(error)
+      }
+    },
+
+    async callback(request) {
+      try {
+        const result = await client.callback({
+          url: request.url,
+          cookie: header(request.headers, 'cookie'),
+          userAgent: header(request.headers, 'user-agent'),
+        })
+        return redirect(303, result.returnTo, result.setCookie)
+      } catch (error) {
+        // The login state is single-use: a failed callback clears it either way.
+        return problem(error, [client.clearStateCookie()])
+      }
+    },
+
+    async logout(request, logoutOptions = {}) {
+      if ((request.method ?? 'GET').toUpperCase() !== 'POST') return methodNotAllowed()
+      const { sdk } = client
+      try {
+        const auth = await sdk.authenticate(
+          {
+            cookie: header(request.headers, 'cookie'),
+            authorization: header(request.headers, 'authorization'),
+          },
+          { optional: true },
+        )
+        const session = auth.ok ? auth.session : null
+        // Read the ID token before revoking: it is the hint that tells the provider whose session to end.
+        const idToken =
+          session && providerLogout ? ((await sdk.sessions().getTokens(session.id))?.idToken ?? null) : null
+        const result = await sdk.logout({
+          session,
+          user: auth.ok ? auth.user : null,
+          everywhere: logoutOptions.everywhere ?? false,
+        })
+        const location = (idToken && client.logoutUrl({ idTokenHint: idToken })) || afterLogout
+        return redirect(303, location, result.setCookie)
+      } catch (error) {
+        return problem(CoreSDKError.from(error))
+      }
+    },
+
+    async backchannelLogout(request) {
+      if ((request.method ?? 'POST').toUpperCase() !== 'POST') return methodNotAllowed()
+      const result = await client.backchannelLogout({ body: request.body })
+      return { status: result.status, headers: result.headers, body: result.body }
+    },
+  }
+}

@@ -1,0 +1,30 @@
+export type { LogoutTokenClaims, ReplayCache, VerifyLogoutTokenOptions } from './backchannel-logout.ts'
+export {
+  BACKCHANNEL_LOGOUT_EVENT,
+  createMemoryReplayCache,
+  LogoutTokenError,
+  verifyLogoutToken,
+} from './backchannel-logout.ts'
+export type {
+  LogoutHandlerOptions,
+  OidcHandlers,
+  OidcHandlersOptions,
+  OidcHttpRequest,
+  OidcHttpResponse,
+} from './handlers.ts'
+export { createOidcHandlers } from './handlers.ts'
+export type {
+  BackchannelLogoutRequest,
+  BackchannelLogoutResult,
+  CallbackRequest,
+  CallbackResult,
+  LoginOptions,
+  LoginResult,
+  LogoutUrlOptions,
+  OidcClient,
+  OidcClientOptions,
+  OidcProviderMetadata,
+} from './oidc-client.ts'
+export { createOidcClient } from './oidc-client.ts'
+export type { OidcRefresher } from './refresher.ts'
+export { createOidcRefresher } from './refresher.ts'

@@ -1,0 +1,488 @@
+import {
+  type CoreSDKClient,
+  CoreSDKError,
+  type CreatedSession,
+  type SessionRecord,
+  type TokenRefresher,
+  type TokenSet,
+} from '@coresdk/core'
+import { createRemoteJWKSet } from 'jose'
+import * as oidc from 'openid-client'
+import {
+  createMemoryReplayCache,
+  LogoutTokenError,
+  type ReplayCache,
+  verifyLogoutToken,
+} from './backchannel-logout.ts'
+import { readCookie, type StateCookieOptions, serializeCookie } from './cookies.ts'
+import { deriveStateKey, openLoginState, sealLoginState } from './login-state.ts'
+import type { OidcRefresher } from './refresher.ts'
+
+/** What {@link createOidcClient} takes. */
+export interface OidcClientOptions {
+  /** The CoreSDK client whose sessions the logins create. */
+  sdk: CoreSDKClient
+  /** The provider's issuer URL; its `/.well-known/openid-configuration` is fetched once. */
+  issuer: string | URL
+  /** This application's client id at the provider. */
+  clientId: string
+  /** The client secret (`client_secret_basic`); omit for a public client, which then relies on PKCE alone. */
+  clientSecret?: string
+  /** The callback URL registered at the provider, e.g. `https://app.example.com/auth/callback`. */
+  redirectUri: string
+  /** Where the provider sends the user after RP-initiated logout (registered at the provider). */
+  postLogoutRedirectUri?: string
+  /** The scopes requested. Add `offline_access` for a refresh token. @default 'openid profile email' */
+  scope?: string
+  /** At least 32 bytes that encrypt the short-lived login-state cookie. Instances behind one host must share it. */
+  cookieSecret: string | Uint8Array
+  /** The login-state cookie's name. @default 'coresdk_oidc' */
+  cookieName?: string
+  /** Whether the login-state cookie is `Secure`. @default true when `redirectUri` is https */
+  cookieSecure?: boolean
+  /** How long a login may take between `login()` and `callback()`, in seconds. @default 600 */
+  loginTimeout?: number
+  /** Extra parameters on every authorization request (`prompt`, `resource`, `acr_values`, …). @default {} */
+  authorizationParams?: Record<string, string>
+  /** Allow an `http://` issuer (local development and tests only). @default false */
+  allowInsecureRequests?: boolean
+  /** The deadline of each request to the provider, in seconds. @default 10 */
+  timeout?: number
+  /** Allowed clock skew when checking logout tokens, in seconds. @default 5 */
+  clockTolerance?: number
+  /** The oldest logout token accepted (by its `iat`), in seconds. @default 300 */
+  logoutTokenMaxAge?: number
+  /** Where logout tokens' `jti` are remembered against replay; share one across instances. @default in memory */
+  replayCache?: ReplayCache
+  /** A refresher created before the CoreSDK client (see {@link createOidcRefresher}); it is bound to this client. */
+  refresher?: OidcRefresher
+}
+
+/** Options of {@link OidcClient.login}. */
+export interface LoginOptions {
+  /** A local path to return to after the callback. Anything but a path on this site is ignored. @default '/' */
+  returnTo?: string
+  /** Extra authorization parameters for this login only (e.g. `{ prompt: 'login' }`, `login_hint`). */
+  params?: Record<string, string>
+}
+
+/** What {@link OidcClient.login} returns: where to redirect the browser, and the login-state cookie to set. */
+export interface LoginResult {
+  /** The provider's authorization URL (PKCE S256, state and nonce included). */
+  url: string
+  /** The `Set-Cookie` value of the login-state cookie. */
+  setCookie: string
+}
+
+/** The request the provider redirected back with. */
+export interface CallbackRequest {
+  /** The full callback URL as received (its query carries `code` and `state`, or `error`). */
+  url: string | URL
+  /** The `Cookie` header, which carries the login-state cookie. */
+  cookie: string | string[] | null | undefined
+  /** The browser's `User-Agent`, kept on the session. */
+  userAgent?: string | null | undefined
+}
+
+/** What {@link OidcClient.callback} returns. */
+export interface CallbackResult {
+  /** The new CoreSDK session. */
+  session: CreatedSession
+  /** `Set-Cookie` values: the session cookie, and the cleared login-state cookie. */
+  setCookie: string[]
+  /** The local path to redirect to. */
+  returnTo: string
+}
+
+/** Options of {@link OidcClient.logoutUrl}. */
+export interface LogoutUrlOptions {
+  /** The session's ID token, which tells the provider whose session to end. */
+  idTokenHint?: string | null | undefined
+  /** An opaque value the provider passes back to `postLogoutRedirectUri`. */
+  state?: string
+}
+
+/** What {@link OidcClient.backchannelLogout} takes: the POST body the provider sent. */
+export interface BackchannelLogoutRequest {
+  /** The `application/x-www-form-urlencoded` body, as a string, URLSearchParams or a parsed object. */
+  body: string | URLSearchParams | Record<string, unknown> | null | undefined
+}
+
+/** The answer to a back-channel logout request, per OpenID Connect Back-Channel Logout 1.0 §2.8. */
+export interface BackchannelLogoutResult {
+  /** 200 when done; 400 for a bad logout token; 503 when the sessions could not be revoked (the provider may retry). */
+  status: 200 | 400 | 503
+  headers: Record<string, string>
+  /** Empty on success, else a JSON `{ error, error_description }`. */
+  body: string
+  /** How many sessions were revoked. */
+  revoked: number
+}
+
+/** The provider's metadata this client relies on. */
+export interface OidcProviderMetadata {
+  issuer: string
+  authorizationEndpoint: string
+  tokenEndpoint: string
+  jwksUri: string
+  endSessionEndpoint: string | undefined
+  /** The ID token signing algorithms the provider advertises. */
+  idTokenSigningAlgorithms: string[]
+}
+
+/** An OpenID Connect relying party that turns logins into CoreSDK sessions. */
+export interface OidcClient {
+  /** The CoreSDK client the sessions live in. */
+  readonly sdk: CoreSDKClient
+  readonly clientId: string
+  /** The provider's discovered metadata. */
+  readonly metadata: OidcProviderMetadata
+  /** Refresh-token rotation for core (`sessions.tokenRefresher`): invalid_grant revokes the session. */
+  readonly tokenRefresher: TokenRefresher
+  /** Starts a login: the authorization URL to redirect to and the login-state cookie to set. */
+  login(options?: LoginOptions): Promise<LoginResult>
+  /**
+   * Completes a login: checks state, exchanges the code (PKCE), checks the ID token's nonce, and creates a session.
+   * Throws a `CoreSDKError`: `invalid_request` (400) for a missing, expired or mismatched login state or a provider
+   * error, `invalid_token` (401) for a rejected ID token.
+   */
+  callback(request: CallbackRequest): Promise<CallbackResult>
+  /** The provider's end-session URL for RP-initiated logout, or null when the provider has none. */
+  logoutUrl(options?: LogoutUrlOptions): string | null
+  /** Verifies a back-channel logout token and revokes the sessions it names. Never throws. */
+  backchannelLogout(request: BackchannelLogoutRequest): Promise<BackchannelLogoutResult>
+  /** The `Set-Cookie` value that clears the login-state cookie. */
+  clearStateCookie(): string
+}
+
+const SAFE_RETURN_TO = /^\/(?![/\\])[^\s]*$/
+
+function safeReturnTo(value: string | undefined): string {
+  return value !== undefined && SAFE_RETURN_TO.test(value) ? value : '/'
+}
+
+function configError(setting: string, accepts: string): never {
+  throw new CoreSDKError('invalid_config', `CoreSDK OIDC configuration: ${setting} is invalid; ${accepts}.`)
+}
+
+function checkOptions(options: OidcClientOptions): void {
+  if (!options || typeof options !== 'object')
+    configError('options', 'it accepts an OidcClientOptions object')
+  if (!options.sdk || typeof options.sdk.sessions !== 'function')
+    configError('sdk', 'it accepts a CoreSDKClient')
+  if (typeof options.clientId !== 'string' || options.clientId === '')
+    configError('clientId', 'it accepts a non-empty string')
+  for (const [setting, value] of [
+    ['issuer', options.issuer],
+    ['redirectUri', options.redirectUri],
+    ['postLogoutRedirectUri', options.postLogoutRedirectUri],
+  ] as const) {
+    if (value === undefined && setting === 'postLogoutRedirectUri') continue
+    if (!URL.canParse(String(value)) || !/^https?:$/.test(new URL(String(value)).protocol)) {
+      configError(setting, 'it accepts an absolute http:// or https:// URL')
+    }
+  }
+  if (
+    options.clientSecret !== undefined &&
+    (typeof options.clientSecret !== 'string' || options.clientSecret === '')
+  ) {
+    configError('clientSecret', 'it accepts a non-empty string, or nothing for a public client')
+  }
+  const { loginTimeout = 600, timeout = 10, clockTolerance = 5, logoutTokenMaxAge = 300 } = options
+  for (const [setting, value, max] of [
+    ['loginTimeout', loginTimeout, 3600],
+    ['timeout', timeout, 120],
+    ['clockTolerance', clockTolerance, 300],
+    ['logoutTokenMaxAge', logoutTokenMaxAge, 86_400],
+  ] as const) {
+    if (!Number.isInteger(value) || value < (setting === 'clockTolerance' ? 0 : 1) || value > max) {
+      configError(setting, `it accepts an integer number of seconds up to ${max}`)
+    }
+  }
+}
+
+/** Turns whatever openid-client threw during the code exchange into a CoreSDKError with no library text. */
+function callbackError(error: unknown): CoreSDKError {
+  if (error instanceof CoreSDKError) return error
+  if (error instanceof oidc.AuthorizationResponseError) {
+    return new CoreSDKError('invalid_request', 'The provider refused the login.', { cause: error })
+  }
+  if (error instanceof oidc.ResponseBodyError) {
+    // invalid_grant: a code already used, expired, or issued to another client or redirect URI.
+    return new CoreSDKError('invalid_request', 'The provider refused the authorization code.', {
+      cause: error,
+    })
+  }
+  if (error instanceof oidc.ClientError) {
+    const code = error.code ?? ''
+    if (
+      code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' ||
+      code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' ||
+      code.includes('JWT')
+    ) {
+      return new CoreSDKError('invalid_token', 'The ID token was rejected.', { cause: error })
+    }
+    if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') {
+      return new CoreSDKError('internal_error', 'The provider answered the token request unexpectedly.', {
+        cause: error,
+      })
+    }
+    return new CoreSDKError('invalid_token', 'The token response was rejected.', { cause: error })
+  }
+  return new CoreSDKError('internal_error', 'The provider could not be reached.', { cause: error })
+}
+
+function toTokenSet(response: oidc.TokenEndpointResponse, previousRefreshToken?: string): TokenSet {
+  const tokens: TokenSet = {}
+  for (const [name, value] of Object.entries(response)) {
+    if (typeof value !== 'function') tokens[name] = value
+  }
+  // A provider that does not rotate returns no refresh token: the old one stays valid and must be kept.
+  if (tokens.refresh_token === undefined && previousRefreshToken !== undefined)
+    tokens.refresh_token = previousRefreshToken
+  return tokens
+}
+
+function readLogoutToken(body: BackchannelLogoutRequest['body']): string | undefined {
+  if (body == null) return undefined
+  let value: unknown
+  if (typeof body === 'string') value = new URLSearchParams(body).getAll('logout_token')
+  else if (body instanceof URLSearchParams) value = body.getAll('logout_token')
+  else value = (body as Record<string, unknown>).logout_token
+  if (Array.isArray(value)) return value.length === 1 && typeof value[0] === 'string' ? value[0] : undefined
+  return typeof value === 'string' ? value : undefined
+}
+
+function logoutAnswer(
+  status: 200 | 400 | 503,
+  revoked: number,
+  error?: string,
+  description?: string,
+): BackchannelLogoutResult {
+  const headers: Record<string, string> = { 'cache-control': 'no-store' }
+  if (status === 503) headers['retry-after'] = '5'
+  if (error === undefined) return { status, headers, body: '', revoked }
+  headers['content-type'] = 'application/json'
+  return { status, headers, body: JSON.stringify({ error, error_description: description }), revoked }
+}
+
+/**
+ * Discovers the provider and returns a relying party whose logins become CoreSDK sessions.
+ * Configuration mistakes throw a `CoreSDKError` (`invalid_config`); an unreachable provider rejects.
+ * @example
+ * const refresher = createOidcRefresher()
+ * const sdk = new CoreSDKClient({ jwt: { issuer, audience: clientId, idTokenAudience: clientId, jwksUri, algorithms: ['RS256'] },
+ *   sessions: { tokenRefresher: refresher } })
+ * const oidc = await createOidcClient({ sdk, issuer, clientId, clientSecret, redirectUri, cookieSecret, refresher })
+ */
+export async function createOidcClient(options: OidcClientOptions): Promise<OidcClient> {
+  checkOptions(options)
+  const {
+    sdk,
+    clientId,
+    clientSecret,
+    redirectUri,
+    postLogoutRedirectUri,
+    scope = 'openid profile email',
+    cookieName = 'coresdk_oidc',
+    loginTimeout = 600,
+    authorizationParams = {},
+    timeout = 10,
+    clockTolerance = 5,
+    logoutTokenMaxAge = 300,
+  } = options
+  const stateKey = await deriveStateKey(options.cookieSecret)
+  const cookie: Omit<StateCookieOptions, 'maxAge'> = {
+    name: cookieName,
+    secure: options.cookieSecure ?? new URL(redirectUri).protocol === 'https:',
+    path: '/',
+  }
+  const replayCache = options.replayCache ?? createMemoryReplayCache()
+
+  const metadata: Partial<oidc.ClientMetadata> = { redirect_uris: [redirectUri] }
+  if (postLogoutRedirectUri) metadata.post_logout_redirect_uris = [postLogoutRedirectUri]
+  const config = await oidc.discovery(
+    new URL(String(options.issuer)),
+    clientId,
+    metadata,
+    clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(clientSecret),
+    { execute: options.allowInsecureRequests ? [oidc.allowInsecureRequests] : [], timeout },
+  )
+  config.timeout = timeout
+  const server = config.serverMetadata()
+  if (!server.jwks_uri)
+    throw new CoreSDKError('invalid_config', 'CoreSDK OIDC: the provider publishes no jwks_uri.')
+  const idTokenSigningAlgorithms = (server.id_token_signing_alg_values_supported ?? ['RS256']).filter(
+    (alg) => alg !== 'none' && !alg.startsWith('HS'),
+  )
+  const providerMetadata: OidcProviderMetadata = {
+    issuer: server.issuer,
+    authorizationEndpoint: String(server.authorization_endpoint),
+    tokenEndpoint: String(server.token_endpoint),
+    jwksUri: server.jwks_uri,
+    endSessionEndpoint: server.end_session_endpoint,
+    idTokenSigningAlgorithms,
+  }
+  const jwks = createRemoteJWKSet(new URL(server.jwks_uri), { timeoutDuration: timeout * 1000 })
+  const inFlight = new Map<string, Promise<TokenSet>>()
+
+  async function rotate(refreshToken: string, session: SessionRecord): Promise<TokenSet> {
+    let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>
+    try {
+      response = await oidc.refreshTokenGrant(config, refreshToken)
+    } catch (error) {
+      if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant') {
+        throw new CoreSDKError('refresh_token_invalid', undefined, { cause: error })
+      }
+      throw new CoreSDKError('refresh_failed', undefined, { cause: error })
+    }
+    if (response.id_token !== undefined) {
+      // A refreshed ID token must name the same user; anything else is a provider or token mix-up.
+      const claims = response.claims()
+      if (claims?.sub !== session.userId)
+        throw new CoreSDKError('refresh_token_invalid', 'The refreshed ID token names another user.')
+    }
+    return toTokenSet(response, refreshToken)
+  }
+
+  const tokenRefresher: TokenRefresher = {
+    refresh(refreshToken, session) {
+      // One grant per session at a time: with rotation, a second concurrent grant would present a spent token.
+      const pending = inFlight.get(session.id)
+      if (pending) return pending
+      const running = rotate(refreshToken, session).finally(() => inFlight.delete(session.id))
+      inFlight.set(session.id, running)
+      return running
+    },
+  }
+
+  async function revokeForLogout(sub: string | undefined, sid: string | undefined): Promise<number> {
+    const sessions = sdk.sessions()
+    if (sid === undefined) return sub === undefined ? 0 : sessions.revokeAllForUser(sub)
+    if (sub === undefined) {
+      throw new LogoutTokenError(
+        'A logout token naming only a sid is not supported: the provider must include sub.',
+      )
+    }
+    const matching = (await sessions.listForUser(sub)).filter((session) => session.claims.sid === sid)
+    const results = await Promise.all(matching.map((session) => sessions.revoke(session.id)))
+    return results.filter(Boolean).length
+  }
+
+  const client: OidcClient = {
+    sdk,
+    clientId,
+    metadata: providerMetadata,
+    tokenRefresher,
+
+    async login(loginOptions = {}) {
+      const state = oidc.randomState()
+      const nonce = oidc.randomNonce()
+      const codeVerifier = oidc.randomPKCECodeVerifier()
+      const params: Record<string, string> = {
+        ...authorizationParams,
+        ...loginOptions.params,
+        redirect_uri: redirectUri,
+        scope,
+        state,
+        nonce,
+        code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge_method: 'S256',
+      }
+      if (loginOptions.params?.scope) params.scope = loginOptions.params.scope
+      const url = oidc.buildAuthorizationUrl(config, params)
+      const sealed = await sealLoginState(
+        { state, nonce, codeVerifier, returnTo: safeReturnTo(loginOptions.returnTo) },
+        stateKey,
+        loginTimeout,
+      )
+      return { url: url.href, setCookie: serializeCookie(sealed, { ...cookie, maxAge: loginTimeout }) }
+    },
+
+    async callback(request) {
+      const received = new URL(String(request.url))
+      const saved = await openLoginState(readCookie(request.cookie, cookie.name), stateKey)
+      if (!saved)
+        throw new CoreSDKError(
+          'invalid_request',
+          'The login state is missing or expired: start the login again.',
+        )
+      if (received.searchParams.get('state') !== saved.state) {
+        throw new CoreSDKError(
+          'invalid_request',
+          'The login state does not match this browser: start the login again.',
+        )
+      }
+      // The redirect URI sent to the token endpoint is the configured one, whatever host or proxy the request came through.
+      const currentUrl = new URL(redirectUri)
+      currentUrl.search = received.search
+      let tokens: oidc.TokenEndpointResponse
+      try {
+        tokens = await oidc.authorizationCodeGrant(config, currentUrl, {
+          pkceCodeVerifier: saved.codeVerifier,
+          expectedState: saved.state,
+          expectedNonce: saved.nonce,
+          idTokenExpected: true,
+        })
+      } catch (error) {
+        throw callbackError(error)
+      }
+      const session = await sdk
+        .sessions()
+        .create(toTokenSet(tokens), { userAgent: request.userAgent ?? null })
+      return { session, setCookie: [session.setCookie, client.clearStateCookie()], returnTo: saved.returnTo }
+    },
+
+    logoutUrl(logoutOptions = {}) {
+      if (!server.end_session_endpoint) return null
+      const params: Record<string, string> = { client_id: clientId }
+      if (logoutOptions.idTokenHint) params.id_token_hint = logoutOptions.idTokenHint
+      if (postLogoutRedirectUri) params.post_logout_redirect_uri = postLogoutRedirectUri
+      if (logoutOptions.state) params.state = logoutOptions.state
+      return oidc.buildEndSessionUrl(config, params).href
+    },
+
+    async backchannelLogout(request) {
+      const token = readLogoutToken(request.body)
+      if (token === undefined)
+        return logoutAnswer(400, 0, 'invalid_request', 'The request carries no single logout_token.')
+      let claims: Awaited<ReturnType<typeof verifyLogoutToken>>
+      try {
+        claims = await verifyLogoutToken(token, {
+          issuer: server.issuer,
+          clientId,
+          keys: jwks,
+          algorithms: idTokenSigningAlgorithms,
+          clockTolerance,
+          maxAge: logoutTokenMaxAge,
+        })
+      } catch (error) {
+        const description = error instanceof LogoutTokenError ? error.message : 'The logout token is invalid.'
+        return logoutAnswer(400, 0, 'invalid_request', description)
+      }
+      const replayKey = `${claims.iss} ${claims.jti}`
+      if (!(await replayCache.add(replayKey, claims.expiresAt))) {
+        return logoutAnswer(400, 0, 'invalid_request', 'The logout token was already used.')
+      }
+      try {
+        return logoutAnswer(200, await revokeForLogout(claims.sub, claims.sid))
+      } catch (error) {
+        await replayCache.delete(replayKey)
+        if (error instanceof LogoutTokenError) return logoutAnswer(400, 0, 'invalid_request', error.message)
+        return logoutAnswer(
+          503,
+          0,
+          'temporarily_unavailable',
+          'The sessions could not be revoked. Retry later.',
+        )
+      }
+    },
+
+    clearStateCookie() {
+      return serializeCookie('', { ...cookie, maxAge: 0 })
+    },
+  }
+
+  options.refresher?.bind(client)
+  return client
+}

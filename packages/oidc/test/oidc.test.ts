@@ -1,0 +1,481 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { CoreSDKClient, CoreSDKError, type SessionRecord } from '@coresdk/core'
+import { importJWK, SignJWT } from 'jose'
+import * as openid from 'openid-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  BACKCHANNEL_LOGOUT_EVENT,
+  createOidcClient,
+  createOidcHandlers,
+  createOidcRefresher,
+  type OidcClient,
+  type OidcHandlers,
+  type OidcHttpResponse,
+} from '../src/index.ts'
+import { Browser, startProvider, startServer, type TestProvider } from './support.ts'
+
+const CLIENT_ID = 'app'
+const CLIENT_SECRET = 'app-secret-0123456789-abcdefghij'
+const OTHER_ID = 'other-app'
+const COOKIE_SECRET = 'a-login-state-secret-of-32-bytes-or-more!'
+
+let provider: TestProvider
+let app: { url: string; close(): Promise<void> }
+let sdk: CoreSDKClient
+let oidc: OidcClient
+let routes: OidcHandlers
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = ''
+    req.setEncoding('utf8')
+    req.on('data', (chunk: string) => {
+      body += chunk
+    })
+    req.on('end', () => resolve(body))
+    req.on('error', reject)
+  })
+}
+
+function send(res: ServerResponse, answer: OidcHttpResponse): void {
+  res.statusCode = answer.status
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
+  res.end(answer.body)
+}
+
+/** The relying party under test: the four OIDC routes over node:http, plus /me behind sdk.authenticate. */
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', app.url)
+  const request = {
+    url,
+    method: req.method,
+    headers: req.headers,
+    body: req.method === 'POST' ? await readBody(req) : null,
+  }
+  switch (url.pathname) {
+    case '/auth/login':
+      return send(res, await routes.login(request))
+    case '/auth/callback':
+      return send(res, await routes.callback(request))
+    case '/auth/logout':
+      return send(res, await routes.logout(request, { everywhere: url.searchParams.has('everywhere') }))
+    case '/auth/backchannel-logout':
+      return send(res, await routes.backchannelLogout(request))
+    case '/me': {
+      const result = await sdk.authenticate({
+        cookie: req.headers.cookie,
+        authorization: req.headers.authorization,
+      })
+      res.setHeader('content-type', 'application/json')
+      if (!result.ok) {
+        res.statusCode = result.problem.status
+        return void res.end(JSON.stringify(result.problem.body))
+      }
+      return void res.end(
+        JSON.stringify({ sub: result.user?.sub, session: result.session?.id, sid: result.user?.sid }),
+      )
+    }
+    default:
+      res.statusCode = 404
+      res.end()
+  }
+}
+
+function sdkFor(issuer: string, refresher = createOidcRefresher()): CoreSDKClient {
+  return new CoreSDKClient({
+    tenantId: 'oidc-test',
+    jwt: {
+      issuer,
+      audience: CLIENT_ID,
+      idTokenAudience: CLIENT_ID,
+      jwksUri: `${issuer}/jwks`,
+      algorithms: ['RS256'],
+    },
+    sessions: { tokenRefresher: refresher, cookie: { secure: false } },
+    env: {},
+  })
+}
+
+beforeAll(async () => {
+  app = await startServer((req, res) => handle(req, res))
+  provider = await startProvider(() => [
+    {
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+      redirect_uris: [`${app.url}/auth/callback`],
+      post_logout_redirect_uris: [`${app.url}/`],
+      backchannel_logout_uri: `${app.url}/auth/backchannel-logout`,
+    },
+    { client_id: OTHER_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${app.url}/auth/callback`] },
+  ])
+  const refresher = createOidcRefresher()
+  sdk = sdkFor(provider.issuer, refresher)
+  oidc = await createOidcClient({
+    sdk,
+    refresher,
+    issuer: provider.issuer,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    redirectUri: `${app.url}/auth/callback`,
+    postLogoutRedirectUri: `${app.url}/`,
+    scope: 'openid email profile offline_access',
+    authorizationParams: { prompt: 'consent' },
+    cookieSecret: COOKIE_SECRET,
+    allowInsecureRequests: true,
+  })
+  routes = createOidcHandlers(oidc)
+})
+
+afterAll(async () => {
+  await sdk?.close()
+  await app?.close()
+  await provider?.close()
+})
+
+/** Signs in through the app's routes as a browser would; returns the browser and the session it holds. */
+async function signIn(login = 'alice', browser = new Browser()) {
+  const landed = await browser.navigate(`${app.url}/auth/login?returnTo=/me`, {
+    login,
+    stopAt: `${app.url}/me`,
+  })
+  expect(landed.url).toBe(`${app.url}/me`)
+  const me = await browser.fetch(`${app.url}/me`)
+  expect(me.status).toBe(200)
+  const body = (await me.json()) as { sub: string; session: string; sid: string }
+  return { browser, ...body }
+}
+
+/** Runs the provider part of a login started with `oidc.login()`, returning the callback URL (not yet fetched). */
+async function authorize(url: string, browser = new Browser(), login = 'alice'): Promise<string> {
+  const { url: callback } = await browser.navigate(url, { login, stopAt: `${app.url}/auth/callback` })
+  expect(callback.startsWith(`${app.url}/auth/callback?`)).toBe(true)
+  return callback
+}
+
+async function signLogoutToken(claims: Record<string, unknown>, audience = CLIENT_ID): Promise<string> {
+  const key = await importJWK(provider.privateJwk, 'RS256')
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'logout+jwt' })
+    .setIssuer(provider.issuer)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setJti(crypto.randomUUID())
+    .sign(key)
+}
+
+const postLogoutToken = (token: string) =>
+  fetch(`${app.url}/auth/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: token }),
+  })
+
+describe('login and callback', () => {
+  it('a login through the provider creates a session for the sub, bound to the provider session', async () => {
+    const { browser, sub, session, sid } = await signIn('alice')
+    expect(sub).toBe('alice')
+    expect(sid).toEqual(expect.any(String))
+    expect(browser.cookie(app.url, 'coresdk_oidc')).toBeUndefined()
+    const stored = await sdk.sessions().get(session)
+    expect(stored?.userId).toBe('alice')
+    expect(stored?.isActive()).toBe(true)
+    expect(stored?.meta.userAgent).toContain('TestBrowser')
+    const tokens = await sdk.sessions().getTokens(session)
+    expect(tokens?.refreshToken).toEqual(expect.any(String))
+    expect(tokens?.idToken).toEqual(expect.any(String))
+  })
+
+  it('the authorization request uses PKCE S256, a state and a nonce, and keeps them in an encrypted cookie', async () => {
+    const { url, setCookie } = await oidc.login({ returnTo: '//evil.example/' })
+    const params = new URL(url).searchParams
+    expect(params.get('code_challenge_method')).toBe('S256')
+    expect(params.get('code_challenge')).toMatch(/^[\w-]{43}$/)
+    expect(params.get('state')).toMatch(/^[\w-]{20,}$/)
+    expect(params.get('nonce')).toMatch(/^[\w-]{20,}$/)
+    expect(setCookie).toMatch(
+      /^coresdk_oidc=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
+    )
+    for (const value of [params.get('state'), params.get('nonce')]) expect(setCookie).not.toContain(value)
+    // An open redirect is refused: the login returns to '/'.
+    const browser = new Browser()
+    browser.setCookie(app.url, 'coresdk_oidc', setCookie.split(';')[0]!.split('=')[1]!)
+    const result = await oidc.callback({
+      url: await authorize(url, browser),
+      cookie: browser.cookieHeader(app.url),
+    })
+    expect(result.returnTo).toBe('/')
+  })
+
+  it('a callback whose state does not match the login-state cookie is a 400 and creates no session', async () => {
+    const first = await oidc.login()
+    const second = await oidc.login()
+    const browser = new Browser()
+    const callbackUrl = await authorize(first.url, browser, 'mallory')
+    // The cookie of another login (an attacker's login CSRF) does not match this state.
+    await expect(
+      oidc.callback({ url: callbackUrl, cookie: second.setCookie.split(';')[0] }),
+    ).rejects.toMatchObject({
+      code: 'invalid_request',
+      status: 400,
+    })
+    const viaRoute = await fetch(callbackUrl, {
+      headers: { cookie: second.setCookie.split(';')[0]! },
+      redirect: 'manual',
+    })
+    expect(viaRoute.status).toBe(400)
+    expect(viaRoute.headers.get('content-type')).toBe('application/problem+json')
+    expect(viaRoute.headers.getSetCookie().join()).toContain('coresdk_oidc=;')
+    expect(await sdk.sessions().listForUser('mallory')).toEqual([])
+  })
+
+  it('a callback without the login-state cookie, or with a tampered one, is a 400', async () => {
+    const { url, setCookie } = await oidc.login()
+    const callbackUrl = await authorize(url)
+    await expect(oidc.callback({ url: callbackUrl, cookie: null })).rejects.toMatchObject({
+      code: 'invalid_request',
+    })
+    const value = setCookie.split(';')[0]!
+    const tampered = `${value.slice(0, -2)}${value.endsWith('A') ? 'B' : 'A'}${value.slice(-1)}`
+    await expect(oidc.callback({ url: callbackUrl, cookie: tampered })).rejects.toMatchObject({
+      code: 'invalid_request',
+    })
+  })
+
+  it('an ID token whose nonce differs from the one this browser sent is rejected', async () => {
+    const { url, setCookie } = await oidc.login()
+    const forged = new URL(url)
+    forged.searchParams.set('nonce', 'a-nonce-the-browser-never-sent')
+    const callbackUrl = await authorize(forged.href, new Browser(), 'nina')
+    const error = await oidc
+      .callback({ url: callbackUrl, cookie: setCookie.split(';')[0] })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CoreSDKError)
+    expect(error).toMatchObject({ code: 'invalid_token', status: 401 })
+    expect(await sdk.sessions().listForUser('nina')).toEqual([])
+  })
+
+  it('an ID token for another audience (client) is rejected by the session verifier', async () => {
+    const other = await createOidcClient({
+      sdk,
+      issuer: provider.issuer,
+      clientId: OTHER_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectUri: `${app.url}/auth/callback`,
+      cookieSecret: COOKIE_SECRET,
+      allowInsecureRequests: true,
+    })
+    const { url, setCookie } = await other.login()
+    const callbackUrl = await authorize(url, new Browser(), 'oscar')
+    await expect(other.callback({ url: callbackUrl, cookie: setCookie.split(';')[0] })).rejects.toMatchObject(
+      {
+        code: 'invalid_token',
+      },
+    )
+    expect(await sdk.sessions().listForUser('oscar')).toEqual([])
+  })
+
+  it('an authorization code is single-use: replaying the callback fails', async () => {
+    const { url, setCookie } = await oidc.login()
+    const callbackUrl = await authorize(url, new Browser(), 'rita')
+    const cookie = setCookie.split(';')[0]
+    await oidc.callback({ url: callbackUrl, cookie })
+    await expect(oidc.callback({ url: callbackUrl, cookie })).rejects.toMatchObject({
+      code: 'invalid_request',
+    })
+  })
+
+  it('a provider error on the callback (the user refused) is a 400', async () => {
+    const { url, setCookie } = await oidc.login()
+    const state = new URL(url).searchParams.get('state')!
+    const callbackUrl = `${app.url}/auth/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(provider.issuer)}`
+    await expect(oidc.callback({ url: callbackUrl, cookie: setCookie.split(';')[0] })).rejects.toMatchObject({
+      code: 'invalid_request',
+    })
+  })
+})
+
+describe('refresh', () => {
+  it('rotates the refresh token; replaying the old one is invalid_grant and revokes the session', async () => {
+    const { browser, session } = await signIn('rory')
+    const before = await sdk.sessions().getTokens(session)
+    await sdk.sessions().refresh(session)
+    const after = await sdk.sessions().getTokens(session)
+    expect(after?.refreshToken).toEqual(expect.any(String))
+    expect(after?.refreshToken).not.toBe(before?.refreshToken)
+    expect(after?.accessToken).not.toBe(before?.accessToken)
+    expect((await browser.fetch(`${app.url}/me`)).status).toBe(200)
+
+    // Someone replays the spent refresh token: the provider refuses it and revokes the whole grant.
+    const record = { id: session, userId: 'rory' } as SessionRecord
+    await expect(oidc.tokenRefresher.refresh(before!.refreshToken!, record)).rejects.toMatchObject({
+      code: 'refresh_token_invalid',
+    })
+    // The session's own (newer) refresh token died with the grant: the next refresh revokes the session.
+    await expect(sdk.sessions().refresh(session)).rejects.toMatchObject({ code: 'refresh_token_invalid' })
+    expect((await sdk.sessions().get(session))?.revokedAt).toBeInstanceOf(Date)
+    expect((await browser.fetch(`${app.url}/me`)).status).toBe(401)
+  })
+
+  it('concurrent refreshes of one session make one grant, so rotation does not spend the token twice', async () => {
+    const { session } = await signIn('cora')
+    const tokens = await sdk.sessions().getTokens(session)
+    const record = { id: session, userId: 'cora' } as SessionRecord
+    const results = await Promise.all(
+      [1, 2, 3].map(() => oidc.tokenRefresher.refresh(tokens!.refreshToken!, record)),
+    )
+    expect(new Set(results.map((r) => r.refresh_token)).size).toBe(1)
+    // The one rotated token still works, which it would not if a second grant had replayed the spent one.
+    const next = await oidc.tokenRefresher.refresh(results[0]!.refresh_token!, record)
+    expect(next.refresh_token).not.toBe(results[0]!.refresh_token)
+  })
+
+  it('a refresher used before it is bound fails with refresh_failed', async () => {
+    const unbound = createOidcRefresher()
+    expect(unbound.bound).toBe(false)
+    await expect(unbound.refresh('x', { id: 'sess_x', userId: 'u' } as SessionRecord)).rejects.toMatchObject({
+      code: 'refresh_failed',
+    })
+    expect(() => unbound.bind({ tokenRefresher: { refresh: async () => ({}) } })).not.toThrow()
+    expect(unbound.bound).toBe(true)
+  })
+})
+
+describe('logout', () => {
+  it('ending the session at the provider sends a back-channel logout that revokes the app session', async () => {
+    const { browser, session } = await signIn('bea')
+    const tokens = await sdk.sessions().getTokens(session)
+    const endSession = oidc.logoutUrl({ idTokenHint: tokens?.idToken })
+    expect(endSession).toContain('/session/end')
+    // The provider's "sign out?" page is confirmed; the provider then POSTs a logout token to the app.
+    const done = await browser.navigate(endSession!, { stopAt: `${app.url}/` })
+    expect(done.url).toBe(`${app.url}/`)
+    expect((await sdk.sessions().get(session))?.revokedAt).toBeInstanceOf(Date)
+    expect((await browser.fetch(`${app.url}/me`)).status).toBe(401)
+  })
+
+  it('the logout route revokes the session, clears the cookie and sends the browser to the provider', async () => {
+    const { browser, session } = await signIn('lou')
+    const response = await browser.fetch(`${app.url}/auth/logout`, { method: 'POST' })
+    expect(response.status).toBe(303)
+    const location = new URL(response.headers.get('location')!)
+    expect(location.origin + location.pathname).toBe(`${provider.issuer}/session/end`)
+    expect(location.searchParams.get('id_token_hint')).toEqual(expect.any(String))
+    expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${app.url}/`)
+    expect(response.headers.getSetCookie().join()).toMatch(/coresdk_session=;/)
+    expect((await sdk.sessions().get(session))?.revokedAt).toBeInstanceOf(Date)
+    expect((await browser.fetch(`${app.url}/auth/logout`)).status).toBe(405)
+  })
+
+  it('the logout route with everywhere revokes every session of the user', async () => {
+    const one = await signIn('eve')
+    const two = await signIn('eve')
+    expect(one.session).not.toBe(two.session)
+    await one.browser.fetch(`${app.url}/auth/logout?everywhere`, { method: 'POST' })
+    expect((await two.browser.fetch(`${app.url}/me`)).status).toBe(401)
+    expect(await sdk.sessions().listForUser('eve')).toEqual([])
+  })
+})
+
+describe('back-channel logout tokens', () => {
+  const event = { [BACKCHANNEL_LOGOUT_EVENT]: {} }
+
+  it('a valid token with sub and sid revokes only that provider session; a replay is refused', async () => {
+    const one = await signIn('sam')
+    const two = await signIn('sam')
+    const token = await signLogoutToken({ sub: 'sam', sid: one.sid, events: event })
+    const response = await postLogoutToken(token)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expect((await one.browser.fetch(`${app.url}/me`)).status).toBe(401)
+    expect((await two.browser.fetch(`${app.url}/me`)).status).toBe(200)
+    const replay = await postLogoutToken(token)
+    expect(replay.status).toBe(400)
+    expect(await replay.json()).toMatchObject({ error: 'invalid_request' })
+  })
+
+  it('a token with only sub revokes every session of the user', async () => {
+    const one = await signIn('ula')
+    const two = await signIn('ula')
+    expect((await postLogoutToken(await signLogoutToken({ sub: 'ula', events: event }))).status).toBe(200)
+    expect((await one.browser.fetch(`${app.url}/me`)).status).toBe(401)
+    expect((await two.browser.fetch(`${app.url}/me`)).status).toBe(401)
+  })
+
+  it.each([
+    ['another audience', async () => signLogoutToken({ sub: 'vic', events: event }, OTHER_ID)],
+    ['a nonce', async () => signLogoutToken({ sub: 'vic', events: event, nonce: 'n' })],
+    ['no logout event', async () => signLogoutToken({ sub: 'vic', events: { 'urn:other': {} } })],
+    ['neither sub nor sid', async () => signLogoutToken({ events: event })],
+    [
+      'a foreign signature',
+      async () => {
+        const { generateKeyPair } = await import('jose')
+        const { privateKey } = await generateKeyPair('RS256')
+        return new SignJWT({ sub: 'vic', events: event })
+          .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
+          .setIssuer(provider.issuer)
+          .setAudience(CLIENT_ID)
+          .setIssuedAt()
+          .setJti('j')
+          .sign(privateKey)
+      },
+    ],
+    [
+      'an old iat',
+      async () => {
+        const key = await importJWK(provider.privateJwk, 'RS256')
+        return new SignJWT({ sub: 'vic', events: event })
+          .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
+          .setIssuer(provider.issuer)
+          .setAudience(CLIENT_ID)
+          .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+          .setJti('old')
+          .sign(key)
+      },
+    ],
+  ])('a token with %s is a 400 and revokes nothing', async (_case, make) => {
+    const { browser } = await signIn('vic')
+    const response = await postLogoutToken(await make())
+    expect(response.status).toBe(400)
+    const body = (await response.json()) as { error: string; error_description: string }
+    expect(body.error).toBe('invalid_request')
+    expect(body.error_description).not.toContain('vic')
+    expect((await browser.fetch(`${app.url}/me`)).status).toBe(200)
+  })
+
+  it('a request without a logout_token is a 400', async () => {
+    const response = await fetch(`${app.url}/auth/backchannel-logout`, {
+      method: 'POST',
+      body: 'nothing=here',
+    })
+    expect(response.status).toBe(400)
+  })
+})
+
+describe('configuration', () => {
+  it('a short cookie secret or a bad redirect URI fails at construction, naming the setting', async () => {
+    const base = {
+      sdk,
+      issuer: provider.issuer,
+      clientId: CLIENT_ID,
+      redirectUri: `${app.url}/cb`,
+      allowInsecureRequests: true,
+    }
+    await expect(createOidcClient({ ...base, cookieSecret: 'short' })).rejects.toThrow(/cookieSecret/)
+    await expect(
+      createOidcClient({ ...base, cookieSecret: COOKIE_SECRET, redirectUri: 'nope' }),
+    ).rejects.toThrow(/redirectUri/)
+  })
+
+  it('an http issuer is refused unless allowInsecureRequests is set', async () => {
+    await expect(
+      createOidcClient({
+        sdk,
+        issuer: provider.issuer,
+        clientId: CLIENT_ID,
+        redirectUri: `${app.url}/cb`,
+        cookieSecret: COOKIE_SECRET,
+      }),
+    ).rejects.toBeInstanceOf(openid.ClientError)
+  })
+})
