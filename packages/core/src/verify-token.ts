@@ -1,0 +1,242 @@
+import { base64url, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
+import type { ResolvedConfig } from './config.ts'
+import {
+  CompositeKeySource,
+  type KeyHint,
+  KeyLookupError,
+  type KeySource,
+  RemoteKeySource,
+  SecretKeySource,
+  StaticKeySource,
+} from './key-source.ts'
+import type { AuthReason, Claims } from './types.ts'
+import { VerifyCache } from './verify-cache.ts'
+
+/** A token that passed every check. */
+export interface VerifiedToken {
+  /** The verified payload. */
+  claims: Claims
+  /** The session key: `sid:<sid>` if a sid claim, else `jti:<jti>`, else `tok:<base64url sha-256 of the whole token>`. */
+  key: string
+  /** When the token expires (`exp`), in milliseconds since the epoch. */
+  expiresAt: number
+  /** When the token was issued (`iat`, else `nbf`), in milliseconds since the epoch, or null when it says neither. */
+  issuedAt: number | null
+}
+
+/** The outcome of {@link TokenVerifier.verify}: the verified token, or why it was refused. */
+export type VerifyResult = { ok: true; token: VerifiedToken } | { ok: false; reason: AuthReason }
+
+/** Options of {@link TokenVerifier.verify}. */
+export interface VerifyOptions {
+  /**
+   * `id_token` checks the audience against `jwt.idTokenAudience` (else `jwt.audience`) and skips `requiredType`.
+   * @default 'access_token'
+   */
+  kind?: 'access_token' | 'id_token'
+}
+
+type JwtConfig = ResolvedConfig['jwt']
+
+const encoder = new TextEncoder()
+const NO_KEYS: CryptoKey[] = []
+
+function refused(reason: AuthReason): VerifyResult {
+  return { ok: false, reason }
+}
+
+function tooLarge(token: string, maxBytes: number): boolean {
+  if (token.length > maxBytes) return true
+  // Only a token with multi-byte characters can have more bytes than characters; count them only when it matters.
+  return token.length * 3 > maxBytes && encoder.encode(token).byteLength > maxBytes
+}
+
+function errorCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+}
+
+/** Maps a jose error (by its `code`) or a key lookup failure to the reason a token is refused. */
+export function reasonForError(error: unknown): AuthReason {
+  if (error instanceof KeyLookupError) return error.reason
+  switch (errorCode(error)) {
+    case 'ERR_JWT_EXPIRED':
+      return 'expired'
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
+      const { claim, reason } = error as { claim?: string; reason?: string }
+      return claim === 'nbf' && reason === 'check_failed' ? 'not_yet_valid' : 'invalid_claims'
+    }
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return 'unsupported_algorithm'
+    case 'ERR_JWS_INVALID':
+    case 'ERR_JWT_INVALID':
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return 'malformed'
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return 'unknown_key'
+    default:
+      // A signature failure, or anything unexpected from the crypto layer: refuse without saying more.
+      return 'invalid_signature'
+  }
+}
+
+function createKeySource(jwt: JwtConfig): KeySource {
+  if (jwt.algorithms.some((alg) => alg.startsWith('HS'))) {
+    return jwt.secret ? new SecretKeySource(jwt.secret) : new StaticKeySource([])
+  }
+  const sources: KeySource[] = []
+  if (jwt.publicKeys.length > 0) sources.push(new StaticKeySource(jwt.publicKeys))
+  if (jwt.jwksUri !== undefined) {
+    sources.push(
+      new RemoteKeySource(jwt.jwksUri, {
+        maxAge: jwt.jwksCacheMaxAge,
+        cooldown: jwt.jwksCooldown,
+        timeout: jwt.jwksTimeout,
+      }),
+    )
+  }
+  if (sources.length === 1) return sources[0]!
+  return new CompositeKeySource(sources)
+}
+
+function joseOptions(jwt: JwtConfig, kind: 'access_token' | 'id_token'): JWTVerifyOptions {
+  const audience = kind === 'id_token' && jwt.idTokenAudience.length > 0 ? jwt.idTokenAudience : jwt.audience
+  const options: JWTVerifyOptions = {
+    // The allowlist always reaches jose: `none`, or any algorithm not configured, is refused before a key is chosen.
+    algorithms: [...jwt.algorithms],
+    issuer: jwt.issuer.length === 1 ? jwt.issuer[0] : [...jwt.issuer],
+    audience: audience.length === 1 ? audience[0] : [...audience],
+    clockTolerance: jwt.clockTolerance,
+    requiredClaims: ['exp'],
+  }
+  if (kind === 'access_token' && jwt.requiredType !== undefined) options.typ = jwt.requiredType
+  return options
+}
+
+/** Freezes verified claims: a cached result is shared by every request carrying the same token. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}
+
+function claimKey(claims: JWTPayload): string | undefined {
+  if (typeof claims.sid === 'string' && claims.sid !== '') return `sid:${claims.sid}`
+  if (typeof claims.jti === 'string' && claims.jti !== '') return `jti:${claims.jti}`
+  return undefined
+}
+
+async function tokenHashKey(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(token))
+  return `tok:${base64url.encode(new Uint8Array(digest))}`
+}
+
+/**
+ * Verifies JWTs against the configured keys and rules, built on jose: the algorithm allowlist, exact `iss` and
+ * `aud`, a required `exp`, `nbf`, one clock tolerance, a size cap checked before parsing, optional `typ` and
+ * tenant claim. Keys come from an HMAC secret, configured public keys, or a remote JWK Set; `jku`, `jwk`, `x5u`
+ * and `x5c` headers are never followed. Successful verifications are cached by the whole token until its `exp`.
+ * @example
+ * const verifier = new TokenVerifier(resolveConfig(config).jwt, 'acme')
+ * const result = await verifier.verify(token)
+ * if (!result.ok) return problemForReason(result.reason)
+ */
+export class TokenVerifier {
+  readonly #jwt: JwtConfig
+  readonly #tenantId: string
+  readonly #keys: KeySource
+  readonly #cache: VerifyCache<Promise<VerifyResult>>
+  readonly #accessOptions: JWTVerifyOptions
+  readonly #idOptions: JWTVerifyOptions
+
+  /** Builds the key source; no key is fetched or imported until the first token arrives. */
+  constructor(jwt: JwtConfig, tenantId: string) {
+    this.#jwt = jwt
+    this.#tenantId = tenantId
+    this.#keys = createKeySource(jwt)
+    this.#cache = new VerifyCache(jwt.cacheSize)
+    this.#accessOptions = joseOptions(jwt, 'access_token')
+    this.#idOptions = joseOptions(jwt, 'id_token')
+  }
+
+  /** Verifies a token. Never throws or rejects: a refused token resolves `{ ok: false, reason }`. */
+  verify(token: string, options?: VerifyOptions): Promise<VerifyResult> {
+    const kind = options?.kind === 'id_token' ? 'id_token' : 'access_token'
+    if (kind === 'access_token') {
+      // The warm path: one Map lookup and one clock read; the entry holds an already-settled promise.
+      const hit = this.#cache.get(token, Date.now())
+      if (hit !== undefined) return hit
+    }
+    return this.#verifyCold(token, kind)
+  }
+
+  /** Stops any key fetch in flight and drops the cache. */
+  close(): void {
+    this.#keys.close()
+    this.#cache.clear()
+  }
+
+  async #verifyCold(token: string, kind: 'access_token' | 'id_token'): Promise<VerifyResult> {
+    if (typeof token !== 'string' || token === '') return refused('malformed')
+    // The size cap comes before any parsing, so an oversized token costs nothing but this comparison.
+    if (tooLarge(token, this.#jwt.maxTokenBytes)) return refused('token_too_large')
+    try {
+      const options = kind === 'id_token' ? this.#idOptions : this.#accessOptions
+      const claims = await this.#verifySignatureAndClaims(token, options)
+      if (typeof claims.sub !== 'string' || claims.sub === '') return refused('invalid_claims')
+      const tenantClaim = this.#jwt.tenantClaim
+      if (tenantClaim !== undefined && claims[tenantClaim] !== this.#tenantId)
+        return refused('invalid_claims')
+      const verified: VerifiedToken = {
+        claims: deepFreeze(claims) as Claims,
+        // The hash is computed only when the token names no session: most tokens carry a sid or a jti.
+        key: claimKey(claims) ?? (await tokenHashKey(token)),
+        expiresAt: (claims.exp as number) * 1000,
+        issuedAt:
+          typeof claims.iat === 'number'
+            ? claims.iat * 1000
+            : typeof claims.nbf === 'number'
+              ? claims.nbf * 1000
+              : null,
+      }
+      const result: VerifyResult = { ok: true, token: verified }
+      // The cache holds a settled promise, so that a hit returns it as it is, without allocating.
+      if (kind === 'access_token')
+        this.#cache.set(token, Promise.resolve(result), verified.expiresAt, Date.now())
+      return result
+    } catch (error) {
+      return refused(reasonForError(error))
+    }
+  }
+
+  async #verifySignatureAndClaims(token: string, options: JWTVerifyOptions): Promise<JWTPayload> {
+    let others = NO_KEYS
+    const first = (keys: CryptoKey[]): CryptoKey => {
+      if (keys.length > 1) others = keys.slice(1)
+      return keys[0]!
+    }
+    const resolve = (header: KeyHint): CryptoKey | Promise<CryptoKey> => {
+      // jose calls this only after the allowlist check, and passes the protected header: `jku`, `jwk`, `x5u`
+      // and `x5c` are simply never read, so no key ever comes from the token itself.
+      const keys = this.#keys.candidates({ alg: header.alg, kid: header.kid })
+      return Array.isArray(keys) ? first(keys) : keys.then(first)
+    }
+    try {
+      return (await jwtVerify(token, resolve, options)).payload
+    } catch (error) {
+      if (others.length === 0 || errorCode(error) !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw error
+    }
+    // Several keys fit a token without a matching kid: try the others in turn.
+    let last: unknown
+    for (const key of others) {
+      try {
+        return (await jwtVerify(token, key, options)).payload
+      } catch (error) {
+        if (errorCode(error) !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw error
+        last = error
+      }
+    }
+    throw last
+  }
+}
