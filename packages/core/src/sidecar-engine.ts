@@ -249,7 +249,12 @@ export class SidecarEngine implements Engine {
       body.session === null || body.session === undefined ? null : new Session(recordOf(body.session))
     const result: Positive = { ok: true, user, session, degraded: body.degraded === true, setCookie }
     if (session !== null && !result.degraded) {
-      this.#remember(this.#seen, credential, { sessionId: session.id, userId: session.userId })
+      this.#remember(
+        this.#seen,
+        credential,
+        { sessionId: session.id, userId: session.userId },
+        CACHE_CAPACITY,
+      )
       const ttl = this.#config.sidecar.cacheTtl
       if (ttl > 0 && setCookie.length === 0) {
         const now = Date.now()
@@ -303,7 +308,8 @@ export class SidecarEngine implements Engine {
   async logout(request: LogoutRequest): Promise<LogoutResult> {
     const sessionId = request.session?.id ?? null
     const userId = request.user?.sub ?? request.session?.userId ?? null
-    const everywhere = request.everywhere === true
+    // As in the embedded engine: without a user, `everywhere` falls back to the current session.
+    const everywhere = request.everywhere === true && userId !== null
     const answer = await this.#send('POST', '/v1/logout', { sessionId, userId, everywhere })
     this.#expect(answer, 200)
     const body = answer.data as { revoked?: unknown; setCookie?: unknown; at?: unknown }

@@ -13,7 +13,15 @@ describe('SidecarEngine against a sidecar that misbehaves', () => {
   let behaviour: Behaviour = (_req, res) => res.end()
   const seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = []
   const client = (config: SDKConfig = {}) =>
-    new CoreSDKClient({ env: {}, mode: 'sidecar', sidecarAddr: url, tenantId: 'acme', serviceName: 'svc', sidecar: { timeout: 200 }, ...config })
+    new CoreSDKClient({
+      env: {},
+      mode: 'sidecar',
+      sidecarAddr: url,
+      tenantId: 'acme',
+      serviceName: 'svc',
+      sidecar: { timeout: 200 },
+      ...config,
+    })
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -35,27 +43,52 @@ describe('SidecarEngine against a sidecar that misbehaves', () => {
   })
 
   it('sends the secret and tenant in headers, the end user’s credential only in the body', async () => {
-    behaviour = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"user":null,"session":null,"degraded":false,"setCookie":[]}')
-    await client({ sidecarSecret: 'k'.repeat(32) }).authenticate({ authorization: 'Bearer abc.def.ghi', userAgent: 'ua' })
+    behaviour = (_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"ok":true,"user":null,"session":null,"degraded":false,"setCookie":[]}')
+    await client({ sidecarSecret: 'k'.repeat(32) }).authenticate({
+      authorization: 'Bearer abc.def.ghi',
+      userAgent: 'ua',
+    })
     const call = seen.at(-1)!
     expect(call).toMatchObject({ method: 'POST', url: '/v1/authenticate' })
-    expect(call.headers).toMatchObject({ 'x-coresdk-sidecar-key': 'k'.repeat(32), 'x-coresdk-tenant': 'acme', 'content-type': 'application/json' })
+    expect(call.headers).toMatchObject({
+      'x-coresdk-sidecar-key': 'k'.repeat(32),
+      'x-coresdk-tenant': 'acme',
+      'content-type': 'application/json',
+    })
     expect(call.headers.authorization).toBeUndefined()
-    expect(JSON.parse(call.body)).toEqual({ authorization: 'Bearer abc.def.ghi', cookie: null, userAgent: 'ua', optional: false })
+    expect(JSON.parse(call.body)).toEqual({
+      authorization: 'Bearer abc.def.ghi',
+      cookie: null,
+      userAgent: 'ua',
+      optional: false,
+    })
   })
 
   it('treats a proxy’s error page, a 502 and garbage as unavailable: 503 sidecar_unavailable with this realm', async () => {
     const sdk = client({ failMode: 'closed' })
     for (const answer of [
-      (_req: IncomingMessage, res: ServerResponse) => res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>'),
+      (_req: IncomingMessage, res: ServerResponse) =>
+        res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>'),
       (_req: IncomingMessage, res: ServerResponse) => res.writeHead(503).end(),
-      (_req: IncomingMessage, res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":'),
-      (_req: IncomingMessage, res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"session":{"id":"nope"}}'),
+      (_req: IncomingMessage, res: ServerResponse) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":'),
+      (_req: IncomingMessage, res: ServerResponse) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"session":{"id":"nope"}}'),
     ]) {
       behaviour = answer
       const result = await sdk.authenticate({ authorization: 'Bearer abc.def.ghi' })
-      expect(result).toMatchObject({ ok: false, problem: { status: 503, body: { code: 'sidecar_unavailable' } } })
-      if (!result.ok) expect(result.problem.headers).toMatchObject({ 'retry-after': '5', 'content-type': 'application/problem+json' })
+      expect(result).toMatchObject({
+        ok: false,
+        problem: { status: 503, body: { code: 'sidecar_unavailable' } },
+      })
+      if (!result.ok)
+        expect(result.problem.headers).toMatchObject({
+          'retry-after': '5',
+          'content-type': 'application/problem+json',
+        })
     }
     await expect(sdk.sessions().listForUser('u')).rejects.toMatchObject({ code: 'sidecar_unavailable' })
   })
@@ -64,36 +97,56 @@ describe('SidecarEngine against a sidecar that misbehaves', () => {
     behaviour = () => {}
     const closed = client({ failMode: 'closed' })
     const started = Date.now()
-    expect(await closed.authenticate({ authorization: bearer(await hsToken()) })).toMatchObject({ ok: false, problem: { status: 503 } })
+    expect(await closed.authenticate(bearer(await hsToken()))).toMatchObject({
+      ok: false,
+      problem: { status: 503 },
+    })
     expect(Date.now() - started).toBeGreaterThanOrEqual(190)
-    const open = client({ failMode: 'open', jwt: { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], secret: SECRET } })
-    expect(await open.authenticate({ authorization: bearer(await hsToken({ sub: 'usr_local' })) })).toMatchObject({
+    const open = client({
+      failMode: 'open',
+      jwt: { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], secret: SECRET },
+    })
+    expect(await open.authenticate(bearer(await hsToken({ sub: 'usr_local' })))).toMatchObject({
       ok: true,
       degraded: true,
       session: null,
       user: { sub: 'usr_local' },
     })
-    expect(await open.authenticate({ authorization: bearer(await hsToken({ iss: 'https://elsewhere/' })) })).toMatchObject({
+    expect(await open.authenticate(bearer(await hsToken({ iss: 'https://elsewhere/' })))).toMatchObject({
       ok: false,
       problem: { status: 401, body: { code: 'invalid_token' } },
     })
     const withoutKeys = client({ failMode: 'open' })
-    expect(await withoutKeys.authenticate({ authorization: bearer(await hsToken()) })).toMatchObject({ ok: false, problem: { status: 503 } })
+    expect(await withoutKeys.authenticate(bearer(await hsToken()))).toMatchObject({
+      ok: false,
+      problem: { status: 503 },
+    })
   })
 
   it('answers a request without any credential locally, without calling the sidecar', async () => {
     const before = seen.length
     const sdk = client()
-    expect(await sdk.authenticate({ cookie: 'other=1' })).toMatchObject({ ok: false, problem: { status: 401, body: { code: 'missing_credentials' } } })
+    expect(await sdk.authenticate({ cookie: 'other=1' })).toMatchObject({
+      ok: false,
+      problem: { status: 401, body: { code: 'missing_credentials' } },
+    })
     expect(await sdk.authenticate({}, { optional: true })).toMatchObject({ ok: true, user: null })
     expect(seen.length).toBe(before)
   })
 
   it('reads CORESDK_SIDECAR_CACHE_TTL_MS and CORESDK_SIDECAR_TIMEOUT_MS, naming a bad one', () => {
-    const env = { CORESDK_MODE: 'sidecar', CORESDK_SIDECAR_CACHE_TTL_MS: '0', CORESDK_SIDECAR_TIMEOUT_MS: '250' }
+    const env = {
+      CORESDK_MODE: 'sidecar',
+      CORESDK_SIDECAR_CACHE_TTL_MS: '0',
+      CORESDK_SIDECAR_TIMEOUT_MS: '250',
+    }
     expect(new CoreSDKClient({ env }).config.sidecar).toEqual({ cacheTtl: 0, timeout: 250 })
-    expect(new CoreSDKClient({ env: { CORESDK_MODE: 'sidecar', CORESDK_STORE_TIMEOUT_MS: '700' } }).config.sidecar).toEqual({ cacheTtl: 1000, timeout: 700 })
-    expect(() => new CoreSDKClient({ env: { ...env, CORESDK_SIDECAR_TIMEOUT_MS: '5s' } })).toThrow(/CORESDK_SIDECAR_TIMEOUT_MS=5s is invalid/)
+    expect(
+      new CoreSDKClient({ env: { CORESDK_MODE: 'sidecar', CORESDK_STORE_TIMEOUT_MS: '700' } }).config.sidecar,
+    ).toEqual({ cacheTtl: 1000, timeout: 700 })
+    expect(() => new CoreSDKClient({ env: { ...env, CORESDK_SIDECAR_TIMEOUT_MS: '5s' } })).toThrow(
+      /CORESDK_SIDECAR_TIMEOUT_MS=5s is invalid/,
+    )
     expect(() => new CoreSDKClient({ env, sidecar: { cacheTtl: -1 } })).toThrow(/sidecar\.cacheTtl/)
   })
 })

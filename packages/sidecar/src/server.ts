@@ -1,0 +1,494 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import {
+  type AuthenticateRequest,
+  type Claims,
+  CoreSDKClient,
+  CoreSDKError,
+  MemorySessionStore,
+  problemFor,
+  problemFromError,
+  type SDKConfig,
+  type SessionStore,
+  type TokenSet,
+} from '@coresdk/core'
+import openapi from '../openapi.json' with { type: 'json' }
+import {
+  checkSecret,
+  isLoopbackHost,
+  KeyRing,
+  SIDECAR_KEY_HEADER,
+  SIDECAR_TENANT_HEADER,
+  type TenantKey,
+} from './access.ts'
+import {
+  badRequest,
+  readJson,
+  SIDECAR_REALM,
+  SidecarProblem,
+  sendJson,
+  sendProblem,
+  sessionToWire,
+  sidecarProblem,
+} from './http.ts'
+import { type SidecarLogger, stdoutLogger } from './logger.ts'
+
+/** Options of {@link createSidecarServer}. */
+export interface SidecarServerOptions {
+  /** A ready client (embedded mode) for a single-tenant sidecar. The server does not close it. */
+  sdk?: CoreSDKClient
+  /** The configuration the server builds its clients from (one per tenant), when `sdk` is not given; mode is forced to embedded. */
+  config?: SDKConfig
+  /** The session store every tenant's client shares, closed by `close()`. @default config.sessions.store, else a MemorySessionStore */
+  store?: SessionStore
+  /** The address to listen on. Anything but loopback requires a secret. @default '127.0.0.1' */
+  host?: string
+  /** The port; 0 picks a free one. @default 7233 */
+  port?: number
+  /** The shared secret (at least 32 bytes) callers send in `x-coresdk-sidecar-key`; it serves the client's own tenant. */
+  secret?: string
+  /** One secret per tenant: a caller's tenant is the one whose secret it presents. */
+  tenants?: readonly TenantKey[]
+  /** Receives one structured entry per request and lifecycle event; false silences it. @default JSON lines on stdout */
+  logger?: SidecarLogger | false
+  /** The largest request body, in bytes. @default 65536 */
+  bodyLimit?: number
+  /** How long `close()` lets in-flight requests finish before cutting connections, in ms. @default 10000 */
+  shutdownTimeout?: number
+}
+
+/** A sidecar server, not yet listening. */
+export interface SidecarServer {
+  /** Starts listening; resolves the base URL (`http://127.0.0.1:7233`). */
+  listen(): Promise<string>
+  /** Stops accepting, lets in-flight requests finish (up to `shutdownTimeout`), then closes the clients and the store. */
+  close(): Promise<void>
+  /** The base URL once listening. */
+  readonly url: string
+  /** The underlying Node server. */
+  readonly server: Server
+}
+
+type Handler = (ctx: Context) => Promise<void>
+
+interface Context {
+  req: IncomingMessage
+  res: ServerResponse
+  sdk: CoreSDKClient
+  params: Record<string, string>
+  query: URLSearchParams
+  body: () => Promise<Record<string, unknown>>
+}
+
+interface Route {
+  method: string
+  pattern: string
+  segments: string[]
+  handler: Handler
+}
+
+const DEFAULT_PORT = 7233
+// Any valid id will do: readiness only asks the store a question it must answer in time.
+const PROBE_ID = 'sess_00000000000000000000000000'
+
+function optionalString(body: Record<string, unknown>, name: string): string | null {
+  const value = body[name]
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'string') throw badRequest(`"${name}" must be a string.`)
+  return value
+}
+
+function headerValue(body: Record<string, unknown>, name: string): string | string[] | null {
+  const value = body[name]
+  if (value === undefined || value === null) return null
+  if (typeof value === 'string') return value
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[]
+  throw badRequest(`"${name}" must be a string or an array of strings.`)
+}
+
+const notFound = () => new SidecarProblem(problemFor('session_not_found', { realm: SIDECAR_REALM }))
+
+/**
+ * Creates the CoreSDK sidecar: the embedded engine behind a small HTTP/JSON API (see `openapi.json`), for services
+ * that run the SDK in sidecar mode, and for the `coresdk` admin CLI.
+ * @example
+ * const sidecar = createSidecarServer({ config: { jwt: { issuer, audience, algorithms: ['RS256'], jwksUri } } })
+ * await sidecar.listen() // http://127.0.0.1:7233
+ * process.once('SIGTERM', () => sidecar.close())
+ */
+export function createSidecarServer(options: SidecarServerOptions = {}): SidecarServer {
+  const host = options.host ?? '127.0.0.1'
+  const port = options.port ?? DEFAULT_PORT
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new CoreSDKError(
+      'invalid_config',
+      'CoreSDK sidecar: CORESDK_SIDECAR_PORT (port) is invalid; it accepts an integer from 0 to 65535.',
+    )
+  }
+  const log: SidecarLogger = options.logger === false ? () => {} : (options.logger ?? stdoutLogger)
+  const bodyLimit = options.bodyLimit ?? 65_536
+  const shutdownTimeout = options.shutdownTimeout ?? 10_000
+
+  // The clients: one given, or one per tenant over one shared store.
+  let store: SessionStore | undefined
+  const clients = new Map<string, CoreSDKClient>()
+  let defaultTenant: string
+  if (options.sdk) {
+    if (options.sdk.config.mode !== 'embedded') {
+      throw new CoreSDKError(
+        'invalid_config',
+        'CoreSDK sidecar: the sidecar runs the embedded engine; give it a client with mode "embedded".',
+      )
+    }
+    defaultTenant = options.sdk.config.tenantId
+    clients.set(defaultTenant, options.sdk)
+    if (options.tenants?.some((t) => t.tenantId !== defaultTenant)) {
+      throw new CoreSDKError(
+        'invalid_config',
+        'CoreSDK sidecar: with several tenants, give `config`, not a single `sdk`.',
+      )
+    }
+  } else {
+    const config = options.config ?? {}
+    store = options.store ?? config.sessions?.store ?? new MemorySessionStore()
+    const build = (tenantId?: string) =>
+      new CoreSDKClient({
+        ...config,
+        ...(tenantId === undefined ? {} : { tenantId }),
+        mode: 'embedded',
+        sessions: { ...config.sessions, store },
+      })
+    const first = build()
+    defaultTenant = first.config.tenantId
+    clients.set(defaultTenant, first)
+    for (const { tenantId } of options.tenants ?? [])
+      if (!clients.has(tenantId)) clients.set(tenantId, build(tenantId))
+  }
+
+  const keys: TenantKey[] = [...(options.tenants ?? [])]
+  if (options.secret !== undefined) {
+    checkSecret('CORESDK_SIDECAR_SECRET (secret)', options.secret)
+    const clash = keys.find((k) => k.tenantId === defaultTenant)
+    if (clash && clash.secret !== options.secret) {
+      throw new CoreSDKError(
+        'invalid_config',
+        `CoreSDK sidecar: tenant "${defaultTenant}" has two secrets (CORESDK_SIDECAR_SECRET and CORESDK_SIDECAR_TENANTS); keep one.`,
+      )
+    }
+    if (!clash) keys.push({ tenantId: defaultTenant, secret: options.secret })
+  }
+  const ring = new KeyRing(keys)
+  if (!isLoopbackHost(host) && !ring.enabled) {
+    throw new CoreSDKError(
+      'invalid_config',
+      `CoreSDK sidecar: refusing to listen on ${host} without a secret. Set CORESDK_SIDECAR_SECRET (at least 32 bytes) or CORESDK_SIDECAR_TENANTS, or listen on 127.0.0.1 (CORESDK_SIDECAR_HOST).`,
+    )
+  }
+
+  const routes: Route[] = []
+  const route = (method: string, pattern: string, handler: Handler) =>
+    routes.push({ method, pattern, segments: pattern.split('/').slice(1), handler })
+
+  route('POST', '/v1/authorize', async ({ sdk, res, body }) => {
+    const token = optionalString(await body(), 'token')
+    sendJson(res, 200, await sdk.auth().authorize({ token }))
+  })
+
+  route('POST', '/v1/authenticate', async ({ sdk, res, body }) => {
+    const input = await body()
+    const optional = input.optional
+    if (optional !== undefined && optional !== null && typeof optional !== 'boolean')
+      throw badRequest('"optional" must be a boolean.')
+    const request: AuthenticateRequest = {
+      authorization: headerValue(input, 'authorization'),
+      cookie: headerValue(input, 'cookie'),
+      userAgent: optionalString(input, 'userAgent'),
+    }
+    const result = await sdk.authenticate(request, { optional: optional === true })
+    if (!result.ok) return sendJson(res, 200, result)
+    sendJson(res, 200, { ...result, session: result.session === null ? null : sessionToWire(result.session) })
+  })
+
+  route('POST', '/v1/logout', async ({ sdk, res, body }) => {
+    const input = await body()
+    const sessionId = optionalString(input, 'sessionId')
+    const userId = optionalString(input, 'userId')
+    const everywhere = input.everywhere === true
+    if (everywhere && !userId) throw badRequest('"everywhere" needs "userId".')
+    const session = sessionId === null ? null : await sdk.sessions().get(sessionId)
+    const user = userId === null ? null : ({ sub: userId } as Claims)
+    const result = await sdk.logout({ session, user, everywhere })
+    sendJson(res, 200, { ...result, at: Date.now() })
+  })
+
+  route('POST', '/v1/sessions', async ({ sdk, res, body }) => {
+    const input = await body()
+    const tokenSet = input.tokenSet
+    if (tokenSet === null || typeof tokenSet !== 'object' || Array.isArray(tokenSet))
+      throw badRequest('"tokenSet" must be an OAuth token set object.')
+    const meta = input.meta ?? {}
+    if (meta === null || typeof meta !== 'object' || Object.values(meta).some((v) => typeof v !== 'string')) {
+      throw badRequest('"meta" must be an object of strings.')
+    }
+    const created = await sdk.sessions().create(tokenSet as TokenSet, {
+      userAgent: optionalString(input, 'userAgent'),
+      meta: meta as Record<string, string>,
+    })
+    // The secret is shown this once, to the service that will set the cookie; it is never logged.
+    sendJson(res, 201, {
+      session: sessionToWire(created),
+      secret: created.secret,
+      setCookie: created.setCookie,
+    })
+  })
+
+  route('GET', '/v1/sessions/:id', async ({ sdk, res, params }) => {
+    const session = await sdk.sessions().get(params.id!)
+    if (!session) throw notFound()
+    sendJson(res, 200, sessionToWire(session))
+  })
+
+  route('POST', '/v1/sessions/:id/refresh', async ({ sdk, res, params }) => {
+    sendJson(res, 200, sessionToWire(await sdk.sessions().refresh(params.id!)))
+  })
+
+  route('GET', '/v1/sessions/:id/tokens', async ({ sdk, res, params }) => {
+    const tokens = await sdk.sessions().getTokens(params.id!)
+    if (!tokens) throw notFound()
+    sendJson(res, 200, { tokens })
+  })
+
+  route('DELETE', '/v1/sessions/:id', async ({ sdk, res, params }) => {
+    if (!(await sdk.sessions().revoke(params.id!))) throw notFound()
+    sendJson(res, 200, { revoked: true })
+  })
+
+  route('POST', '/v1/users/:userId/revoke-all', async ({ sdk, res, params }) => {
+    const revoked = await sdk.sessions().revokeAllForUser(params.userId!)
+    sendJson(res, 200, { revoked, at: Date.now() })
+  })
+
+  route('GET', '/v1/users/:userId/sessions', async ({ sdk, res, params, query }) => {
+    const includeInactive = query.get('includeInactive') === 'true'
+    const sessions = await sdk.sessions().listForUser(params.userId!, { includeInactive })
+    sendJson(res, 200, { sessions: sessions.map(sessionToWire) })
+  })
+
+  const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
+  let draining = false
+
+  route('GET', '/healthz', async ({ res }) => sendJson(res, 200, { status: 'ok' }))
+
+  route('GET', '/readyz', async ({ res }) => {
+    if (draining) throw new SidecarProblem(problemFor('sidecar_unavailable', { realm: SIDECAR_REALM }))
+    // Through the engine, so the probe has the same deadline as every store call.
+    await clients.get(defaultTenant)!.sessions().get(PROBE_ID)
+    sendJson(res, 200, { status: 'ready' })
+  })
+
+  route('GET', '/openapi.json', async ({ res }) => sendJson(res, 200, openapi))
+
+  const match = (
+    method: string,
+    path: string,
+  ): { route: Route; params: Record<string, string> } | { allow: string[] } | null => {
+    const parts = path.split('/').slice(1)
+    const allow: string[] = []
+    for (const candidate of routes) {
+      if (candidate.segments.length !== parts.length) continue
+      const params: Record<string, string> = {}
+      let ok = true
+      for (let i = 0; i < parts.length && ok; i++) {
+        const segment = candidate.segments[i]!
+        if (segment.startsWith(':')) {
+          let value: string
+          try {
+            value = decodeURIComponent(parts[i]!)
+          } catch {
+            throw badRequest('The path is not valid percent-encoding.')
+          }
+          if (value === '') ok = false
+          else params[segment.slice(1)] = value
+        } else if (segment !== parts[i]) ok = false
+      }
+      if (!ok) continue
+      if (candidate.method === method) return { route: candidate, params }
+      allow.push(candidate.method)
+    }
+    return allow.length > 0 ? { allow } : null
+  }
+
+  /** The caller's tenant, from the key it presents (or the default tenant when no key is configured). */
+  const tenantOf = (req: IncomingMessage): string => {
+    let tenant = defaultTenant
+    if (ring.enabled) {
+      const presented = req.headers[SIDECAR_KEY_HEADER]
+      const found = typeof presented === 'string' && presented !== '' ? ring.match(presented) : null
+      if (found === null) {
+        throw sidecarProblem(
+          401,
+          'sidecar_unauthorized',
+          'Unauthorized',
+          `Send the sidecar secret in the ${SIDECAR_KEY_HEADER} header.`,
+          {
+            'www-authenticate': `${SIDECAR_KEY_HEADER} realm="${SIDECAR_REALM}"`,
+          },
+        )
+      }
+      tenant = found
+    } else {
+      // Without a key only loopback callers reach the sidecar; a foreign Host means DNS rebinding from a browser page.
+      const hostname = (req.headers.host ?? '').replace(/:\d+$/, '')
+      if (!isLoopbackHost(hostname)) {
+        throw sidecarProblem(
+          403,
+          'forbidden_host',
+          'Forbidden',
+          'Without a secret the sidecar answers only requests addressed to a loopback host.',
+        )
+      }
+    }
+    const asked = req.headers[SIDECAR_TENANT_HEADER]
+    if (asked !== undefined && asked !== tenant) {
+      throw sidecarProblem(
+        403,
+        'tenant_forbidden',
+        'Forbidden',
+        'The sidecar key presented does not serve the tenant named in the request.',
+      )
+    }
+    return tenant
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now()
+    let routeName = 'unmatched'
+    let tenant: string | undefined
+    res.on('finish', () => {
+      const entry: Record<string, unknown> = {
+        level: res.statusCode >= 500 ? 'error' : 'info',
+        msg: 'request',
+        method: req.method,
+        route: routeName,
+        status: res.statusCode,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      }
+      if (tenant !== undefined) entry.tenant = tenant
+      log(entry)
+    })
+    if (draining) res.setHeader('connection', 'close')
+    try {
+      const url = new URL(req.url ?? '/', 'http://sidecar')
+      // A browser never has a reason to call the sidecar: refusing any Origin stops cross-site requests outright.
+      if (req.headers.origin !== undefined) {
+        throw sidecarProblem(
+          403,
+          'forbidden_origin',
+          'Forbidden',
+          'The sidecar does not answer browser requests.',
+        )
+      }
+      const found = match(req.method ?? 'GET', url.pathname)
+      if (found === null) throw sidecarProblem(404, 'not_found', 'Not found', 'No such endpoint.')
+      if ('allow' in found) {
+        throw sidecarProblem(
+          405,
+          'method_not_allowed',
+          'Method not allowed',
+          'This endpoint does not take this method.',
+          {
+            allow: found.allow.join(', '),
+          },
+        )
+      }
+      routeName = found.route.pattern
+      if (draining && !PUBLIC.has(url.pathname))
+        throw new SidecarProblem(problemFor('sidecar_unavailable', { realm: SIDECAR_REALM }))
+      if (!PUBLIC.has(url.pathname)) tenant = tenantOf(req)
+      const sdk = clients.get(tenant ?? defaultTenant)!
+      await found.route.handler({
+        req,
+        res,
+        sdk,
+        params: found.params,
+        query: url.searchParams,
+        body: () => readJson(req, bodyLimit),
+      })
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy()
+        return
+      }
+      if (error instanceof SidecarProblem) return sendProblem(res, error.problem)
+      const failure = CoreSDKError.from(error)
+      // The code only: a message or a library's error text could carry more than a log should.
+      if (failure.code === 'internal_error')
+        log({ level: 'error', msg: 'handler failed', route: routeName, code: failure.code })
+      sendProblem(res, problemFromError(failure, { realm: SIDECAR_REALM }))
+    }
+  }
+
+  const server = createServer((req, res) => {
+    void handle(req, res)
+  })
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  let url = ''
+  let closing: Promise<void> | undefined
+
+  return {
+    server,
+    get url() {
+      return url
+    },
+    listen() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, host, () => {
+          server.off('error', reject)
+          const address = server.address()
+          const bound = typeof address === 'object' && address !== null ? address.port : port
+          const shown = host.includes(':') ? `[${host}]` : host
+          url = `http://${shown}:${bound}`
+          log({
+            level: 'info',
+            msg: 'listening',
+            url,
+            tenants: [...clients.keys()],
+            access: ring.enabled ? 'secret' : 'loopback',
+          })
+          resolve(url)
+        })
+      })
+    },
+    close() {
+      closing ??= (async () => {
+        draining = true
+        log({ level: 'info', msg: 'shutting down' })
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            for (const socket of sockets) socket.destroy()
+          }, shutdownTimeout)
+          timer.unref()
+          if (!server.listening) {
+            clearTimeout(timer)
+            return resolve()
+          }
+          // close() stops accepting and waits for in-flight requests; idle keep-alive connections are closed now.
+          server.close(() => {
+            clearTimeout(timer)
+            resolve()
+          })
+          server.closeIdleConnections()
+        })
+        if (!options.sdk) for (const client of clients.values()) await client.close()
+        await store?.close?.()
+        log({ level: 'info', msg: 'stopped' })
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,164 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CoreSDKClient } from '@coresdk/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  api,
+  bearer,
+  type Identity,
+  runSidecarExpectingFailure,
+  SECRET,
+  type SidecarProcess,
+  startIdentity,
+  startSidecar,
+} from './helpers.ts'
+
+const ACME = 'acme-secret-0123456789-0123456789-abcdef'
+const GLOBEX = 'globex-secret-0123456789-0123456789-abcd'
+
+describe('sidecar access control', () => {
+  let identity: Identity
+  beforeAll(async () => {
+    identity = await startIdentity()
+  })
+  afterAll(async () => {
+    await identity?.close()
+  })
+
+  it('refuses to bind a non-loopback address without a secret, naming the setting', async () => {
+    const { code, output } = await runSidecarExpectingFailure({
+      ...identity.env,
+      CORESDK_SIDECAR_HOST: '0.0.0.0',
+      CORESDK_SIDECAR_PORT: '0',
+    })
+    expect(code).toBe(1)
+    expect(output).toContain('CORESDK_SIDECAR_SECRET')
+    expect(output).toMatch(/refusing to listen on 0\.0\.0\.0/)
+  })
+
+  it('refuses a secret shorter than 32 bytes without echoing it', async () => {
+    const { code, output } = await runSidecarExpectingFailure({
+      ...identity.env,
+      CORESDK_SIDECAR_SECRET: 'short-secret-value',
+      CORESDK_SIDECAR_PORT: '0',
+    })
+    expect(code).toBe(1)
+    expect(output).toContain('CORESDK_SIDECAR_SECRET')
+    expect(output).toContain('at least 32 bytes')
+    expect(output).not.toContain('short-secret-value')
+  })
+
+  it('refuses to start without the jwt settings the engine needs, naming them', async () => {
+    const { code, output } = await runSidecarExpectingFailure({ CORESDK_SIDECAR_PORT: '0' })
+    expect(code).toBe(1)
+    expect(output).toContain('CORESDK_JWT_ALGORITHMS')
+  })
+
+  describe('with one secret, listening on every interface', () => {
+    let sidecar: SidecarProcess
+    beforeAll(async () => {
+      sidecar = await startSidecar({
+        ...identity.env,
+        CORESDK_TENANT_ID: 'acme',
+        CORESDK_SIDECAR_HOST: '0.0.0.0',
+        CORESDK_SIDECAR_SECRET: SECRET,
+      })
+    })
+    afterAll(async () => {
+      await sidecar?.stop()
+    })
+
+    it('answers 401 without the key or with a wrong one, and serves the key’s tenant with the right one', async () => {
+      const missing = await api(sidecar.url, 'GET', '/v1/users/u/sessions')
+      expect(missing).toMatchObject({ status: 401, json: { code: 'sidecar_unauthorized' } })
+      expect(missing.headers.get('content-type')).toBe('application/problem+json')
+      const wrong = await api(sidecar.url, 'GET', '/v1/users/u/sessions', undefined, {
+        'x-coresdk-sidecar-key': `${SECRET}x`,
+      })
+      expect(wrong).toMatchObject({ status: 401, json: { code: 'sidecar_unauthorized' } })
+      expect(wrong.text).not.toContain(SECRET)
+      // The user's own Authorization header is not the sidecar's credential.
+      const asBearer = await api(sidecar.url, 'GET', '/v1/users/u/sessions', undefined, {
+        authorization: `Bearer ${SECRET}`,
+      })
+      expect(asBearer.status).toBe(401)
+      const right = await api(sidecar.url, 'GET', '/v1/users/u/sessions', undefined, {
+        'x-coresdk-sidecar-key': SECRET,
+      })
+      expect(right).toMatchObject({ status: 200, json: { sessions: [] } })
+      expect((await api(sidecar.url, 'GET', '/healthz')).status).toBe(200)
+      expect(sidecar.output.join('\n')).not.toContain(SECRET)
+    })
+
+    it('refuses (403) a request naming another tenant than its key’s', async () => {
+      const other = await api(sidecar.url, 'GET', '/v1/users/u/sessions', undefined, {
+        'x-coresdk-sidecar-key': SECRET,
+        'x-coresdk-tenant': 'globex',
+      })
+      expect(other).toMatchObject({ status: 403, json: { code: 'tenant_forbidden' } })
+      const same = await api(sidecar.url, 'GET', '/v1/users/u/sessions', undefined, {
+        'x-coresdk-sidecar-key': SECRET,
+        'x-coresdk-tenant': 'acme',
+      })
+      expect(same.status).toBe(200)
+    })
+  })
+
+  describe('with one secret per tenant (CORESDK_SIDECAR_TENANTS_FILE), sharing one store', () => {
+    let sidecar: SidecarProcess
+    let dir: string
+    const sdk = (tenantId: string, secret: string) =>
+      new CoreSDKClient({
+        env: {},
+        mode: 'sidecar',
+        sidecarAddr: sidecar.url,
+        sidecarSecret: secret,
+        tenantId,
+        sidecar: { cacheTtl: 0 },
+      })
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'coresdk-sidecar-'))
+      const file = join(dir, 'tenants.json')
+      await writeFile(file, JSON.stringify({ acme: ACME, globex: GLOBEX }))
+      sidecar = await startSidecar({ ...identity.env, CORESDK_SIDECAR_TENANTS_FILE: file })
+    })
+    afterAll(async () => {
+      await sidecar?.stop()
+      await rm(dir, { recursive: true, force: true })
+    })
+
+    it('takes the tenant from the key: each tenant sees only its own sessions', async () => {
+      const acme = sdk('acme', ACME)
+      const globex = sdk('globex', GLOBEX)
+      const token = await identity.issuer.mint({ sub: 'usr_shared', jti: 'shared' })
+      const a = await acme.authenticate({ authorization: bearer(token) })
+      if (!a.ok) throw new Error('expected ok')
+      expect(a.session!.tenantId).toBe('acme')
+      expect(await globex.sessions().get(a.session!.id)).toBeNull()
+      expect(await globex.sessions().listForUser('usr_shared')).toEqual([])
+      expect(await globex.sessions().revoke(a.session!.id)).toBe(false)
+      expect((await acme.sessions().get(a.session!.id))!.isActive()).toBe(true)
+      // The same token on globex is a session of globex's own.
+      const g = await globex.authenticate({ authorization: bearer(token) })
+      expect(g.ok && g.session!.tenantId).toBe('globex')
+      expect(g.ok && g.session!.id).not.toBe(a.session!.id)
+      await acme.close()
+      await globex.close()
+    })
+
+    it('refuses a client claiming a tenant its key does not serve, and a caller without a key', async () => {
+      const impostor = sdk('globex', ACME)
+      await expect(impostor.sessions().listForUser('usr_shared')).rejects.toMatchObject({
+        code: 'invalid_config',
+      })
+      const direct = await api(sidecar.url, 'GET', '/v1/users/usr_shared/sessions', undefined, {
+        'x-coresdk-sidecar-key': ACME,
+        'x-coresdk-tenant': 'globex',
+      })
+      expect(direct).toMatchObject({ status: 403, json: { code: 'tenant_forbidden' } })
+      expect((await api(sidecar.url, 'GET', '/v1/users/usr_shared/sessions')).status).toBe(401)
+      await impostor.close()
+    })
+  })
+})

@@ -1,0 +1,139 @@
+import { runCli } from '@coresdk/sidecar'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  api,
+  bearer,
+  type Identity,
+  runCoresdk,
+  SECRET,
+  type SidecarProcess,
+  startIdentity,
+  startSidecar,
+} from './helpers.ts'
+
+describe('the coresdk admin CLI against a real sidecar', () => {
+  let identity: Identity
+  let sidecar: SidecarProcess
+  let env: Record<string, string>
+  const ids: string[] = []
+
+  beforeAll(async () => {
+    identity = await startIdentity()
+    sidecar = await startSidecar({
+      ...identity.env,
+      CORESDK_TENANT_ID: 'acme',
+      CORESDK_SIDECAR_SECRET: SECRET,
+    })
+    env = { CORESDK_SIDECAR_ADDR: sidecar.url, CORESDK_SIDECAR_SECRET: SECRET }
+    for (const jti of ['cli-1', 'cli-2', 'cli-3']) {
+      const token = await identity.issuer.mint({ sub: 'usr_cli', jti })
+      const answer = await api(
+        sidecar.url,
+        'POST',
+        '/v1/authenticate',
+        { authorization: bearer(token), userAgent: 'cli-test' },
+        { 'x-coresdk-sidecar-key': SECRET },
+      )
+      ids.push((answer.json.session as { id: string }).id)
+    }
+  })
+  afterAll(async () => {
+    await sidecar?.stop()
+    await identity?.close()
+  })
+
+  it('lists a user’s sessions as a table, and as JSON with --json', async () => {
+    const table = await runCoresdk(['sessions', 'list', 'usr_cli'], env)
+    expect(table).toMatchObject({ code: 0, stderr: '' })
+    const lines = table.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^ID\s+USER\s+ORIGIN\s+CREATED\s+LAST SEEN\s+EXPIRES\s+STATUS$/)
+    expect(lines).toHaveLength(4)
+    for (const id of ids)
+      expect(table.stdout).toMatch(new RegExp(`${id}\\s+usr_cli\\s+token\\s+\\S+\\s+\\S+\\s+\\S+\\s+active`))
+
+    const json = await runCoresdk(['sessions', 'list', 'usr_cli', '--json'], env)
+    expect(json.code).toBe(0)
+    expect((JSON.parse(json.stdout) as Array<{ id: string }>).map((s) => s.id).sort()).toEqual(
+      [...ids].sort(),
+    )
+  })
+
+  it('gets one session, revokes it, and says so; a second look shows it revoked', async () => {
+    const got = await runCoresdk(['sessions', 'get', ids[0]!], env)
+    expect(got.code).toBe(0)
+    expect(got.stdout).toMatch(new RegExp(`^id\\s+${ids[0]}$`, 'm'))
+    expect(got.stdout).toMatch(/^status\s+active$/m)
+    expect(got.stdout).toMatch(/^userAgent\s+cli-test$/m)
+    const revoked = await runCoresdk(['sessions', 'revoke', ids[0]!], env)
+    expect(revoked).toMatchObject({ code: 0, stdout: `Revoked session ${ids[0]}.\n` })
+    const again = await runCoresdk(['sessions', 'get', ids[0]!, '--json'], env)
+    expect(JSON.parse(again.stdout)).toMatchObject({ id: ids[0], active: false })
+    expect(JSON.parse(again.stdout).revokedAt).not.toBeNull()
+  })
+
+  it('revokes every session of a user', async () => {
+    const all = await runCoresdk(['sessions', 'revoke-all', 'usr_cli', '--json'], env)
+    expect(all.code).toBe(0)
+    expect(JSON.parse(all.stdout)).toEqual({ userId: 'usr_cli', revoked: 2 })
+    const list = await runCoresdk(['sessions', 'list', 'usr_cli'], env)
+    expect(list).toMatchObject({ code: 0, stdout: 'No active sessions for user usr_cli.\n' })
+    const everything = await runCoresdk(['sessions', 'list', 'usr_cli', '--all'], env)
+    expect(everything.stdout.match(/revoked$/gm)).toHaveLength(3)
+  })
+
+  it('exits 1 with a clear message when the session is unknown, the secret wrong or the sidecar unreachable', async () => {
+    // Independent runs, in parallel: each is a process of its own.
+    const [unknown, revokeUnknown, wrong, none, tenant, down] = await Promise.all([
+      runCoresdk(['sessions', 'get', 'sess_01HX7KQMB4ABCDEFGHJKMNPQRS'], env),
+      runCoresdk(['sessions', 'revoke', 'sess_01HX7KQMB4ABCDEFGHJKMNPQRS'], env),
+      runCoresdk(['sessions', 'list', 'usr_cli', '--secret', `${SECRET}-wrong`], {
+        CORESDK_SIDECAR_ADDR: sidecar.url,
+      }),
+      runCoresdk(['sessions', 'list', 'usr_cli', '--addr', sidecar.url]),
+      runCoresdk(['sessions', 'list', 'usr_cli', '--tenant', 'globex'], env),
+      runCoresdk(['sessions', 'list', 'usr_cli', '--addr', 'http://127.0.0.1:9'], env),
+    ])
+    expect(unknown).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'coresdk: no session sess_01HX7KQMB4ABCDEFGHJKMNPQRS\n',
+    })
+    expect(revokeUnknown.code).toBe(1)
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toMatch(/refused the secret: set CORESDK_SIDECAR_SECRET or --secret/)
+    expect(none.code).toBe(1)
+    expect(tenant).toMatchObject({ code: 1 })
+    expect(tenant.stderr).toContain('tenant_forbidden')
+    expect(down).toMatchObject({
+      code: 1,
+      stderr: 'coresdk: cannot reach the sidecar at http://127.0.0.1:9\n',
+    })
+  })
+
+  it('exits 2 on a usage error and prints help with --help', async () => {
+    const spawned = await runCoresdk([], env)
+    expect(spawned).toMatchObject({
+      code: 2,
+      stderr: 'coresdk: missing command\nRun `coresdk --help` for usage.\n',
+    })
+    // The other cases in process, through the same function the bin runs.
+    for (const args of [
+      ['users'],
+      ['sessions'],
+      ['sessions', 'list'],
+      ['sessions', 'drop', 'x'],
+      ['sessions', 'list', 'u', '--bogus'],
+      ['sessions', 'list', 'u', 'v'],
+      ['sessions', 'list', 'u', '--addr', 'ftp://x'],
+      ['sessions', 'list', 'u', '--timeout=0'],
+    ]) {
+      let stderr = ''
+      const code = await runCli(args, { stdout: () => {}, stderr: (text) => (stderr += text), env })
+      expect(code, args.join(' ')).toBe(2)
+      expect(stderr, args.join(' ')).toMatch(/^coresdk: .+\nRun `coresdk --help` for usage.\n$/)
+    }
+    const help = await runCoresdk(['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('Usage: coresdk sessions <command> [options]')
+  })
+})
