@@ -36,7 +36,7 @@ const ALL_ALGORITHMS: readonly string[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALG
 
 /** A public key as a JSON Web Key. */
 export interface PublicJwk {
-  kty: string
+  kty?: string
   kid?: string
   alg?: string
   use?: string

@@ -1,1 +1,548 @@
-export {}
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { request as httpRequest } from 'node:http'
+import { CoreSDKClient, type CoreSDKErrorCode, MemorySessionStore, problemFor } from '@coresdk/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type FaultyStore, faultyStore } from './faulty-store.ts'
+import { startJwksServer } from './jwks-server.ts'
+import { TestIssuer } from './mint.ts'
+import { ensureRedis, type RedisService } from './services.ts'
+
+/** A running app under test: its base URL (`http://127.0.0.1:<port>`) and how to stop it. */
+export interface AdapterServer {
+  url: string
+  close(): Promise<void>
+}
+
+/**
+ * Starts a real HTTP server on an ephemeral port running the adapter with `sdk`, serving the adapter contract:
+ * - `GET /health`: 200, public;
+ * - `GET /api/me`: 200 `{ sub, email, session_id, degraded }` (`session_id` null without a session);
+ * - `GET /api/sessions`: 200 `{ sessions: Session[] }`, the caller's active sessions (`Session.toJSON()`);
+ * - `DELETE /api/sessions/:id`: 204 when it revoked one of the caller's sessions, else the 404 problem
+ *   `problemFor('session_not_found')`;
+ * - `POST /auth/logout` and `POST /auth/logout-all`: the adapter's logout helper (the latter with `everywhere`), 204.
+ */
+export type StartAdapter = (sdk: CoreSDKClient) => Promise<AdapterServer>
+
+/** One HTTP answer as the suite saw it. */
+export interface RecordedResponse {
+  status: number
+  headers: Record<string, string>
+  body: string
+  /** Milliseconds from sending the request to the end of the body. */
+  elapsed: number
+}
+
+/** Options of {@link describeAdapter}. */
+export interface DescribeAdapterOptions {
+  /** The deadline of the faulty store's calls in the fail-mode cases, in ms. @default 200 */
+  storeTimeout?: number
+  /** How much later than the store deadline a fail-mode answer may come, in ms. @default 1500 */
+  deadlineMargin?: number
+}
+
+const REALM = 'adapter-suite'
+const PROBLEM_HEADERS = ['content-type', 'cache-control', 'www-authenticate', 'retry-after'] as const
+
+/** Sends one HTTP request with the path exactly as given (fetch would normalise it) and reads the whole answer. */
+export function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<RecordedResponse> {
+  const url = new URL(base)
+  const started = performance.now()
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method, path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('error', reject)
+        res.on('end', () => {
+          const flat: Record<string, string> = {}
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) flat[name] = Array.isArray(value) ? value.join('\n') : value
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: flat,
+            body: Buffer.concat(chunks).toString('utf8'),
+            elapsed: performance.now() - started,
+          })
+        })
+      },
+    )
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** Asserts an answer is exactly core's problem for `code`: status, the headers that matter, and the body. */
+export function expectProblem(response: RecordedResponse, code: CoreSDKErrorCode, realm = REALM): void {
+  const expected = problemFor(code, { realm })
+  expect({ status: response.status, code: JSON.parse(response.body).code }).toEqual({
+    status: expected.status,
+    code,
+  })
+  expect(JSON.parse(response.body)).toEqual(expected.body)
+  for (const name of PROBLEM_HEADERS) expect(response.headers[name], name).toBe(expected.headers[name])
+}
+
+interface TestIdentity {
+  issuer: string
+  audience: string
+  jwksUrl: string
+  /** Mints a token with a unique `jti` (one session each); `now` moves its `iat` (and its `exp`, five minutes later). */
+  mint(claims: Record<string, unknown>, options?: { now?: number; expiresIn?: number }): Promise<string>
+  /** Mints a token signed by another key under the same `kid`. */
+  mintBadSignature(claims: Record<string, unknown>): Promise<string>
+  close(): Promise<void>
+}
+
+async function startTestIdentity(): Promise<TestIdentity> {
+  const issuer = await TestIssuer.create({ issuer: 'https://issuer.suite.test/', audience: 'suite-api' })
+  const impostor = await TestIssuer.create({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    kid: issuer.keys.kid,
+  })
+  const jwks = await startJwksServer({ keys: [issuer.keys] })
+  let counter = 0
+  const jti = () => `jti-${Date.now()}-${++counter}`
+  return {
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    jwksUrl: jwks.jwksUrl,
+    mint: (claims, options = {}) => issuer.mint({ jti: jti(), ...claims }, options),
+    mintBadSignature: (claims) => impostor.mint({ jti: jti(), ...claims }),
+    close: () => jwks.close(),
+  }
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+function clientFor(
+  identity: TestIdentity,
+  store: MemorySessionStore | FaultyStore,
+  extra: object = {},
+): CoreSDKClient {
+  return new CoreSDKClient({
+    serviceName: REALM,
+    tenantId: 'suite',
+    env: {},
+    jwt: {
+      issuer: identity.issuer,
+      audience: identity.audience,
+      algorithms: ['RS256'],
+      jwksUri: identity.jwksUrl,
+    },
+    sessions: { store },
+    ...extra,
+  })
+}
+
+/**
+ * The adapter conformance suite: runs the same HTTP scenarios against an adapter and checks that every status,
+ * problem body and header is exactly core's, so all adapters answer alike.
+ * @example
+ * describeAdapter('express', async (sdk) => {
+ *   const server = createApp(sdk).listen(0, '127.0.0.1')
+ *   await once(server, 'listening')
+ *   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => closeServer(server) }
+ * })
+ */
+export function describeAdapter(
+  name: string,
+  start: StartAdapter,
+  options: DescribeAdapterOptions = {},
+): void {
+  const storeTimeout = options.storeTimeout ?? 200
+  const margin = options.deadlineMargin ?? 1500
+
+  describe(`adapter conformance: ${name}`, () => {
+    let identity: TestIdentity
+    let sdk: CoreSDKClient
+    let app: AdapterServer
+    const get = (path: string, headers?: Record<string, string>) => rawRequest(app.url, 'GET', path, headers)
+    const post = (path: string, headers?: Record<string, string>) =>
+      rawRequest(app.url, 'POST', path, headers)
+    const me = (token: string) => get('/api/me', bearer(token))
+
+    beforeAll(async () => {
+      identity = await startTestIdentity()
+      sdk = clientFor(identity, new MemorySessionStore())
+      app = await start(sdk)
+    })
+    afterAll(async () => {
+      await app?.close()
+      await sdk?.close()
+      await identity?.close()
+    })
+
+    it('serves a public route without a credential', async () => {
+      const response = await get('/health')
+      expect(response.status).toBe(200)
+    })
+
+    it('answers a request without a credential with the 401 problem and a bare Bearer challenge', async () => {
+      const response = await get('/api/me')
+      expectProblem(response, 'missing_credentials')
+      expect(response.headers['www-authenticate']).toBe(`Bearer realm="${REALM}"`)
+    })
+
+    it('puts the verified claims on the request for a valid token', async () => {
+      const response = await me(await identity.mint({ sub: 'usr_valid', email: 'valid@example.com' }))
+      expect(response.status).toBe(200)
+      const body = JSON.parse(response.body)
+      expect(body).toMatchObject({ sub: 'usr_valid', email: 'valid@example.com', degraded: false })
+      expect(body.session_id).toMatch(/^sess_[0-9A-HJKMNP-TV-Z]{26}$/)
+    })
+
+    it('refuses an expired token with the token_expired problem', async () => {
+      const now = Math.floor(Date.now() / 1000)
+      const token = await identity.mint({ sub: 'usr_expired' }, { now: now - 3600, expiresIn: 600 })
+      const response = await me(token)
+      expectProblem(response, 'token_expired')
+      expect(response.body).not.toContain(token)
+    })
+
+    it('refuses a token with a bad signature with the invalid_token problem', async () => {
+      const token = await identity.mintBadSignature({ sub: 'usr_forged' })
+      const response = await me(token)
+      expectProblem(response, 'invalid_token')
+      expect(response.body).not.toContain('usr_forged')
+    })
+
+    it('refuses a malformed Authorization header with 400 invalid_request', async () => {
+      expectProblem(await get('/api/me', { authorization: 'Basic dXNlcjpwYXNz' }), 'invalid_request')
+      expectProblem(await get('/api/me', { authorization: 'Bearer a b' }), 'invalid_request')
+    })
+
+    it('refuses a token whose session was revoked', async () => {
+      const token = await identity.mint({ sub: 'usr_revoked' })
+      const first = await me(token)
+      expect(first.status).toBe(200)
+      expect(await sdk.sessions().revoke(JSON.parse(first.body).session_id)).toBe(true)
+      expectProblem(await me(token), 'invalid_token')
+    })
+
+    it('logs out: 204, the cookie cleared, and the token replayed afterwards is refused', async () => {
+      const token = await identity.mint({ sub: 'usr_logout' })
+      expect((await me(token)).status).toBe(200)
+      const logout = await post('/auth/logout', bearer(token))
+      expect(logout.status).toBe(204)
+      expect(logout.headers['set-cookie']).toMatch(/^coresdk_session=;.*Max-Age=0/i)
+      expectProblem(await me(token), 'invalid_token')
+    })
+
+    it('logs out everywhere: every token issued until then is refused, a later login works, others are untouched', async () => {
+      const first = await identity.mint({ sub: 'usr_all' })
+      const second = await identity.mint({ sub: 'usr_all' })
+      const bystander = await identity.mint({ sub: 'usr_bystander' })
+      expect((await me(first)).status).toBe(200)
+      expect((await me(second)).status).toBe(200)
+      expect((await me(bystander)).status).toBe(200)
+      expect((await post('/auth/logout-all', bearer(first))).status).toBe(204)
+      expectProblem(await me(first), 'invalid_token')
+      expectProblem(await me(second), 'invalid_token')
+      // Never seen before, yet issued before the revoke-all: refused too.
+      expectProblem(
+        await me(await identity.mint({ sub: 'usr_all' }, { now: Math.floor(Date.now() / 1000) - 2 })),
+        'invalid_token',
+      )
+      // A token issued at or before the revoke-all's second counts as revoked: the next login is a second later.
+      const later = await identity.mint({ sub: 'usr_all' }, { now: Math.floor(Date.now() / 1000) + 1 })
+      expect((await me(later)).status).toBe(200)
+      expect((await me(bystander)).status).toBe(200)
+    })
+
+    it('lists the caller’s sessions and revokes its own, but not another user’s (404)', async () => {
+      const mine = await identity.mint({ sub: 'usr_lister' })
+      const spare = await identity.mint({ sub: 'usr_lister' })
+      const theirs = await identity.mint({ sub: 'usr_other' })
+      const spareId = JSON.parse((await me(spare)).body).session_id
+      const theirId = JSON.parse((await me(theirs)).body).session_id
+      const list = await get('/api/sessions', bearer(mine))
+      expect(list.status).toBe(200)
+      const ids = (JSON.parse(list.body).sessions as Array<{ id: string; userId: string }>).map((s) => s.id)
+      expect(ids).toContain(spareId)
+      expect(ids).not.toContain(theirId)
+      expectProblem(
+        await rawRequest(app.url, 'DELETE', `/api/sessions/${theirId}`, bearer(mine)),
+        'session_not_found',
+      )
+      expect((await me(theirs)).status).toBe(200)
+      expect((await rawRequest(app.url, 'DELETE', `/api/sessions/${spareId}`, bearer(mine))).status).toBe(204)
+      expectProblem(await me(spare), 'invalid_token')
+      expect((await me(mine)).status).toBe(200)
+    })
+
+    it('authenticates a cookie session, and refuses the cookie after logout', async () => {
+      const created = await sdk
+        .sessions()
+        .create({ id_token: await identity.mint({ sub: 'usr_cookie', email: 'c@example.com' }) })
+      const cookie = { cookie: created.setCookie.split(';')[0]! }
+      const response = await get('/api/me', cookie)
+      expect(response.status).toBe(200)
+      expect(JSON.parse(response.body)).toMatchObject({
+        sub: 'usr_cookie',
+        email: 'c@example.com',
+        session_id: created.id,
+      })
+      const logout = await post('/auth/logout', cookie)
+      expect(logout.status).toBe(204)
+      expect(logout.headers['set-cookie']).toMatch(/^coresdk_session=;.*Max-Age=0/i)
+      const replay = await get('/api/me', cookie)
+      expectProblem(replay, 'invalid_token')
+      expect(replay.headers['set-cookie']).toMatch(/^coresdk_session=;/)
+    })
+
+    it('never lets a spelling of a protected path reach its handler without a credential', async () => {
+      for (const path of [
+        '/API/me',
+        '//api/me',
+        '/api/me/',
+        '/%61pi/me',
+        '/api/me;x=1',
+        '/health/../api/me',
+        '/api/./me',
+      ]) {
+        const response = await get(path)
+        expect(response.status, path).not.toBe(200)
+        expect(response.status, path).toBeGreaterThanOrEqual(400)
+        expect(response.body, path).not.toContain('session_id')
+      }
+    })
+
+    for (const failMode of ['closed', 'open'] as const) {
+      describe(`with a session store that never answers (failMode: ${failMode})`, () => {
+        let store: FaultyStore
+        let faulty: CoreSDKClient
+        let faultyApp: AdapterServer
+        beforeAll(async () => {
+          store = faultyStore(new MemorySessionStore())
+          faulty = clientFor(identity, store, { failMode, sessions: { store, storeTimeout } })
+          faultyApp = await start(faulty)
+        })
+        afterAll(async () => {
+          await faultyApp?.close()
+          await faulty?.close()
+        })
+
+        it(
+          failMode === 'closed'
+            ? 'answers 503 with Retry-After within the deadline'
+            : 'lets a verified token through, degraded',
+          async () => {
+            const token = await identity.mint({ sub: `usr_fail_${failMode}`, email: 'f@example.com' })
+            store.setMode('silent')
+            const response = await rawRequest(faultyApp.url, 'GET', '/api/me', bearer(token))
+            expect(response.elapsed).toBeLessThan(storeTimeout + margin)
+            expect(store.pending).toBeGreaterThan(0)
+            if (failMode === 'closed') {
+              expectProblem(response, 'store_unavailable')
+              expect(response.headers['retry-after']).toMatch(/^\d+$/)
+            } else {
+              expect(response.status).toBe(200)
+              expect(JSON.parse(response.body)).toEqual({
+                sub: `usr_fail_${failMode}`,
+                email: 'f@example.com',
+                session_id: null,
+                degraded: true,
+              })
+            }
+            // A cookie session cannot be checked without the store, whatever the mode.
+            const cookie = await rawRequest(faultyApp.url, 'GET', '/api/me', {
+              cookie: `coresdk_session=sess_01HX7KQMB4ABCDEFGHJKMNPQRS.${'a'.repeat(43)}`,
+            })
+            expect(cookie.elapsed).toBeLessThan(storeTimeout + margin)
+            expectProblem(cookie, 'store_unavailable')
+          },
+        )
+      })
+    }
+  })
+}
+
+/** A spawned example app: its printed URL, its output so far, and the process. */
+interface SpawnedApp {
+  url: string
+  output: () => string
+  child: ChildProcess
+}
+
+/** Starts `pnpm start`'s command in `cwd` with exactly `env` (plus PATH and HOME) and waits for the URL it prints. */
+async function spawnApp(cwd: string, env: Record<string, string>): Promise<SpawnedApp> {
+  const child = spawn(process.execPath, ['--conditions=@coresdk/source', '--import', 'tsx', 'src/main.ts'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the app printed no URL within 30 s:\n${output}`)),
+      30_000,
+    )
+    const read = (chunk: Buffer) => {
+      output += chunk.toString('utf8')
+      const match = /https?:\/\/[^\s]+/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[0].replace(/\/$/, ''))
+      }
+    }
+    child.stdout?.on('data', read)
+    child.stderr?.on('data', read)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the app exited with ${code} before listening:\n${output}`))
+    })
+  })
+  return { url, output: () => output, child }
+}
+
+/** Sends SIGTERM and resolves the exit code, or kills the process after `ms`. */
+async function stopApp(app: SpawnedApp, ms = 10_000): Promise<number | null> {
+  if (app.child.exitCode !== null) return app.child.exitCode
+  const exited = once(app.child, 'exit') as Promise<[number | null]>
+  app.child.kill('SIGTERM')
+  const timer = setTimeout(() => app.child.kill('SIGKILL'), ms)
+  const [code] = await exited
+  clearTimeout(timer)
+  return code
+}
+
+/**
+ * The example apps' HTTP contract (DESIGN §7), run over HTTP against the app started as its own process
+ * (`pnpm start`'s command in `cwd`), configured only by environment, with sessions in memory and, when a Redis
+ * answers (or can be started), in Redis.
+ * @example
+ * describeExampleApp('example-express', fileURLToPath(new URL('..', import.meta.url)))
+ */
+export function describeExampleApp(name: string, cwd: string): void {
+  describe(`example app contract: ${name}`, () => {
+    let identity: TestIdentity
+    let redis: RedisService | undefined
+    beforeAll(async () => {
+      identity = await startTestIdentity()
+    })
+    afterAll(async () => {
+      await identity?.close()
+      await redis?.stop?.()
+    })
+
+    for (const storage of ['memory', 'redis'] as const) {
+      describe(`sessions in ${storage}`, () => {
+        let app: SpawnedApp | undefined
+        let skipReason: string | undefined
+        const call = (method: string, path: string, token?: string) =>
+          rawRequest(app!.url, method, path, token ? bearer(token) : {})
+
+        beforeAll(async () => {
+          const env: Record<string, string> = {
+            PORT: '0',
+            CORESDK_JWT_ISSUER: identity.issuer,
+            CORESDK_JWT_AUDIENCE: identity.audience,
+            CORESDK_JWKS_URL: identity.jwksUrl,
+            CORESDK_JWT_ALGORITHMS: 'RS256',
+            // A tenant per run keeps runs apart in a shared Redis.
+            CORESDK_TENANT_ID: `contract-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+            CORESDK_FAIL_MODE: 'closed',
+          }
+          if (storage === 'redis') {
+            redis = await ensureRedis()
+            if (redis.url === null) {
+              skipReason = redis.reason
+              console.warn(`skipped ${name} with Redis: ${skipReason}`)
+              return
+            }
+            env.REDIS_URL = redis.url
+          }
+          app = await spawnApp(cwd, env)
+        })
+        afterAll(async () => {
+          if (app) await stopApp(app)
+        })
+
+        it('serves GET /health without a credential, and the 401 problem on /api/me without one', async (ctx) => {
+          if (skipReason) return ctx.skip(skipReason)
+          expect((await call('GET', '/health')).status).toBe(200)
+          expectProblem(await call('GET', '/api/me'), 'missing_credentials', 'coresdk')
+          expectProblem(await call('GET', '/api/me', 'not-a-jwt'), 'invalid_token', 'coresdk')
+        })
+
+        it('answers /api/me with exactly { sub, email, session_id }', async (ctx) => {
+          if (skipReason) return ctx.skip(skipReason)
+          const response = await call(
+            'GET',
+            '/api/me',
+            await identity.mint({ sub: 'usr_2xK9', email: 'a@example.com' }),
+          )
+          expect(response.status).toBe(200)
+          const body = JSON.parse(response.body)
+          expect(Object.keys(body).sort()).toEqual(['email', 'session_id', 'sub'])
+          expect(body).toMatchObject({ sub: 'usr_2xK9', email: 'a@example.com' })
+          expect(body.session_id).toMatch(/^sess_/)
+        })
+
+        it('lists the caller’s sessions, revokes its own (204) and not another user’s (404)', async (ctx) => {
+          if (skipReason) return ctx.skip(skipReason)
+          const mine = await identity.mint({ sub: 'usr_list' })
+          const spare = await identity.mint({ sub: 'usr_list' })
+          const theirs = await identity.mint({ sub: 'usr_someone_else' })
+          const spareId = JSON.parse((await call('GET', '/api/me', spare)).body).session_id
+          const theirId = JSON.parse((await call('GET', '/api/me', theirs)).body).session_id
+          const list = await call('GET', '/api/sessions', mine)
+          expect(list.status).toBe(200)
+          const ids = (JSON.parse(list.body).sessions as Array<{ id: string }>).map((s) => s.id)
+          expect(ids).toContain(spareId)
+          expect(ids).not.toContain(theirId)
+          expectProblem(
+            await call('DELETE', `/api/sessions/${theirId}`, mine),
+            'session_not_found',
+            'coresdk',
+          )
+          expect((await call('GET', '/api/me', theirs)).status).toBe(200)
+          expect((await call('DELETE', `/api/sessions/${spareId}`, mine)).status).toBe(204)
+          expectProblem(await call('GET', '/api/me', spare), 'invalid_token', 'coresdk')
+          expect((await call('GET', '/api/me', mine)).status).toBe(200)
+        })
+
+        it('logs out (204, cookie cleared) and refuses the token replayed afterwards', async (ctx) => {
+          if (skipReason) return ctx.skip(skipReason)
+          const token = await identity.mint({ sub: 'usr_logout' })
+          expect((await call('GET', '/api/me', token)).status).toBe(200)
+          const logout = await call('POST', '/auth/logout', token)
+          expect(logout.status).toBe(204)
+          expect(logout.headers['set-cookie']).toMatch(/^coresdk_session=;.*Max-Age=0/i)
+          expectProblem(await call('GET', '/api/me', token), 'invalid_token', 'coresdk')
+        })
+
+        it('logs out everywhere (204): all the caller’s tokens refused, other users untouched', async (ctx) => {
+          if (skipReason) return ctx.skip(skipReason)
+          const first = await identity.mint({ sub: 'usr_all' })
+          const second = await identity.mint({ sub: 'usr_all' })
+          const bystander = await identity.mint({ sub: 'usr_bystander' })
+          for (const token of [first, second, bystander])
+            expect((await call('GET', '/api/me', token)).status).toBe(200)
+          expect((await call('POST', '/auth/logout-all', first)).status).toBe(204)
+          expectProblem(await call('GET', '/api/me', first), 'invalid_token', 'coresdk')
+          expectProblem(await call('GET', '/api/me', second), 'invalid_token', 'coresdk')
+          expect((await call('GET', '/api/me', bystander)).status).toBe(200)
+          const later = await identity.mint({ sub: 'usr_all' }, { now: Math.floor(Date.now() / 1000) + 1 })
+          expect((await call('GET', '/api/me', later)).status).toBe(200)
+        })
+
+        it('exits cleanly (code 0) on SIGTERM', async (ctx) => {
+          if (skipReason) return ctx.skip(skipReason)
+          const code = await stopApp(app!)
+          expect(code, app!.output()).toBe(0)
+        })
+      })
+    }
+  })
+}

@@ -1,0 +1,46 @@
+import { CoreSDKClient } from '@coresdk/core'
+import { createRedisSessionStore, redisClientOptions } from '@coresdk/redis-store'
+import { Redis } from 'ioredis'
+import { createApp } from './app.ts'
+
+// Everything else (issuer, audience, JWKS URL, algorithms, tenant, fail mode) is read by CoreSDKClient from CORESDK_*.
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, redisClientOptions()) : null
+const store = redis ? createRedisSessionStore({ client: redis }) : undefined
+// ioredis reconnects by itself; an outage is logged once (requests meanwhile follow CORESDK_FAIL_MODE).
+let redisDown = false
+redis?.on('error', (error: NodeJS.ErrnoException) => {
+  if (!redisDown) console.warn(`redis unavailable (${error.code ?? 'error'}); reconnecting`)
+  redisDown = true
+})
+redis?.on('ready', () => {
+  if (redisDown) console.warn('redis available again')
+  redisDown = false
+})
+const sdk = new CoreSDKClient({ sessions: { store } })
+
+const server = createApp(sdk).listen(Number(process.env.PORT ?? 3000), () => {
+  const address = server.address()
+  console.log(
+    `example-express listening on http://localhost:${typeof address === 'object' ? address?.port : address}`,
+  )
+})
+
+async function shutdown(): Promise<void> {
+  server.closeIdleConnections()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  await sdk.close()
+  await store?.close()
+  await redis?.quit()
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('shutdown failed', error)
+        process.exit(1)
+      },
+    )
+  })
+}

@@ -1,0 +1,47 @@
+import type { AddressInfo } from 'node:net'
+import { CoreSDKClient } from '@coresdk/core'
+import { createRedisSessionStore, redisClientOptions } from '@coresdk/redis-store'
+import { serve } from '@hono/node-server'
+import { Redis } from 'ioredis'
+import { createApp } from './app.ts'
+
+// Everything else (issuer, audience, JWKS URL, algorithms, tenant, fail mode) is read by CoreSDKClient from CORESDK_*.
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, redisClientOptions()) : null
+const store = redis ? createRedisSessionStore({ client: redis }) : undefined
+// ioredis reconnects by itself; an outage is logged once (requests meanwhile follow CORESDK_FAIL_MODE).
+let redisDown = false
+redis?.on('error', (error: NodeJS.ErrnoException) => {
+  if (!redisDown) console.warn(`redis unavailable (${error.code ?? 'error'}); reconnecting`)
+  redisDown = true
+})
+redis?.on('ready', () => {
+  if (redisDown) console.warn('redis available again')
+  redisDown = false
+})
+const sdk = new CoreSDKClient({ sessions: { store } })
+
+const server = serve(
+  { fetch: createApp(sdk).fetch, port: Number(process.env.PORT ?? 3000) },
+  (info: AddressInfo) => {
+    console.log(`example-hono listening on http://localhost:${info.port}`)
+  },
+)
+
+async function shutdown(): Promise<void> {
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  await sdk.close()
+  await store?.close()
+  await redis?.quit()
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('shutdown failed', error)
+        process.exit(1)
+      },
+    )
+  })
+}

@@ -1,0 +1,4 @@
+import { fileURLToPath } from 'node:url'
+import { describeExampleApp } from '@coresdk/testing'
+
+describeExampleApp('example-hono', fileURLToPath(new URL('..', import.meta.url)))

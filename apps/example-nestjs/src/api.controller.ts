@@ -1,0 +1,60 @@
+import type { Claims, CoreSDKClient, Session } from '@coresdk/core'
+import { problemFor } from '@coresdk/core'
+import {
+  CORESDK_CLIENT,
+  CoreSdkException,
+  CoreSdkService,
+  CoreSdkSession,
+  CoreSdkUser,
+  Public,
+} from '@coresdk/nestjs'
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common'
+
+/** The example API (DESIGN §7). Every route needs a credential (the guard is global) unless `@Public()`. */
+@Controller()
+export class ApiController {
+  // Explicit @Inject: the app also runs where decorator metadata is not emitted (tsx, esbuild).
+  constructor(
+    @Inject(CORESDK_CLIENT) private readonly sdk: CoreSDKClient,
+    @Inject(CoreSdkService) private readonly coresdk: CoreSdkService,
+  ) {}
+
+  @Public()
+  @Get('health')
+  health() {
+    return { status: 'ok' }
+  }
+
+  @Get('api/me')
+  me(@CoreSdkUser() user: Claims, @CoreSdkSession() session: Session | null) {
+    return { sub: user.sub, email: user.email, session_id: session?.id ?? null }
+  }
+
+  @Get('api/sessions')
+  async sessions(@CoreSdkUser('sub') sub: string) {
+    return { sessions: await this.sdk.sessions().listForUser(sub) }
+  }
+
+  @Delete('api/sessions/:id')
+  @HttpCode(204)
+  async revoke(@Param('id') id: string, @CoreSdkUser('sub') sub: string): Promise<void> {
+    const session = await this.sdk.sessions().get(id)
+    // Someone else's session answers exactly like a missing one: no oracle on session ids.
+    if (!session || session.userId !== sub) {
+      throw new CoreSdkException(problemFor('session_not_found', { realm: this.sdk.config.serviceName }))
+    }
+    await this.sdk.sessions().revoke(id)
+  }
+
+  @Post('auth/logout')
+  @HttpCode(204)
+  async logout(@Req() req: object, @Res({ passthrough: true }) res: object): Promise<void> {
+    await this.coresdk.logout(req, res)
+  }
+
+  @Post('auth/logout-all')
+  @HttpCode(204)
+  async logoutAll(@Req() req: object, @Res({ passthrough: true }) res: object): Promise<void> {
+    await this.coresdk.logout(req, res, { everywhere: true })
+  }
+}

@@ -1,0 +1,82 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { type Claims, CoreSDKClient, type Session } from '@coresdk/core'
+import { expectProblem, rawRequest, TestIssuer } from '@coresdk/testing'
+import express, { type Request } from 'express'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { coreSdkMiddleware, logout, requireAuth } from './index.ts'
+
+declare module '@coresdk/core' {
+  interface CoreSdkUserClaims {
+    roles?: string[]
+  }
+}
+
+describe('@coresdk/express types', () => {
+  it('types coresdk_user, coresdk_session and coresdk_degraded on every Express request', () => {
+    expectTypeOf<Request['coresdk_user']>().toEqualTypeOf<Claims | null>()
+    expectTypeOf<Request['coresdk_session']>().toEqualTypeOf<Session | null>()
+    expectTypeOf<Request['coresdk_degraded']>().toEqualTypeOf<boolean>()
+    expectTypeOf<NonNullable<Request['coresdk_user']>['sub']>().toEqualTypeOf<string>()
+    expectTypeOf<NonNullable<Request['coresdk_user']>['roles']>().toEqualTypeOf<string[] | undefined>()
+  })
+})
+
+describe('optional authentication with requireAuth()', () => {
+  let issuer: TestIssuer
+  let sdk: CoreSDKClient
+  let server: ReturnType<ReturnType<typeof express>['listen']>
+  let url: string
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.create()
+    sdk = new CoreSDKClient({
+      env: {},
+      jwt: {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: ['RS256'],
+        publicKeys: [issuer.keys.publicPem!],
+      },
+    })
+    const app = express()
+    app.use(coreSdkMiddleware(sdk, { optional: true }))
+    app.get('/feed', (req, res) => {
+      res.json({ who: req.coresdk_user?.sub ?? 'anonymous' })
+    })
+    app.get('/me', requireAuth(), (req, res) => {
+      res.json({ who: req.coresdk_user?.sub })
+    })
+    server = app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    server?.close()
+    await sdk?.close()
+  })
+
+  it('lets an anonymous request through where the route allows it', async () => {
+    expect(JSON.parse((await rawRequest(url, 'GET', '/feed')).body)).toEqual({ who: 'anonymous' })
+  })
+
+  it('refuses an anonymous request on a requireAuth() route with the 401 problem', async () => {
+    expectProblem(await rawRequest(url, 'GET', '/me'), 'missing_credentials', 'coresdk')
+  })
+
+  it('still refuses a bad credential, and passes a good one', async () => {
+    expectProblem(
+      await rawRequest(url, 'GET', '/feed', { authorization: 'Bearer not.a.jwt' }),
+      'invalid_token',
+      'coresdk',
+    )
+    const token = await issuer.mint({ sub: 'usr_opt' })
+    expect(
+      JSON.parse((await rawRequest(url, 'GET', '/me', { authorization: `Bearer ${token}` })).body),
+    ).toEqual({ who: 'usr_opt' })
+  })
+
+  it('refuses to log out a request the middleware never saw', async () => {
+    await expect(logout({} as Request, {} as never)).rejects.toMatchObject({ code: 'invalid_config' })
+  })
+})

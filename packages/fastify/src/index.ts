@@ -1,0 +1,120 @@
+import {
+  type Claims,
+  type CoreSDKClient,
+  CoreSDKError,
+  isPublicPath,
+  type LogoutResult,
+  type PublicPath,
+  type Session,
+} from '@coresdk/core'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+/** Per-route settings, under the route's `config: { coresdk: { … } }`. */
+export interface CoreSdkRouteConfig {
+  /** Skip authentication on this route. @default false */
+  public?: boolean
+  /** Let requests without any credential through as anonymous on this route. @default the plugin's `optional` */
+  optional?: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified claims of the caller, or null when anonymous (optional authentication, public route). */
+    coresdk_user: Claims | null
+    /** The caller's session; null when anonymous or when the store was unreachable (`failMode: 'open'`). */
+    coresdk_session: Session | null
+    /** True when the request passed without the session check because the store was unreachable. */
+    coresdk_degraded: boolean
+  }
+  interface FastifyContextConfig {
+    /** CoreSDK settings for this route. */
+    coresdk?: CoreSdkRouteConfig
+  }
+}
+
+/** Options of {@link coreSdkPlugin}. */
+export interface CoreSdkPluginOptions {
+  /** The client that authenticates requests. */
+  sdk: CoreSDKClient
+  /** Let requests without any credential through as anonymous (`coresdk_user: null`); a bad credential is still refused. @default false */
+  optional?: boolean
+  /** Paths that skip authentication: exact (`/health`) or prefixes (`/public/*`), matched on the raw request path. @default [] */
+  publicPaths?: readonly PublicPath[]
+}
+
+/** Options of {@link logout}. */
+export interface LogoutOptions {
+  /** Revoke every session of the user, not only the current one. @default false */
+  everywhere?: boolean
+}
+
+const clients = new WeakMap<FastifyRequest, CoreSDKClient>()
+
+const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) => {
+  const { sdk } = options
+  if (!sdk || typeof sdk.authenticate !== 'function') {
+    throw new CoreSDKError(
+      'invalid_config',
+      'CoreSDK: register coreSdkPlugin with { sdk: new CoreSDKClient(…) }.',
+    )
+  }
+  const publicPaths = options.publicPaths ?? []
+  app.decorateRequest('coresdk_user', null)
+  app.decorateRequest('coresdk_session', null)
+  app.decorateRequest('coresdk_degraded', false)
+
+  // onRequest runs before the body is read: a refused request never gets its body parsed.
+  app.addHook('onRequest', async (request, reply) => {
+    clients.set(request, sdk)
+    const route = request.routeOptions.config?.coresdk
+    if (route?.public || isPublicPath(request.raw.url ?? '', publicPaths)) return
+    const { headers } = request
+    const result = await sdk.authenticate(
+      { authorization: headers.authorization, cookie: headers.cookie, userAgent: headers['user-agent'] },
+      { optional: route?.optional ?? options.optional ?? false },
+    )
+    for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
+    if (!result.ok) {
+      // A Buffer, because Fastify appends a charset to the content type of a string payload.
+      const body = Buffer.from(JSON.stringify(result.problem.body))
+      return reply.code(result.problem.status).headers(result.problem.headers).send(body)
+    }
+    request.coresdk_user = result.user
+    request.coresdk_session = result.session
+    request.coresdk_degraded = result.degraded
+  })
+}
+
+/**
+ * Authenticates every request through `sdk.authenticate` (in `onRequest`) and puts the result on
+ * `request.coresdk_user`, `request.coresdk_session` and `request.coresdk_degraded`; answers a refused request
+ * with its problem. Opt a route out with `config: { coresdk: { public: true } }`.
+ * @example
+ * await app.register(coreSdkPlugin, { sdk, publicPaths: ['/health'] })
+ * app.get('/api/me', async (request) => ({ sub: request.coresdk_user?.sub }))
+ */
+export const coreSdkPlugin = fp(plugin, { name: '@coresdk/fastify', fastify: '5.x' })
+
+/**
+ * Revokes the current session (or, with `everywhere`, all the user's sessions) and clears the session cookie.
+ * The caller sends the response.
+ * @example
+ * app.post('/auth/logout', async (request, reply) => { await logout(request, reply); return reply.code(204).send() })
+ */
+export async function logout(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: LogoutOptions = {},
+): Promise<LogoutResult> {
+  const sdk = clients.get(request)
+  if (!sdk)
+    throw new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before calling logout().')
+  const result = await sdk.logout({
+    session: request.coresdk_session,
+    user: request.coresdk_user,
+    everywhere: options.everywhere ?? false,
+  })
+  for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
+  return result
+}

@@ -1,0 +1,13 @@
+export type { CoreSdkModuleOptions, CoreSdkRequest } from './coresdk.constants.ts'
+export {
+  CORESDK_CLIENT,
+  CORESDK_MODULE_OPTIONS,
+  CORESDK_PUBLIC,
+} from './coresdk.constants.ts'
+export { CoreSdkSession, CoreSdkUser, Public } from './coresdk.decorators.ts'
+export { CoreSdkException, CoreSdkExceptionFilter } from './coresdk.exception.ts'
+export { CoreSdkGuard } from './coresdk.guard.ts'
+export type { CoreSdkModuleAsyncOptions, CoreSdkModuleExtras } from './coresdk.module.ts'
+export { CoreSdkModule } from './coresdk.module.ts'
+export type { LogoutOptions } from './coresdk.service.ts'
+export { CoreSdkService } from './coresdk.service.ts'
