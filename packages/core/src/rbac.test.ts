@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { createRbac, readRoles } from './rbac.ts'
 
-const user = { sub: 'u1', roles: ['editor', 'viewer'], scope: 'read:a write:b', realm_access: { roles: ['admin'] } }
+const user = {
+  sub: 'u1',
+  roles: ['editor', 'viewer'],
+  scope: 'read:a write:b',
+  realm_access: { roles: ['admin'] },
+}
 
 describe('roles', () => {
   it('reads arrays, space-separated strings and dotted paths', () => {
@@ -18,7 +23,9 @@ describe('roles', () => {
     const refused = rbac.check(user, { allOf: ['editor', 'admin'] })
     expect(refused.allowed).toBe(false)
     expect(refused.problem?.status).toBe(403)
-    expect(refused.problem?.headers['www-authenticate']).toBe('Bearer realm="my-api", error="insufficient_scope"')
+    expect(refused.problem?.headers['www-authenticate']).toBe(
+      'Bearer realm="my-api", error="insufficient_scope"',
+    )
     expect(JSON.stringify(refused.problem?.body)).not.toMatch(/editor|viewer|admin/)
     expect(rbac.check(null, ['admin']).problem?.status).toBe(401)
   })

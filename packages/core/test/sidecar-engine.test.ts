@@ -19,7 +19,8 @@ describe('SidecarEngine against a sidecar that misbehaves', () => {
       sidecarAddr: url,
       tenantId: 'acme',
       serviceName: 'svc',
-      sidecar: { timeout: 200 },
+      // Long enough for a loaded machine to answer; the deadline case below sets its own.
+      sidecar: { timeout: 2000 },
       ...config,
     })
 
@@ -95,7 +96,7 @@ describe('SidecarEngine against a sidecar that misbehaves', () => {
 
   it('gives up at the deadline when the sidecar never answers, and verifies locally when open with jwt settings', async () => {
     behaviour = () => {}
-    const closed = client({ failMode: 'closed' })
+    const closed = client({ failMode: 'closed', sidecar: { timeout: 200 } })
     const started = Date.now()
     expect(await closed.authenticate(bearer(await hsToken()))).toMatchObject({
       ok: false,
@@ -104,6 +105,7 @@ describe('SidecarEngine against a sidecar that misbehaves', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(190)
     const open = client({
       failMode: 'open',
+      sidecar: { timeout: 200 },
       jwt: { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], secret: SECRET },
     })
     expect(await open.authenticate(bearer(await hsToken({ sub: 'usr_local' })))).toMatchObject({
@@ -116,7 +118,7 @@ describe('SidecarEngine against a sidecar that misbehaves', () => {
       ok: false,
       problem: { status: 401, body: { code: 'invalid_token' } },
     })
-    const withoutKeys = client({ failMode: 'open' })
+    const withoutKeys = client({ failMode: 'open', sidecar: { timeout: 200 } })
     expect(await withoutKeys.authenticate(bearer(await hsToken()))).toMatchObject({
       ok: false,
       problem: { status: 503 },

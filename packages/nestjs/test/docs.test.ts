@@ -51,5 +51,5 @@ describe('docs/nestjs.md', () => {
     expect((await rawRequest(url, 'POST', '/auth/logout', { authorization })).status).toBe(204)
     expect((await rawRequest(url, 'GET', '/api/me', { authorization })).status).toBe(401)
     await jwks.close()
-  })
+  }, 60_000)
 })

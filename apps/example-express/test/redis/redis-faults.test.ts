@@ -176,10 +176,26 @@ for (const failMode of ['open', 'closed'] as const) {
           }
         }
         const loops = Array.from({ length: LOOPS }, loop)
+        // Each phase lasts its nominal time and, on a loaded machine, until it has seen enough traffic to judge.
+        const enoughSince = (from: number) =>
+          waitFor(
+            'enough requests in this phase',
+            async () => {
+              const since = outcomes.filter((o) => o.startedAt >= from)
+              const count = (kind: Kind) => since.filter((o) => o.kind === kind).length
+              return count('seen') > 12 && count('fresh') > 12 && count('invalid') > 3
+                ? performance.now()
+                : undefined
+            },
+            30_000,
+            20,
+          )
 
         let t: Timeline
         try {
+          const phaseStart = performance.now()
           await sleep(BEFORE_MS)
+          await enoughSince(phaseStart)
           const killStart = performance.now()
           await redis.stop()
           const killDone = performance.now()
@@ -191,6 +207,7 @@ for (const failMode of ['open', 'closed'] as const) {
             5,
           )
           await sleep(DOWN_MS)
+          await enoughSince(noticed)
           const restartStart = performance.now()
           redis = await startRedisServer({ port: redis.port })
           const restartDone = performance.now()
@@ -208,6 +225,7 @@ for (const failMode of ['open', 'closed'] as const) {
             10,
           )
           await sleep(AFTER_MS)
+          await enoughSince(recovered)
           t = { killStart, killDone, noticed, restartStart, restartDone, recovered }
         } finally {
           running = false
