@@ -4,8 +4,12 @@ import { Redis } from 'ioredis'
 import { createApp } from './app.ts'
 
 // Everything else (issuer, audience, JWKS URL, algorithms, tenant, fail mode) is read by CoreSDKClient from CORESDK_*.
-const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, redisClientOptions()) : null
-const store = redis ? createRedisSessionStore({ client: redis }) : undefined
+// Redis commands give up no later than CoreSDK's own store deadline, so nothing lingers after a request has its answer.
+const storeTimeout = Number(process.env.CORESDK_STORE_TIMEOUT_MS) || 1000
+const redis = process.env.REDIS_URL
+  ? new Redis(process.env.REDIS_URL, redisClientOptions({ commandTimeout: storeTimeout }))
+  : null
+const store = redis ? createRedisSessionStore({ client: redis, commandTimeout: storeTimeout }) : undefined
 // ioredis reconnects by itself; an outage is logged once (requests meanwhile follow CORESDK_FAIL_MODE).
 let redisDown = false
 redis?.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,56 +1,14 @@
-import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
-import { CoreSDKClient, problemFor } from '@coresdk/core'
-import { coreSdkMiddleware, logout } from '@coresdk/express'
+import { CoreSDKClient } from '@coresdk/core'
 import { createSidecarServer } from '@coresdk/sidecar'
 import { describeAdapter } from '@coresdk/testing'
-import express, { type Response } from 'express'
+import { serveApp } from './express-app.ts'
 
-function sendNotFound(res: Response, sdk: CoreSDKClient) {
-  const problem = problemFor('session_not_found', { realm: sdk.config.serviceName })
-  res.status(problem.status).set(problem.headers).end(JSON.stringify(problem.body))
-}
-
-/** The adapter contract of `describeAdapter`, served by Express with `sdk`. */
-function createApp(sdk: CoreSDKClient) {
-  const app = express()
-  app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' })
-  })
-  app.get('/api/me', (req, res) => {
-    const user = req.coresdk_user!
-    res.json({
-      sub: user.sub,
-      email: user.email,
-      session_id: req.coresdk_session?.id ?? null,
-      degraded: req.coresdk_degraded,
-    })
-  })
-  app.get('/api/sessions', async (req, res) => {
-    res.json({ sessions: await sdk.sessions().listForUser(req.coresdk_user!.sub) })
-  })
-  app.delete('/api/sessions/:id', async (req, res) => {
-    const session = await sdk.sessions().get(req.params.id)
-    if (!session || session.userId !== req.coresdk_user!.sub) return sendNotFound(res, sdk)
-    await sdk.sessions().revoke(session.id)
-    res.status(204).end()
-  })
-  app.post('/auth/logout', async (req, res) => {
-    await logout(req, res)
-    res.status(204).end()
-  })
-  app.post('/auth/logout-all', async (req, res) => {
-    await logout(req, res, { everywhere: true })
-    res.status(204).end()
-  })
-  return app
-}
-
-// The suite hands over an embedded client bound to its own store (a faulty one in the fail-mode cases) and acts on
-// that store directly. So the sidecar runs that client, in process, over real HTTP on an ephemeral port, and the
-// Express app gets a client in sidecar mode pointing at it: every request of the suite crosses the sidecar.
-describeAdapter('express, SDK in sidecar mode', async (engine) => {
+// The suite's default clients are embedded ones, the fail-mode ones bound to a store that never answers. Here the
+// sidecar runs such a client, in process, over real HTTP on an ephemeral port, and the Express app gets a client in
+// sidecar mode pointing at it: every request crosses the sidecar, and the fail-mode cases show the sidecar's own
+// store going silent (answered by the sidecar per failMode, passed through by the client). The same suite against a
+// sidecar process is in adapter-express-process.test.ts.
+describeAdapter('express, SDK in sidecar mode, sidecar in process', async (engine) => {
   const sidecar = createSidecarServer({ sdk: engine, port: 0, logger: false })
   const sidecarUrl = await sidecar.listen()
   const sdk = new CoreSDKClient({
@@ -62,12 +20,11 @@ describeAdapter('express, SDK in sidecar mode', async (engine) => {
     // The suite revokes through its own client and expects the next request to see it: no cache here.
     sidecar: { cacheTtl: 0, timeout: 5000 },
   })
-  const server = createApp(sdk).listen(0, '127.0.0.1')
-  await once(server, 'listening')
+  const app = await serveApp(sdk)
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: app.url,
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await app.close()
       await sdk.close()
       await sidecar.close()
     },
