@@ -38,7 +38,8 @@ export { MemorySessionStore } from './memory-session-store.ts'
 export type { PublicPath } from './paths.ts'
 export { isPublicPath } from './paths.ts'
 export type { RbacApi, RoleDecision, RoleRequirement } from './rbac.ts'
-export { readRoles } from './rbac.ts'
+export { readRoles, roleRequirement } from './rbac.ts'
+export type { RouteHandler, RouteRequest, RouteResponse } from './route.ts'
 export { CreatedSession, isRecordActive, Session } from './session.ts'
 export type {
   AuthDecision,

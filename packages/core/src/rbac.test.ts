@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRbac, readRoles } from './rbac.ts'
+import { createRbac, readRoles, roleRequirement } from './rbac.ts'
 
 const user = {
   sub: 'u1',
@@ -28,5 +28,16 @@ describe('roles', () => {
     )
     expect(JSON.stringify(refused.problem?.body)).not.toMatch(/editor|viewer|admin/)
     expect(rbac.check(null, ['admin']).problem?.status).toBe(401)
+  })
+
+  it('reads an adapter helper’s arguments as a requirement, and refuses one naming no role', () => {
+    expect(roleRequirement(['admin', 'support'])).toEqual(['admin', 'support'])
+    expect(roleRequirement([['admin']])).toEqual(['admin'])
+    expect(roleRequirement([{ allOf: ['a', 'b'] }])).toEqual({ allOf: ['a', 'b'] })
+    for (const empty of [[], [[]], [{}], [{ anyOf: [], allOf: [] }], ['']] as const) {
+      expect(() => roleRequirement(empty as readonly string[])).toThrow(
+        expect.objectContaining({ code: 'invalid_config' }),
+      )
+    }
   })
 })

@@ -1,4 +1,4 @@
-import { problemFor } from './errors.ts'
+import { CoreSDKError, problemFor } from './errors.ts'
 import type { Claims, HttpProblem } from './types.ts'
 
 /** Which roles a route needs: a list means any one of them; `allOf` needs every one. */
@@ -34,6 +34,31 @@ export function readRoles(claims: Claims | null | undefined, path: string): stri
   if (typeof value === 'string') return value.split(/\s+/).filter(Boolean)
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string')
   return []
+}
+
+/**
+ * The requirement an adapter's role helper was given, as roles (`'admin', 'support'`: any of them) or one
+ * requirement (`['a', 'b']`, `{ anyOf, allOf }`). Throws `invalid_config` when it names no role, which would let
+ * every signed-in user through.
+ * @example
+ * export const requireRoles = (...args: [RoleRequirement] | string[]) => { const requirement = roleRequirement(args) … }
+ */
+export function roleRequirement(args: readonly [RoleRequirement] | readonly string[]): RoleRequirement {
+  const requirement: RoleRequirement =
+    typeof args[0] === 'object' ? (args[0] as RoleRequirement) : (args as readonly string[])
+  const named = Array.isArray(requirement)
+    ? requirement
+    : [
+        ...((requirement as { anyOf?: readonly string[] }).anyOf ?? []),
+        ...((requirement as { allOf?: readonly string[] }).allOf ?? []),
+      ]
+  if (named.length === 0 || named.some((role) => typeof role !== 'string' || role === '')) {
+    throw new CoreSDKError(
+      'invalid_config',
+      'CoreSDK: a role requirement needs at least one non-empty role name.',
+    )
+  }
+  return requirement
 }
 
 /** Builds the role checker for a roles claim path and a `WWW-Authenticate` realm. */

@@ -1,8 +1,6 @@
 import {
   type Claims,
   type CoreSDKClient,
-  CoreSDKError,
-  type HttpProblem,
   isPublicPath,
   type LogoutResult,
   type PublicPath,
@@ -10,6 +8,10 @@ import {
   type Session,
 } from '@coresdk/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { bindClient, clientOf, sendProblem } from './request-client.ts'
+
+export { authRoute } from './auth-route.ts'
+export { requireRoles } from './require-roles.ts'
 
 declare global {
   namespace Express {
@@ -38,22 +40,6 @@ export interface LogoutOptions {
   everywhere?: boolean
 }
 
-const clients = new WeakMap<Request, CoreSDKClient>()
-
-function sendProblem(res: Response, problem: HttpProblem): void {
-  // Written through Node's own API so Express adds no charset: every adapter sends the same bytes and headers.
-  res.statusCode = problem.status
-  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value)
-  res.end(JSON.stringify(problem.body))
-}
-
-function clientOf(req: Request): CoreSDKClient {
-  const sdk = clients.get(req)
-  if (!sdk)
-    throw new CoreSDKError('invalid_config', 'CoreSDK: coreSdkMiddleware(sdk) must run before this handler.')
-  return sdk
-}
-
 /**
  * Authenticates every request through `sdk.authenticate` and puts the result on `req.coresdk_user`,
  * `req.coresdk_session` and `req.coresdk_degraded`; answers a refused request with its problem.
@@ -67,7 +53,7 @@ export function coreSdkMiddleware(
 ): RequestHandler {
   const publicPaths = options.publicPaths ?? []
   return async (req: Request, res: Response, next: NextFunction) => {
-    clients.set(req, sdk)
+    bindClient(req, sdk)
     req.coresdk_user = null
     req.coresdk_session = null
     req.coresdk_degraded = false

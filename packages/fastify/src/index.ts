@@ -2,13 +2,18 @@ import {
   type Claims,
   type CoreSDKClient,
   CoreSDKError,
+  type HttpProblem,
   isPublicPath,
   type LogoutResult,
   type PublicPath,
+  type RoleRequirement,
+  roleRequirement,
   type Session,
 } from '@coresdk/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+
+export { authRoute } from './auth-route.ts'
 
 /** Per-route settings, under the route's `config: { coresdk: { … } }`. */
 export interface CoreSdkRouteConfig {
@@ -16,6 +21,11 @@ export interface CoreSdkRouteConfig {
   public?: boolean
   /** Let requests without any credential through as anonymous on this route. @default the plugin's `optional` */
   optional?: boolean
+  /**
+   * The roles this route needs (`['admin', 'support']`: any of them; `{ allOf }`: every one), checked after
+   * authentication: 401 when anonymous, 403 `forbidden` without them. A route with roles is never public.
+   */
+  roles?: RoleRequirement
 }
 
 declare module 'fastify' {
@@ -51,6 +61,14 @@ export interface LogoutOptions {
 
 const clients = new WeakMap<FastifyRequest, CoreSDKClient>()
 
+function sendProblem(reply: FastifyReply, problem: HttpProblem): FastifyReply {
+  // A Buffer, because Fastify appends a charset to the content type of a string payload.
+  return reply
+    .code(problem.status)
+    .headers(problem.headers)
+    .send(Buffer.from(JSON.stringify(problem.body)))
+}
+
 const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) => {
   const { sdk } = options
   if (!sdk || typeof sdk.authenticate !== 'function') {
@@ -63,33 +81,40 @@ const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) =>
   app.decorateRequest('coresdk_user', null)
   app.decorateRequest('coresdk_session', null)
   app.decorateRequest('coresdk_degraded', false)
+  // A role requirement naming no role is a mistake in the app: refuse it when the route is declared.
+  app.addHook('onRoute', (route) => {
+    const roles = route.config?.coresdk?.roles
+    if (roles !== undefined) roleRequirement([roles])
+  })
 
   // onRequest runs before the body is read: a refused request never gets its body parsed.
   app.addHook('onRequest', async (request, reply) => {
     clients.set(request, sdk)
     const route = request.routeOptions.config?.coresdk
-    if (route?.public || isPublicPath(request.raw.url ?? '', publicPaths)) return
+    const roles = route?.roles
+    if (!roles && (route?.public || isPublicPath(request.raw.url ?? '', publicPaths))) return
     const { headers } = request
     const result = await sdk.authenticate(
       { authorization: headers.authorization, cookie: headers.cookie, userAgent: headers['user-agent'] },
       { optional: route?.optional ?? options.optional ?? false },
     )
     for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
-    if (!result.ok) {
-      // A Buffer, because Fastify appends a charset to the content type of a string payload.
-      const body = Buffer.from(JSON.stringify(result.problem.body))
-      return reply.code(result.problem.status).headers(result.problem.headers).send(body)
-    }
+    if (!result.ok) return sendProblem(reply, result.problem)
     request.coresdk_user = result.user
     request.coresdk_session = result.session
     request.coresdk_degraded = result.degraded
+    if (roles) {
+      const decision = sdk.rbac().check(result.user, roles)
+      if (!decision.allowed) return sendProblem(reply, decision.problem)
+    }
   })
 }
 
 /**
  * Authenticates every request through `sdk.authenticate` (in `onRequest`) and puts the result on
  * `request.coresdk_user`, `request.coresdk_session` and `request.coresdk_degraded`; answers a refused request
- * with its problem. Opt a route out with `config: { coresdk: { public: true } }`.
+ * with its problem. Opt a route out with `config: { coresdk: { public: true } }`; require roles with
+ * `config: { coresdk: { roles: ['admin'] } }`.
  * @example
  * await app.register(coreSdkPlugin, { sdk, publicPaths: ['/health'] })
  * app.get('/api/me', async (request) => ({ sub: request.coresdk_user?.sub }))

@@ -1,13 +1,16 @@
 import {
   type Claims,
   type CoreSDKClient,
-  CoreSDKError,
   isPublicPath,
   type LogoutResult,
   type PublicPath,
   type Session,
 } from '@coresdk/core'
 import type { Context, MiddlewareHandler } from 'hono'
+import { bindClient, clientOf } from './request-client.ts'
+
+export { authRoute } from './auth-route.ts'
+export { requireRoles } from './require-roles.ts'
 
 /**
  * The variables the middleware sets, for `new Hono<{ Variables: CoreSdkVariables }>()`. They are also added to
@@ -40,8 +43,6 @@ export interface LogoutOptions {
   everywhere?: boolean
 }
 
-const clients = new WeakMap<Request, CoreSDKClient>()
-
 function rawPath(url: string): string {
   // The path as the request carried it (Hono's own routing path is decoded): no spelling of a route passes as public.
   const start = url.indexOf('/', url.indexOf('://') + 3)
@@ -61,7 +62,7 @@ export function coreSdkMiddleware(
 ): MiddlewareHandler<{ Variables: CoreSdkVariables }> {
   const publicPaths = options.publicPaths ?? []
   return async (c, next) => {
-    clients.set(c.req.raw, sdk)
+    bindClient(c, sdk)
     c.set('coresdk_user', null)
     c.set('coresdk_session', null)
     c.set('coresdk_degraded', false)
@@ -94,10 +95,7 @@ export function coreSdkMiddleware(
  * app.post('/auth/logout', async (c) => { await logout(c); return c.body(null, 204) })
  */
 export async function logout(c: Context, options: LogoutOptions = {}): Promise<LogoutResult> {
-  const sdk = clients.get(c.req.raw)
-  if (!sdk)
-    throw new CoreSDKError('invalid_config', 'CoreSDK: coreSdkMiddleware(sdk) must run before logout().')
-  const result = await sdk.logout({
+  const result = await clientOf(c, 'logout()').logout({
     session: c.get('coresdk_session'),
     user: c.get('coresdk_user'),
     everywhere: options.everywhere ?? false,

@@ -9,6 +9,9 @@ export const CORESDK_MODULE_OPTIONS = Symbol.for('@coresdk/nestjs:options')
 /** The metadata key `@Public()` sets. */
 export const CORESDK_PUBLIC = 'coresdk:public'
 
+/** The metadata key `@Roles()` sets: the role requirement of a handler or controller. */
+export const CORESDK_ROLES = 'coresdk:roles'
+
 /** What `CoreSdkModule.forRoot()` (or the `forRootAsync` factory) takes: a client, or a configuration to build one from. */
 export interface CoreSdkModuleOptions {
   /** The client to use; you own it and close it. Give this or `config`. */

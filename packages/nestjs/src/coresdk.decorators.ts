@@ -1,8 +1,25 @@
+import { type RoleRequirement, roleRequirement } from '@coresdk/core'
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common'
-import { CORESDK_PUBLIC, type CoreSdkRequest } from './coresdk.constants.ts'
+import { CORESDK_PUBLIC, CORESDK_ROLES, type CoreSdkRequest } from './coresdk.constants.ts'
 
-/** Marks a handler or controller as public: `CoreSdkGuard` lets it through without a credential. */
+/** Marks a handler or controller as public: `CoreSdkGuard` lets it through without a credential (unless it has `@Roles()`). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(CORESDK_PUBLIC, true)
+
+/**
+ * The roles a handler or controller needs, checked by `CoreSdkGuard` after authentication: any of the roles
+ * given, or a `{ anyOf, allOf }` requirement. On both a controller and a handler, both must pass. Answers core's
+ * 401 (anonymous) or 403 `forbidden` problem; a requirement naming no role throws when the class is declared.
+ * @example
+ * ```ts
+ * @Roles('admin', 'support') @Get('tickets') tickets() {}
+ * @Roles({ allOf: ['billing', 'admin'] }) @Post('refunds') refund() {}
+ * ```
+ */
+export function Roles(requirement: RoleRequirement): MethodDecorator & ClassDecorator
+export function Roles(...roles: string[]): MethodDecorator & ClassDecorator
+export function Roles(...args: [RoleRequirement] | string[]): MethodDecorator & ClassDecorator {
+  return SetMetadata(CORESDK_ROLES, roleRequirement(args))
+}
 
 /**
  * The verified claims of the caller (`coresdk_user`), or one claim of them: `@CoreSdkUser('email')`.

@@ -1,10 +1,10 @@
-import type { HttpProblem } from '@coresdk/core'
+import type { HttpProblem, RouteResponse } from '@coresdk/core'
 
 interface FastifyReplyLike {
   raw: unknown
   code(status: number): FastifyReplyLike
   header(name: string, value: string): FastifyReplyLike
-  send(payload: Buffer): unknown
+  send(payload?: Buffer): unknown
 }
 
 interface NodeResponseLike {
@@ -47,4 +47,24 @@ export function writeProblem(res: AnyResponse, problem: HttpProblem): void {
   res.statusCode = problem.status
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value)
   res.end(body)
+}
+
+/** Writes a route's answer as it is, adding its `Set-Cookie` values to those already set. */
+export function writeRoute(res: AnyResponse, answer: RouteResponse): void {
+  if (isFastifyReply(res)) {
+    res.code(answer.status)
+    // Fastify appends each `set-cookie` value; other headers have one.
+    for (const [name, value] of Object.entries(answer.headers)) {
+      for (const one of Array.isArray(value) ? value : [value]) res.header(name, one)
+    }
+    // A Buffer keeps the content type as given; no body, no content type.
+    res.send(answer.body === '' ? undefined : Buffer.from(answer.body))
+    return
+  }
+  res.statusCode = answer.status
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (name.toLowerCase() === 'set-cookie') appendSetCookie(res, Array.isArray(value) ? value : [value])
+    else res.setHeader(name, value)
+  }
+  res.end(answer.body)
 }

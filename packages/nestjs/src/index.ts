@@ -3,8 +3,9 @@ export {
   CORESDK_CLIENT,
   CORESDK_MODULE_OPTIONS,
   CORESDK_PUBLIC,
+  CORESDK_ROLES,
 } from './coresdk.constants.ts'
-export { CoreSdkSession, CoreSdkUser, Public } from './coresdk.decorators.ts'
+export { CoreSdkSession, CoreSdkUser, Public, Roles } from './coresdk.decorators.ts'
 export { CoreSdkException, CoreSdkExceptionFilter } from './coresdk.exception.ts'
 export { CoreSdkGuard } from './coresdk.guard.ts'
 export type { CoreSdkModuleAsyncOptions, CoreSdkModuleExtras } from './coresdk.module.ts'

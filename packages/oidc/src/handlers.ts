@@ -1,24 +1,11 @@
-import { CoreSDKError, problemFromError } from '@coresdk/core'
+import { CoreSDKError, problemFromError, type RouteRequest, type RouteResponse } from '@coresdk/core'
 import type { OidcClient } from './oidc-client.ts'
 
-/** A framework's request, reduced to what the OIDC routes read (a Web `Request` fits, given its text body). */
-export interface OidcHttpRequest {
-  /** The full request URL, query included. */
-  url: string | URL
-  /** @default 'GET' */
-  method?: string
-  /** The request headers: a Web `Headers`, or Node's lower-cased header object. */
-  headers: Headers | Record<string, string | string[] | undefined>
-  /** The parsed or raw `application/x-www-form-urlencoded` body (back-channel logout only). */
-  body?: string | URLSearchParams | Record<string, unknown> | null
-}
+/** A framework's request, reduced to what the OIDC routes read: core's {@link RouteRequest}. */
+export type OidcHttpRequest = RouteRequest
 
-/** The answer an adapter writes as it is. `set-cookie` is an array; every other header a string. */
-export interface OidcHttpResponse {
-  status: number
-  headers: Record<string, string | string[]>
-  body: string
-}
+/** The answer an adapter writes as it is: core's {@link RouteResponse}. */
+export type OidcHttpResponse = RouteResponse
 
 /** Options of {@link createOidcHandlers}. */
 export interface OidcHandlersOptions {

@@ -1,4 +1,5 @@
 export * from './describe-adapter.ts'
+export * from './describe-roles.ts'
 export * from './describe-session-store.ts'
 export * from './faulty-store.ts'
 export * from './jwks-server.ts'

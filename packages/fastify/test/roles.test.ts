@@ -1,0 +1,68 @@
+import { CoreSDKClient, type PublicPath } from '@coresdk/core'
+import { describeRoleChecks, expectForbidden, TestIssuer } from '@coresdk/testing'
+import Fastify from 'fastify'
+import { expect, it } from 'vitest'
+import { coreSdkPlugin } from '../src/index.ts'
+
+async function createApp(sdk: CoreSDKClient, publicPaths: PublicPath[] = []) {
+  const app = Fastify()
+  await app.register(coreSdkPlugin, { sdk, optional: true, publicPaths })
+  app.get('/api/staff', { config: { coresdk: { roles: ['admin', 'support'] } } }, async (request) => ({
+    sub: request.coresdk_user!.sub,
+  }))
+  app.get(
+    '/api/audit',
+    { config: { coresdk: { roles: { allOf: ['admin', 'auditor'] } } } },
+    async (request) => ({
+      sub: request.coresdk_user!.sub,
+    }),
+  )
+  return app
+}
+
+describeRoleChecks('fastify', async (sdk) => {
+  const app = await createApp(sdk)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return {
+    url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+    close: () => app.close(),
+  }
+})
+
+it('a route with roles is checked even when a public path or `public: true` covers it', async () => {
+  const issuer = await TestIssuer.create()
+  const sdk = new CoreSDKClient({ env: {}, jwt: issuer.jwtOptions() })
+  const app = await createApp(sdk, ['/api/*'])
+  app.get('/open', { config: { coresdk: { public: true, roles: ['admin'] } } }, async () => ({ open: true }))
+  await app.ready()
+  try {
+    expect((await app.inject('/api/staff')).statusCode).toBe(401)
+    expect((await app.inject('/open')).statusCode).toBe(401)
+    const viewer = `Bearer ${await issuer.mint({ jti: 'v', roles: ['viewer'] })}`
+    const response = await app.inject({ url: '/open', headers: { authorization: viewer } })
+    expectForbidden(
+      {
+        status: response.statusCode,
+        headers: response.headers as Record<string, string>,
+        body: response.body,
+        elapsed: 0,
+      },
+      'coresdk',
+    )
+  } finally {
+    await app.close()
+    await sdk.close()
+  }
+})
+
+it('refuses, when the route is declared, a role requirement that names no role', async () => {
+  const issuer = await TestIssuer.create()
+  const sdk = new CoreSDKClient({ env: {}, jwt: issuer.jwtOptions() })
+  const app = Fastify()
+  await app.register(coreSdkPlugin, { sdk })
+  expect(() => app.get('/x', { config: { coresdk: { roles: [] } } }, async () => ({}))).toThrow(
+    expect.objectContaining({ code: 'invalid_config' }),
+  )
+  await app.close()
+  await sdk.close()
+})

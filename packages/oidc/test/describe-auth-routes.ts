@@ -1,0 +1,192 @@
+import { CoreSDKClient } from '@coresdk/core'
+import { type AdapterServer, expectProblem, freePort, rawRequest } from '@coresdk/testing'
+import { importJWK, SignJWT } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  BACKCHANNEL_LOGOUT_EVENT,
+  createOidcClient,
+  createOidcHandlers,
+  type OidcHandlers,
+} from '../src/index.ts'
+import { Browser, startProvider, type TestProvider } from './support.ts'
+
+/** What an adapter's app under test is built from. */
+export interface AuthRoutesApp {
+  /** The client the adapter's middleware authenticates with. */
+  sdk: CoreSDKClient
+  /** The OIDC routes to mount with the adapter's `authRoute()`. */
+  routes: OidcHandlers
+  /** The port to listen on (127.0.0.1): the provider knows the app's redirect URI before the app starts. */
+  port: number
+}
+
+/**
+ * Starts the adapter's real HTTP server on `port`, serving:
+ * - `GET /auth/login`, `GET /auth/callback`, `POST /auth/logout`, `POST /auth/backchannel-logout`: the matching
+ *   route of `routes` through the adapter's `authRoute()`, outside authentication (public);
+ * - `POST /auth/logout-all`: `authRoute((req) => routes.logout(req, { everywhere: true }))`, public;
+ * - `GET /api/me`: behind the adapter's authentication, 200 `{ sub, session_id }`.
+ */
+export type StartAuthApp = (app: AuthRoutesApp) => Promise<AdapterServer>
+
+const CLIENT_ID = 'adapter-app'
+const CLIENT_SECRET = 'adapter-app-secret-0123456789-abcdef'
+const REALM = 'auth-routes-suite'
+const SESSION_COOKIE = 'coresdk_session'
+
+/**
+ * The OIDC routes mounted with an adapter's `authRoute()`, driven through its real HTTP server against a real
+ * oidc-provider: login, callback, a protected route with the session cookie, logout, back-channel logout.
+ * @example
+ * describeAuthRoutes('express', async ({ sdk, routes, port }) => listen(createApp(sdk, routes), port))
+ */
+export function describeAuthRoutes(name: string, start: StartAuthApp): void {
+  describe(`OIDC routes through authRoute(): ${name}`, () => {
+    let provider: TestProvider
+    let sdk: CoreSDKClient
+    let app: AdapterServer
+    let base: string
+
+    beforeAll(async () => {
+      const port = await freePort()
+      base = `http://127.0.0.1:${port}`
+      provider = await startProvider(() => [
+        {
+          client_id: CLIENT_ID,
+          client_secret: CLIENT_SECRET,
+          redirect_uris: [`${base}/auth/callback`],
+          post_logout_redirect_uris: [`${base}/`],
+          backchannel_logout_uri: `${base}/auth/backchannel-logout`,
+        },
+      ])
+      sdk = new CoreSDKClient({
+        serviceName: REALM,
+        tenantId: 'auth-routes',
+        env: {},
+        jwt: {
+          issuer: provider.issuer,
+          audience: CLIENT_ID,
+          idTokenAudience: CLIENT_ID,
+          jwksUri: `${provider.issuer}/jwks`,
+          algorithms: ['RS256'],
+        },
+        sessions: { cookie: { secure: false } },
+      })
+      const oidc = await createOidcClient({
+        sdk,
+        issuer: provider.issuer,
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUri: `${base}/auth/callback`,
+        postLogoutRedirectUri: `${base}/`,
+        cookieSecret: 'an-adapter-suite-login-state-secret-0123456789',
+        allowInsecureRequests: true,
+      })
+      app = await start({ sdk, routes: createOidcHandlers(oidc), port })
+      expect(app.url).toBe(base)
+    })
+    afterAll(async () => {
+      await app?.close()
+      await sdk?.close()
+      await provider?.close()
+    })
+
+    /** Signs in through the app's routes as a browser does; returns the browser, its session cookie and id. */
+    async function signIn(login: string, browser = new Browser()) {
+      const landed = await browser.navigate(`${base}/auth/login?returnTo=/api/me`, {
+        login,
+        stopAt: `${base}/api/me`,
+      })
+      expect(landed.url).toBe(`${base}/api/me`)
+      const cookie = browser.cookie(base, SESSION_COOKIE)
+      expect(cookie).toEqual(expect.any(String))
+      const me = await browser.fetch(`${base}/api/me`)
+      expect(me.status).toBe(200)
+      const body = (await me.json()) as { sub: string; session_id: string }
+      return { browser, cookie: `${SESSION_COOKIE}=${cookie}`, ...body }
+    }
+
+    it('login → provider → callback gives a session cookie that the protected route accepts', async () => {
+      const login = await rawRequest(base, 'GET', '/auth/login?returnTo=/api/me')
+      expect(login.status).toBe(302)
+      expect(login.headers.location?.startsWith(`${provider.issuer}/auth?`)).toBe(true)
+      expect(login.headers['set-cookie']).toMatch(/^coresdk_oidc=[^;]+; Path=\/; Max-Age=600; HttpOnly/)
+
+      const { browser, sub, session_id } = await signIn('alice')
+      expect(sub).toBe('alice')
+      expect(session_id).toMatch(/^sess_/)
+      // The single-use login state is gone once the callback has run.
+      expect(browser.cookie(base, 'coresdk_oidc')).toBeUndefined()
+      expect((await sdk.sessions().get(session_id))?.isActive()).toBe(true)
+    })
+
+    it('logout revokes the session, clears the cookie and goes to the provider; the old cookie is then refused', async () => {
+      const { browser, cookie, session_id } = await signIn('bob')
+      const logout = await browser.fetch(`${base}/auth/logout`, { method: 'POST' })
+      expect(logout.status).toBe(303)
+      expect(logout.headers.get('location')?.startsWith(`${provider.issuer}/session/end?`)).toBe(true)
+      expect(logout.headers.getSetCookie().join('\n')).toMatch(/^coresdk_session=;.*Max-Age=0/im)
+      expect(browser.cookie(base, SESSION_COOKIE)).toBeUndefined()
+      expect((await sdk.sessions().get(session_id))?.isActive()).toBe(false)
+      const replay = await rawRequest(base, 'GET', '/api/me', { cookie })
+      expectProblem(replay, 'invalid_token', REALM)
+    })
+
+    it('logout-all (the handler wrapped with everywhere) ends every session of the user', async () => {
+      const first = await signIn('carol')
+      const second = await signIn('carol')
+      expect(first.session_id).not.toBe(second.session_id)
+      const logout = await first.browser.fetch(`${base}/auth/logout-all`, { method: 'POST' })
+      expect(logout.status).toBe(303)
+      expectProblem(
+        await rawRequest(base, 'GET', '/api/me', { cookie: first.cookie }),
+        'invalid_token',
+        REALM,
+      )
+      expectProblem(
+        await rawRequest(base, 'GET', '/api/me', { cookie: second.cookie }),
+        'invalid_token',
+        REALM,
+      )
+    })
+
+    it('the back-channel logout form POST reaches the handler: the provider session’s app session ends', async () => {
+      const { cookie, session_id } = await signIn('dave')
+      const sid = (await sdk.sessions().get(session_id))?.claims.sid
+      expect(sid).toEqual(expect.any(String))
+      const key = await importJWK(provider.privateJwk, 'RS256')
+      const token = await new SignJWT({ sub: 'dave', sid, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } })
+        .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'logout+jwt' })
+        .setIssuer(provider.issuer)
+        .setAudience(CLIENT_ID)
+        .setIssuedAt()
+        .setJti(crypto.randomUUID())
+        .sign(key)
+      const post = (body: URLSearchParams) =>
+        fetch(`${base}/auth/backchannel-logout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        })
+      // A form without a logout token is read, and refused as the spec says.
+      const refused = await post(new URLSearchParams({ other: 'x' }))
+      expect(refused.status).toBe(400)
+      expect(await refused.json()).toMatchObject({ error: 'invalid_request' })
+      expect((await rawRequest(base, 'GET', '/api/me', { cookie })).status).toBe(200)
+
+      const accepted = await post(new URLSearchParams({ logout_token: token }))
+      expect(accepted.status).toBe(200)
+      expect(accepted.headers.get('cache-control')).toBe('no-store')
+      expectProblem(await rawRequest(base, 'GET', '/api/me', { cookie }), 'invalid_token', REALM)
+    })
+
+    it('a failed callback answers core’s problem as it is and clears the login-state cookie', async () => {
+      const response = await rawRequest(base, 'GET', '/auth/callback?code=forged&state=forged', {
+        cookie: 'coresdk_oidc=not-a-login-state',
+      })
+      // The OIDC handlers answer with core's default realm.
+      expectProblem(response, 'invalid_request', 'coresdk')
+      expect(response.headers['set-cookie']).toMatch(/^coresdk_oidc=;.*Max-Age=0/i)
+    })
+  })
+}
