@@ -1,10 +1,6 @@
-import { type CoreSDKClient, type HttpProblem, problemFor } from '@coresdk/core'
-import { coreSdkMiddleware, logout } from '@coresdk/express'
-import express, { type Express, type Response } from 'express'
-
-function sendProblem(res: Response, problem: HttpProblem): void {
-  res.status(problem.status).set(problem.headers).end(JSON.stringify(problem.body))
-}
+import { type CoreSDKClient, CoreSDKError } from '@coresdk/core'
+import { coreSdkErrorHandler, coreSdkMiddleware, logout } from '@coresdk/express'
+import express, { type Express } from 'express'
 
 /** The example API (DESIGN §7) on Express, protected by CoreSDK. */
 export function createApp(sdk: CoreSDKClient): Express {
@@ -28,9 +24,7 @@ export function createApp(sdk: CoreSDKClient): Express {
   app.delete('/api/sessions/:id', async (req, res) => {
     const session = await sdk.sessions().get(req.params.id)
     // Someone else's session answers exactly like a missing one: no oracle on session ids.
-    if (!session || session.userId !== req.coresdk_user!.sub) {
-      return sendProblem(res, problemFor('session_not_found', { realm: sdk.config.serviceName }))
-    }
+    if (!session || session.userId !== req.coresdk_user!.sub) throw new CoreSDKError('session_not_found')
     await sdk.sessions().revoke(session.id)
     res.status(204).end()
   })
@@ -44,6 +38,9 @@ export function createApp(sdk: CoreSDKClient): Express {
     await logout(req, res, { everywhere: true })
     res.status(204).end()
   })
+
+  // A CoreSDKError from a route (the store down, the 404 above) answers with core's problem, not an error page.
+  app.use(coreSdkErrorHandler())
 
   return app
 }

@@ -1,11 +1,13 @@
-import { type CoreSDKClient, problemFor } from '@coresdk/core'
-import { coreSdkPlugin, logout } from '@coresdk/fastify'
+import { type CoreSDKClient, CoreSDKError } from '@coresdk/core'
+import { coreSdkErrorHandler, coreSdkPlugin, logout } from '@coresdk/fastify'
 import Fastify, { type FastifyInstance } from 'fastify'
 
 /** The example API (DESIGN §7) on Fastify, protected by CoreSDK. */
 export async function createApp(sdk: CoreSDKClient): Promise<FastifyInstance> {
   const app = Fastify()
   await app.register(coreSdkPlugin, { sdk })
+  // A CoreSDKError from a route (the store down, the 404 below) answers with core's problem; others as before.
+  app.setErrorHandler(coreSdkErrorHandler)
 
   app.get('/health', { config: { coresdk: { public: true } } }, async () => ({ status: 'ok' }))
 
@@ -21,13 +23,7 @@ export async function createApp(sdk: CoreSDKClient): Promise<FastifyInstance> {
   app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request, reply) => {
     const session = await sdk.sessions().get(request.params.id)
     // Someone else's session answers exactly like a missing one: no oracle on session ids.
-    if (!session || session.userId !== request.coresdk_user!.sub) {
-      const problem = problemFor('session_not_found', { realm: sdk.config.serviceName })
-      return reply
-        .code(problem.status)
-        .headers(problem.headers)
-        .send(Buffer.from(JSON.stringify(problem.body)))
-    }
+    if (!session || session.userId !== request.coresdk_user!.sub) throw new CoreSDKError('session_not_found')
     await sdk.sessions().revoke(session.id)
     return reply.code(204).send()
   })

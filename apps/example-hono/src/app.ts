@@ -1,11 +1,13 @@
-import { type CoreSDKClient, problemFor } from '@coresdk/core'
-import { type CoreSdkVariables, coreSdkMiddleware, logout } from '@coresdk/hono'
+import { type CoreSDKClient, CoreSDKError } from '@coresdk/core'
+import { type CoreSdkVariables, coreSdkErrorHandler, coreSdkMiddleware, logout } from '@coresdk/hono'
 import { Hono } from 'hono'
 
 /** The example API (DESIGN §7) on Hono, protected by CoreSDK. Runs on Node here, and on any Hono runtime. */
 export function createApp(sdk: CoreSDKClient): Hono<{ Variables: CoreSdkVariables }> {
   const app = new Hono<{ Variables: CoreSdkVariables }>()
   app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
+  // A CoreSDKError from a route (the store down, the 404 below) answers with core's problem; others as before.
+  app.onError(coreSdkErrorHandler)
 
   app.get('/health', (c) => c.json({ status: 'ok' }))
 
@@ -21,10 +23,7 @@ export function createApp(sdk: CoreSDKClient): Hono<{ Variables: CoreSdkVariable
   app.delete('/api/sessions/:id', async (c) => {
     const session = await sdk.sessions().get(c.req.param('id'))
     // Someone else's session answers exactly like a missing one: no oracle on session ids.
-    if (!session || session.userId !== c.get('coresdk_user')!.sub) {
-      const problem = problemFor('session_not_found', { realm: sdk.config.serviceName })
-      return new Response(JSON.stringify(problem.body), { status: problem.status, headers: problem.headers })
-    }
+    if (!session || session.userId !== c.get('coresdk_user')!.sub) throw new CoreSDKError('session_not_found')
     await sdk.sessions().revoke(session.id)
     return c.body(null, 204)
   })

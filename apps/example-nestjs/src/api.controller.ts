@@ -1,13 +1,5 @@
-import type { Claims, CoreSDKClient, Session } from '@coresdk/core'
-import { problemFor } from '@coresdk/core'
-import {
-  CORESDK_CLIENT,
-  CoreSdkException,
-  CoreSdkService,
-  CoreSdkSession,
-  CoreSdkUser,
-  Public,
-} from '@coresdk/nestjs'
+import { type Claims, type CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
+import { CORESDK_CLIENT, CoreSdkService, CoreSdkSession, CoreSdkUser, Public } from '@coresdk/nestjs'
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common'
 
 /** The example API (DESIGN §7). Every route needs a credential (the guard is global) unless `@Public()`. */
@@ -39,10 +31,9 @@ export class ApiController {
   @HttpCode(204)
   async revoke(@Param('id') id: string, @CoreSdkUser('sub') sub: string): Promise<void> {
     const session = await this.sdk.sessions().get(id)
-    // Someone else's session answers exactly like a missing one: no oracle on session ids.
-    if (!session || session.userId !== sub) {
-      throw new CoreSdkException(problemFor('session_not_found', { realm: this.sdk.config.serviceName }))
-    }
+    // Someone else's session answers exactly like a missing one: no oracle on session ids. CoreSdkModule's
+    // filter answers a CoreSDKError (this one, or the store being down) with core's problem.
+    if (!session || session.userId !== sub) throw new CoreSDKError('session_not_found')
     await this.sdk.sessions().revoke(id)
   }
 

@@ -247,6 +247,9 @@ export class EmbeddedEngine implements Engine {
     const userId = request.user?.sub ?? request.session?.userId
     if (request.everywhere && userId) revoked = await this.#revokeAll(userId)
     else if (request.session) revoked = (await this.#revoke(request.session.id)) ? 1 : 0
+    // The session of a degraded request is unknown: nothing can be revoked, and a logout never reports success then.
+    else if (request.degraded)
+      throw new CoreSDKError('store_unavailable', 'The session of a degraded request could not be revoked.')
     return { revoked, setCookie: [this.#clearCookie()] }
   }
 

@@ -59,6 +59,11 @@ export interface LogoutRequest {
   user?: Claims | null | undefined
   /** Revoke every session of the user, not only this one. @default false */
   everywhere?: boolean
+  /**
+   * Whether the request passed degraded (its session could not be looked up): its revoke cannot be written, so
+   * logout throws the unavailable error instead of reporting success. @default false
+   */
+  degraded?: boolean
 }
 
 /** What an adapter applies after a logout: the cookies to clear. */

@@ -310,7 +310,8 @@ export class SidecarEngine implements Engine {
     const userId = request.user?.sub ?? request.session?.userId ?? null
     // As in the embedded engine: without a user, `everywhere` falls back to the current session.
     const everywhere = request.everywhere === true && userId !== null
-    const answer = await this.#send('POST', '/v1/logout', { sessionId, userId, everywhere })
+    const degraded = request.degraded === true
+    const answer = await this.#send('POST', '/v1/logout', { sessionId, userId, everywhere, degraded })
     this.#expect(answer, 200)
     const body = answer.data as { revoked?: unknown; setCookie?: unknown; at?: unknown }
     if (everywhere && userId !== null)

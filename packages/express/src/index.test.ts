@@ -1,10 +1,10 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { type Claims, CoreSDKClient, type Session } from '@coresdk/core'
+import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
 import { expectProblem, rawRequest, TestIssuer } from '@coresdk/testing'
 import express, { type Request } from 'express'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
-import { coreSdkMiddleware, logout, requireAuth } from './index.ts'
+import { coreSdkErrorHandler, coreSdkMiddleware, logout, requireAuth } from './index.ts'
 
 declare module '@coresdk/core' {
   interface CoreSdkUserClaims {
@@ -78,5 +78,71 @@ describe('optional authentication with requireAuth()', () => {
 
   it('refuses to log out a request the middleware never saw', async () => {
     await expect(logout({} as Request, {} as never)).rejects.toMatchObject({ code: 'invalid_config' })
+  })
+})
+
+describe('coreSdkErrorHandler()', () => {
+  let issuer: TestIssuer
+  let sdk: CoreSDKClient
+  let server: ReturnType<ReturnType<typeof express>['listen']>
+  let url: string
+  const passedOn: unknown[] = []
+  const thrown = new Error('not a CoreSDK error')
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.create()
+    sdk = new CoreSDKClient({
+      env: {},
+      serviceName: 'errors-api',
+      jwt: {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: ['RS256'],
+        publicKeys: [issuer.keys.publicPem!],
+      },
+    })
+    const app = express()
+    app.get('/outside', () => {
+      throw new CoreSDKError('store_unavailable')
+    })
+    app.use(coreSdkMiddleware(sdk, { optional: true }))
+    app.get('/unavailable', async () => {
+      throw new CoreSDKError('store_unavailable')
+    })
+    app.get('/missing', () => {
+      throw new CoreSDKError('session_not_found')
+    })
+    app.get('/boom', () => {
+      throw thrown
+    })
+    app.use(coreSdkErrorHandler())
+    app.use((err: unknown, _req: Request, res: express.Response, _next: express.NextFunction) => {
+      passedOn.push(err)
+      res.status(500).type('text/plain').send('app handler')
+    })
+    server = app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    server?.close()
+    await sdk?.close()
+  })
+
+  it('answers a CoreSDKError thrown by a route with core’s problem, in the client’s realm', async () => {
+    const unavailable = await rawRequest(url, 'GET', '/unavailable')
+    expectProblem(unavailable, 'store_unavailable', 'errors-api')
+    expect(unavailable.headers['retry-after']).toBe('5')
+    expectProblem(await rawRequest(url, 'GET', '/missing'), 'session_not_found', 'errors-api')
+  })
+
+  it('uses the default realm before the middleware ran', async () => {
+    expectProblem(await rawRequest(url, 'GET', '/outside'), 'store_unavailable', 'coresdk')
+  })
+
+  it('passes any other error on to the next handler untouched', async () => {
+    const response = await rawRequest(url, 'GET', '/boom')
+    expect({ status: response.status, body: response.body }).toEqual({ status: 500, body: 'app handler' })
+    expect(passedOn).toEqual([thrown])
   })
 })

@@ -11,6 +11,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { bindClient, clientOf, sendProblem } from './request-client.ts'
 
 export { authRoute } from './auth-route.ts'
+export { coreSdkErrorHandler } from './error-handler.ts'
 export { requireRoles } from './require-roles.ts'
 
 declare global {
@@ -103,6 +104,7 @@ export async function logout(
     session: req.coresdk_session,
     user: req.coresdk_user,
     everywhere: options.everywhere ?? false,
+    degraded: req.coresdk_degraded,
   })
   if (result.setCookie.length > 0) res.append('Set-Cookie', result.setCookie)
   return result

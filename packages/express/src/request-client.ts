@@ -8,6 +8,11 @@ export function bindClient(req: Request, sdk: CoreSDKClient): void {
   clients.set(req, sdk)
 }
 
+/** The client `coreSdkMiddleware` bound to this request, if it ran. */
+export function boundClient(req: Request): CoreSDKClient | undefined {
+  return clients.get(req)
+}
+
 /** The client `coreSdkMiddleware` bound to this request; a configuration error when it did not run. */
 export function clientOf(req: Request): CoreSDKClient {
   const sdk = clients.get(req)

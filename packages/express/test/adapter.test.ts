@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { type CoreSDKClient, problemFor } from '@coresdk/core'
 import { describeAdapter } from '@coresdk/testing'
 import express, { type Response } from 'express'
-import { coreSdkMiddleware, logout } from '../src/index.ts'
+import { coreSdkErrorHandler, coreSdkMiddleware, logout } from '../src/index.ts'
 
 function sendProblem(res: Response, sdk: CoreSDKClient) {
   const problem = problemFor('session_not_found', { realm: sdk.config.serviceName })
@@ -42,6 +42,7 @@ function createApp(sdk: CoreSDKClient) {
     await logout(req, res, { everywhere: true })
     res.status(204).end()
   })
+  app.use(coreSdkErrorHandler())
   return app
 }
 

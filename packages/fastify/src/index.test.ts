@@ -1,8 +1,8 @@
-import { type Claims, CoreSDKClient, type Session } from '@coresdk/core'
+import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
 import { expectProblem, rawRequest, TestIssuer } from '@coresdk/testing'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
-import { coreSdkPlugin } from './index.ts'
+import { coreSdkErrorHandler, coreSdkPlugin } from './index.ts'
 
 declare module '@coresdk/core' {
   interface CoreSdkUserClaims {
@@ -96,5 +96,65 @@ describe('per-route settings', () => {
         .register(coreSdkPlugin, {} as never)
         .ready(),
     ).rejects.toMatchObject({ code: 'invalid_config' })
+  })
+})
+
+describe('coreSdkErrorHandler', () => {
+  let issuer: TestIssuer
+  let sdk: CoreSDKClient
+  let app: FastifyInstance
+  let url: string
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.create()
+    sdk = new CoreSDKClient({
+      env: {},
+      serviceName: 'errors-api',
+      jwt: {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: ['RS256'],
+        publicKeys: [issuer.keys.publicPem!],
+      },
+    })
+    app = Fastify()
+    await app.register(coreSdkPlugin, { sdk, optional: true })
+    app.setErrorHandler(coreSdkErrorHandler)
+    app.get('/unavailable', async () => {
+      throw new CoreSDKError('store_unavailable')
+    })
+    app.get('/missing', async () => {
+      throw new CoreSDKError('session_not_found')
+    })
+    app.get('/boom', async () => {
+      throw new Error('not a CoreSDK error')
+    })
+    app.get('/teapot', async () => {
+      throw Object.assign(new Error('short and stout'), { statusCode: 418 })
+    })
+    url = await app.listen({ port: 0, host: '127.0.0.1' })
+  })
+  afterAll(async () => {
+    await app?.close()
+    await sdk?.close()
+  })
+
+  it('answers a CoreSDKError thrown by a route with core’s problem, in the client’s realm', async () => {
+    const unavailable = await rawRequest(url, 'GET', '/unavailable')
+    expectProblem(unavailable, 'store_unavailable', 'errors-api')
+    expect(unavailable.headers['retry-after']).toBe('5')
+    expectProblem(await rawRequest(url, 'GET', '/missing'), 'session_not_found', 'errors-api')
+  })
+
+  it('leaves any other error to Fastify’s default handler', async () => {
+    const boom = await rawRequest(url, 'GET', '/boom')
+    expect(boom.status).toBe(500)
+    expect(boom.headers['content-type']).toMatch(/^application\/json/)
+    expect(JSON.parse(boom.body)).toMatchObject({ statusCode: 500, error: 'Internal Server Error' })
+    const teapot = await rawRequest(url, 'GET', '/teapot')
+    expect({ status: teapot.status, body: JSON.parse(teapot.body) }).toEqual({
+      status: 418,
+      body: { statusCode: 418, error: "I'm a Teapot", message: 'short and stout' },
+    })
   })
 })

@@ -6,6 +6,7 @@ import {
   isPublicPath,
   type LogoutResult,
   type PublicPath,
+  problemFromError,
   type RoleRequirement,
   roleRequirement,
   type Session,
@@ -122,6 +123,24 @@ const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) =>
 export const coreSdkPlugin = fp(plugin, { name: '@coresdk/fastify', fastify: '5.x' })
 
 /**
+ * An error handler for `app.setErrorHandler`: answers a `CoreSDKError` thrown by a route (the store down, a session
+ * unknown, a logout that could not be written) with core's problem, such as the 503 `store_unavailable` with
+ * `Retry-After`; rethrows any other error, so the next handler up (Fastify's default at the root) answers it as before.
+ * The plugin does not set it itself: being global (`fastify-plugin`), it would take over the app's own error handler.
+ * @example
+ * await app.register(coreSdkPlugin, { sdk })
+ * app.setErrorHandler(coreSdkErrorHandler)
+ */
+export function coreSdkErrorHandler(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (!(error instanceof CoreSDKError)) throw error
+  return sendProblem(reply, problemFromError(error, { realm: clients.get(request)?.config.serviceName }))
+}
+
+/**
  * Revokes the current session (or, with `everywhere`, all the user's sessions) and clears the session cookie.
  * The caller sends the response.
  * @example
@@ -139,6 +158,7 @@ export async function logout(
     session: request.coresdk_session,
     user: request.coresdk_user,
     everywhere: options.everywhere ?? false,
+    degraded: request.coresdk_degraded,
   })
   for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
   return result

@@ -1,11 +1,12 @@
 import { type CoreSDKClient, problemFor } from '@coresdk/core'
 import { describeAdapter } from '@coresdk/testing'
 import Fastify from 'fastify'
-import { coreSdkPlugin, logout } from '../src/index.ts'
+import { coreSdkErrorHandler, coreSdkPlugin, logout } from '../src/index.ts'
 
 async function createApp(sdk: CoreSDKClient) {
   const app = Fastify()
   await app.register(coreSdkPlugin, { sdk })
+  app.setErrorHandler(coreSdkErrorHandler)
   app.get('/health', { config: { coresdk: { public: true } } }, async () => ({ status: 'ok' }))
   app.get('/api/me', async (request) => {
     const user = request.coresdk_user!

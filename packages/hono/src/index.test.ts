@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises'
-import { type Claims, CoreSDKClient, type Session } from '@coresdk/core'
-import { TestIssuer } from '@coresdk/testing'
+import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
+import { expectProblem, type RecordedResponse, TestIssuer } from '@coresdk/testing'
 import { type Context, Hono } from 'hono'
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
-import { type CoreSdkVariables, coreSdkMiddleware, logout } from './index.ts'
+import { HTTPException } from 'hono/http-exception'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest'
+import { type CoreSdkVariables, coreSdkErrorHandler, coreSdkMiddleware, logout } from './index.ts'
 
 declare module '@coresdk/core' {
   interface CoreSdkUserClaims {
@@ -25,7 +26,13 @@ describe('@coresdk/hono types', () => {
   })
 
   it('imports nothing from Node, so it runs on every Hono runtime', async () => {
-    for (const file of ['index.ts', 'auth-route.ts', 'require-roles.ts', 'request-client.ts']) {
+    for (const file of [
+      'index.ts',
+      'auth-route.ts',
+      'require-roles.ts',
+      'request-client.ts',
+      'error-handler.ts',
+    ]) {
       const source = await readFile(new URL(`./${file}`, import.meta.url), 'utf8')
       expect(source, file).not.toMatch(/from '(node:|fs|http|path|crypto)/)
       expect(source, file).not.toMatch(/\b(process|Buffer)\./)
@@ -86,5 +93,87 @@ describe('in-process requests (app.request, no server)', () => {
     })
     bare.onError((error, c) => c.json({ code: (error as { code?: string }).code }, 500))
     expect(await (await bare.request('/x')).json()).toEqual({ code: 'invalid_config' })
+  })
+})
+
+describe('coreSdkErrorHandler', () => {
+  let issuer: TestIssuer
+  let sdk: CoreSDKClient
+  const withHandler = new Hono()
+  const withDefault = new Hono()
+  const thrown = new Error('not a CoreSDK error')
+
+  const recorded = async (response: Response): Promise<RecordedResponse> => {
+    const headers: Record<string, string> = {}
+    response.headers.forEach((value, name) => {
+      headers[name] = value
+    })
+    return { status: response.status, headers, body: await response.text(), elapsed: 0 }
+  }
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.create({ alg: 'ES256' })
+    sdk = new CoreSDKClient({
+      env: {},
+      serviceName: 'errors-api',
+      jwt: {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: ['ES256'],
+        publicKeys: [issuer.keys.publicPem!],
+      },
+    })
+    for (const app of [withHandler, withDefault]) {
+      app.get('/outside', () => {
+        throw new CoreSDKError('store_unavailable')
+      })
+      app.use('/api/*', coreSdkMiddleware(sdk, { optional: true }))
+      app.get('/api/unavailable', async () => {
+        throw new CoreSDKError('store_unavailable')
+      })
+      app.get('/api/missing', () => {
+        throw new CoreSDKError('session_not_found')
+      })
+      app.get('/api/boom', () => {
+        throw thrown
+      })
+      app.get('/api/teapot', () => {
+        throw new HTTPException(418, { message: 'short and stout' })
+      })
+    }
+    withHandler.onError(coreSdkErrorHandler)
+  })
+  afterAll(() => sdk?.close())
+
+  it('answers a CoreSDKError thrown by a route with core’s problem, in the client’s realm', async () => {
+    const unavailable = await recorded(await withHandler.request('/api/unavailable'))
+    expectProblem(unavailable, 'store_unavailable', 'errors-api')
+    expect(unavailable.headers['retry-after']).toBe('5')
+    expectProblem(
+      await recorded(await withHandler.request('/api/missing')),
+      'session_not_found',
+      'errors-api',
+    )
+    expectProblem(await recorded(await withHandler.request('/outside')), 'store_unavailable', 'coresdk')
+  })
+
+  it('answers any other error exactly as Hono’s default handler does', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      for (const path of ['/api/boom', '/api/teapot']) {
+        const ours = await recorded(await withHandler.request(path))
+        const hono = await recorded(await withDefault.request(path))
+        expect({ ...ours, headers: ours.headers['content-type'] }, path).toEqual({
+          ...hono,
+          headers: hono.headers['content-type'],
+        })
+      }
+      expect((await withHandler.request('/api/boom')).status).toBe(500)
+      expect((await withHandler.request('/api/teapot')).status).toBe(418)
+      // Hono logs an unexpected error; so does the handler, once per request.
+      expect(logged.mock.calls.filter(([error]) => error === thrown)).toHaveLength(3)
+    } finally {
+      logged.mockRestore()
+    }
   })
 })

@@ -10,6 +10,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { bindClient, clientOf } from './request-client.ts'
 
 export { authRoute } from './auth-route.ts'
+export { coreSdkErrorHandler } from './error-handler.ts'
 export { requireRoles } from './require-roles.ts'
 
 /**
@@ -99,6 +100,7 @@ export async function logout(c: Context, options: LogoutOptions = {}): Promise<L
     session: c.get('coresdk_session'),
     user: c.get('coresdk_user'),
     everywhere: options.everywhere ?? false,
+    degraded: c.get('coresdk_degraded'),
   })
   for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
   return result

@@ -1,8 +1,7 @@
 import { type RoleRequirement, roleRequirement } from '@coresdk/core'
 import type { MiddlewareHandler } from 'hono'
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { CoreSdkVariables } from './index.ts'
-import { clientOf } from './request-client.ts'
+import { clientOf, sendProblem } from './request-client.ts'
 
 type RolesMiddleware = MiddlewareHandler<{ Variables: CoreSdkVariables }>
 
@@ -21,8 +20,6 @@ export function requireRoles(...args: [RoleRequirement] | string[]): RolesMiddle
   return async (c, next) => {
     const decision = clientOf(c, 'requireRoles()').rbac().check(c.get('coresdk_user'), requirement)
     if (decision.allowed) return next()
-    // Through the context, so cookies the middleware set (a renewed session) go out with the problem.
-    const { status, headers, body } = decision.problem
-    return c.body(JSON.stringify(body), status as ContentfulStatusCode, headers)
+    return sendProblem(c, decision.problem)
   }
 }

@@ -3,7 +3,7 @@ import { type CoreSDKClient, problemFor } from '@coresdk/core'
 import { describeAdapter } from '@coresdk/testing'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { type CoreSdkVariables, coreSdkMiddleware, logout } from '../src/index.ts'
+import { type CoreSdkVariables, coreSdkErrorHandler, coreSdkMiddleware, logout } from '../src/index.ts'
 
 function createApp(sdk: CoreSDKClient) {
   const app = new Hono<{ Variables: CoreSdkVariables }>()
@@ -38,6 +38,7 @@ function createApp(sdk: CoreSDKClient) {
     await logout(c, { everywhere: true })
     return c.body(null, 204)
   })
+  app.onError(coreSdkErrorHandler)
   return app
 }
 

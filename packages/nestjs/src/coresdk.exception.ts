@@ -1,5 +1,6 @@
-import type { HttpProblem } from '@coresdk/core'
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common'
+import { type CoreSDKClient, CoreSDKError, type HttpProblem, problemFromError } from '@coresdk/core'
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common'
+import { CORESDK_CLIENT } from './coresdk.constants.ts'
 import { type AnyResponse, writeProblem } from './coresdk.response.ts'
 
 /** A refused request: carries core's problem so the filter answers with exactly its status, headers and body. */
@@ -13,10 +14,20 @@ export class CoreSdkException extends HttpException {
   }
 }
 
-/** Answers a {@link CoreSdkException} with its problem as `application/problem+json`; `CoreSdkModule` registers it. */
-@Catch(CoreSdkException)
-export class CoreSdkExceptionFilter implements ExceptionFilter<CoreSdkException> {
-  catch(exception: CoreSdkException, host: ArgumentsHost): void {
-    writeProblem(host.switchToHttp().getResponse<AnyResponse>(), exception.problem)
+/**
+ * Answers a {@link CoreSdkException}, and a `CoreSDKError` thrown by a handler (the store down, a session unknown,
+ * a logout that could not be written), with core's problem as `application/problem+json`, in the client's realm;
+ * `CoreSdkModule` registers it.
+ */
+@Catch(CoreSdkException, CoreSDKError)
+export class CoreSdkExceptionFilter implements ExceptionFilter<CoreSdkException | CoreSDKError> {
+  constructor(@Inject(CORESDK_CLIENT) private readonly sdk: CoreSDKClient) {}
+
+  catch(exception: CoreSdkException | CoreSDKError, host: ArgumentsHost): void {
+    const problem =
+      exception instanceof CoreSdkException
+        ? exception.problem
+        : problemFromError(exception, { realm: this.sdk.config.serviceName })
+    writeProblem(host.switchToHttp().getResponse<AnyResponse>(), problem)
   }
 }

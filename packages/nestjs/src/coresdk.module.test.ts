@@ -1,8 +1,9 @@
 import 'reflect-metadata'
-import { type Claims, CoreSDKClient, type Session } from '@coresdk/core'
-import { TestIssuer } from '@coresdk/testing'
-import { Module } from '@nestjs/common'
+import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
+import { expectProblem, rawRequest, TestIssuer } from '@coresdk/testing'
+import { Controller, Get, Module } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
+import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { CORESDK_CLIENT, type CoreSdkRequest } from './coresdk.constants.ts'
 import { CoreSdkModule } from './coresdk.module.ts'
@@ -78,4 +79,57 @@ describe('CoreSdkModule', () => {
   it('fails at startup, naming what is missing, without sdk or config', async () => {
     await expect(contextWith([CoreSdkModule.forRoot({})])).rejects.toMatchObject({ code: 'invalid_config' })
   })
+})
+
+describe('CoreSdkExceptionFilter', () => {
+  @Controller()
+  class FailingController {
+    @Get('unavailable')
+    async unavailable() {
+      throw new CoreSDKError('store_unavailable')
+    }
+
+    @Get('refused')
+    refused() {
+      throw new CoreSDKError('invalid_token')
+    }
+
+    @Get('boom')
+    boom() {
+      throw new Error('not a CoreSDK error')
+    }
+  }
+
+  for (const platform of ['express', 'fastify'] as const) {
+    it(`answers a CoreSDKError thrown by a handler with core’s problem in the client’s realm (${platform})`, async () => {
+      const sdk = new CoreSDKClient({ env: {}, serviceName: 'errors-api', jwt: await jwtConfig() })
+      @Module({
+        imports: [CoreSdkModule.forRoot({ sdk, optional: true, globalGuard: true })],
+        controllers: [FailingController],
+      })
+      class AppModule {}
+      const app =
+        platform === 'express'
+          ? await NestFactory.create(AppModule, { logger: false })
+          : await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false })
+      try {
+        await app.listen(0, '127.0.0.1')
+        const url = (await app.getUrl()).replace('[::1]', '127.0.0.1')
+        const unavailable = await rawRequest(url, 'GET', '/unavailable')
+        expectProblem(unavailable, 'store_unavailable', 'errors-api')
+        expect(unavailable.headers['retry-after']).toBe('5')
+        const refused = await rawRequest(url, 'GET', '/refused')
+        expectProblem(refused, 'invalid_token', 'errors-api')
+        // Any other error is still Nest's own answer.
+        const boom = await rawRequest(url, 'GET', '/boom')
+        expect({ status: boom.status, body: JSON.parse(boom.body) }).toEqual({
+          status: 500,
+          body: { statusCode: 500, message: 'Internal server error' },
+        })
+      } finally {
+        await app.close()
+        await sdk.close()
+      }
+    })
+  }
 })

@@ -55,6 +55,7 @@ export class CoreSdkService {
       session: request.coresdk_session,
       user: request.coresdk_user,
       everywhere: options.everywhere ?? false,
+      degraded: request.coresdk_degraded ?? false,
     })
     appendSetCookie(res as AnyResponse, result.setCookie)
     return result

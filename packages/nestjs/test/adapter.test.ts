@@ -1,6 +1,5 @@
 import 'reflect-metadata'
-import type { Claims, CoreSDKClient, Session } from '@coresdk/core'
-import { problemFor } from '@coresdk/core'
+import { type Claims, type CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
 import { describeAdapter } from '@coresdk/testing'
 import {
   Controller,
@@ -21,7 +20,6 @@ import { NestFactory } from '@nestjs/core'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import {
   CORESDK_CLIENT,
-  CoreSdkException,
   CoreSdkGuard,
   CoreSdkModule,
   type CoreSdkRequest,
@@ -66,9 +64,8 @@ class ApiController {
   @HttpCode(204)
   async revoke(@Param('id') id: string, @CoreSdkUser('sub') sub: string) {
     const session = await this.sdk.sessions().get(id)
-    if (!session || session.userId !== sub) {
-      throw new CoreSdkException(problemFor('session_not_found', { realm: this.sdk.config.serviceName }))
-    }
+    // CoreSdkModule's filter answers a CoreSDKError with core's problem.
+    if (!session || session.userId !== sub) throw new CoreSDKError('session_not_found')
     await this.sdk.sessions().revoke(id)
   }
 

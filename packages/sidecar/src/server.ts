@@ -217,7 +217,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     if (everywhere && !userId) throw badRequest('"everywhere" needs "userId".')
     const session = sessionId === null ? null : await sdk.sessions().get(sessionId)
     const user = userId === null ? null : ({ sub: userId } as Claims)
-    const result = await sdk.logout({ session, user, everywhere })
+    const result = await sdk.logout({ session, user, everywhere, degraded: input.degraded === true })
     sendJson(res, 200, { ...result, at: Date.now() })
   })
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { type CoreSDKClient, problemFor } from '@coresdk/core'
-import { coreSdkMiddleware, logout } from '@coresdk/express'
+import { coreSdkErrorHandler, coreSdkMiddleware, logout } from '@coresdk/express'
 import type { AdapterServer } from '@coresdk/testing'
 import express, { type Express, type Response } from 'express'
 
@@ -43,6 +43,7 @@ export function createApp(sdk: CoreSDKClient): Express {
     await logout(req, res, { everywhere: true })
     res.status(204).end()
   })
+  app.use(coreSdkErrorHandler())
   return app
 }
 

@@ -21,7 +21,8 @@ export interface AdapterServer {
  * - `GET /api/sessions`: 200 `{ sessions: Session[] }`, the caller's active sessions (`Session.toJSON()`);
  * - `DELETE /api/sessions/:id`: 204 when it revoked one of the caller's sessions, else the 404 problem
  *   `problemFor('session_not_found')`;
- * - `POST /auth/logout` and `POST /auth/logout-all`: the adapter's logout helper (the latter with `everywhere`), 204.
+ * - `POST /auth/logout` and `POST /auth/logout-all`: the adapter's logout helper (the latter with `everywhere`), 204;
+ * - a `CoreSDKError` thrown by a route (the store down) answered with core's problem: the adapter's error handler.
  */
 export type StartAdapter = (sdk: CoreSDKClient) => Promise<AdapterServer>
 
@@ -444,6 +445,27 @@ export function describeAdapter(
             expectProblem(cookie, unavailable)
           },
         )
+
+        // Open: the token passes degraded, then the route's own call fails; closed: authentication refuses first.
+        // Either way the adapter's error handler answers core's problem, within a deadline per backend call.
+        it('answers GET /api/sessions with the 503 problem, never a framework error page', async () => {
+          const token = await identity.mint({ sub: `usr_fail_list_${failMode}` })
+          faulty.setSilent!(true)
+          const response = await rawRequest(faultyApp.url, 'GET', '/api/sessions', bearer(token))
+          expect(response.elapsed).toBeLessThan(2 * storeTimeout + margin)
+          expect(response.elapsed).toBeGreaterThanOrEqual(storeTimeout - 20)
+          expectProblem(response, faulty.unavailableCode ?? 'store_unavailable')
+        })
+
+        it('answers POST /auth/logout with the 503 problem: a revoke that was not written is never a 204', async () => {
+          const token = await identity.mint({ sub: `usr_fail_logout_${failMode}` })
+          faulty.setSilent!(true)
+          const response = await rawRequest(faultyApp.url, 'POST', '/auth/logout', bearer(token))
+          expect(response.elapsed).toBeLessThan(2 * storeTimeout + margin)
+          expect(response.elapsed).toBeGreaterThanOrEqual(storeTimeout - 20)
+          expectProblem(response, faulty.unavailableCode ?? 'store_unavailable')
+          expect(response.body).not.toContain(token)
+        })
       })
     }
   })
