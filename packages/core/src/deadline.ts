@@ -1,8 +1,35 @@
 import { CoreSDKError, type CoreSDKErrorCode } from './errors.ts'
 
+interface Waiting {
+  at: number
+  ms: number
+  code: CoreSDKErrorCode
+  reject: (error: CoreSDKError) => void
+}
+
+// One coarse timer for every call in flight, rather than a timer per call: the deadline check sits on the path of
+// every request. A call gives up between `ms` and `ms + TICK` after it started.
+const TICK = 10
+const waiting = new Set<Waiting>()
+let ticker: ReturnType<typeof setInterval> | undefined
+
+function tick(): void {
+  const now = Date.now()
+  for (const entry of waiting) {
+    if (entry.at <= now) {
+      waiting.delete(entry)
+      entry.reject(new CoreSDKError(entry.code, `No answer within ${entry.ms} ms.`))
+    }
+  }
+  if (waiting.size === 0 && ticker !== undefined) {
+    clearInterval(ticker)
+    ticker = undefined
+  }
+}
+
 /**
- * Settles like `operation`, or rejects with a `CoreSDKError` of `code` after `ms` milliseconds. A rejection of
- * the operation is wrapped the same way (its error kept as `cause`), so callers see one failure shape.
+ * Settles like `operation`, or rejects with a `CoreSDKError` of `code` once `ms` milliseconds have passed. A rejection
+ * of the operation is wrapped the same way (its error kept as `cause`), so callers see one failure shape.
  */
 export function withDeadline<T>(
   operation: Promise<T>,
@@ -10,14 +37,20 @@ export function withDeadline<T>(
   code: CoreSDKErrorCode = 'store_unavailable',
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CoreSDKError(code, `No answer within ${ms} ms.`)), ms)
+    const entry: Waiting = { at: Date.now() + ms, ms, code, reject }
+    waiting.add(entry)
+    if (ticker === undefined) {
+      ticker = setInterval(tick, TICK)
+      // Never keep a process alive for a deadline.
+      ;(ticker as { unref?: () => void }).unref?.()
+    }
     Promise.resolve(operation).then(
       (value) => {
-        clearTimeout(timer)
+        waiting.delete(entry)
         resolve(value)
       },
       (error: unknown) => {
-        clearTimeout(timer)
+        waiting.delete(entry)
         reject(CoreSDKError.from(error, code))
       },
     )

@@ -26,7 +26,7 @@ import type {
   SessionTokens,
   TokenSet,
 } from './types.ts'
-import { TokenVerifier, type VerifiedToken } from './verify-token.ts'
+import { sessionKey, TokenVerifier, type VerifiedToken } from './verify-token.ts'
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 const DAY = 86_400_000
@@ -159,14 +159,15 @@ export class EmbeddedEngine implements Engine {
     const verified = await this.#verifier.verify(token)
     if (!verified.ok) return this.#refuse(problemForReason(verified.reason, this.#realm))
     const { claims } = verified.token
-    if (this.#known.rejects(verified.token.key, claims.sub, verified.token.issuedAt)) {
+    const key = await sessionKey(token, verified.token)
+    if (this.#known.rejects(key, claims.sub, verified.token.issuedAt)) {
       return this.#refuse(problemFor('invalid_token', this.#realm))
     }
     if (!this.#config.sessions.automatic)
       return { ok: true, user: claims, session: null, degraded: false, setCookie: [] }
     let record: SessionRecord
     try {
-      record = await this.#sessionForToken(verified.token, request)
+      record = await this.#sessionForToken(verified.token, key, request)
     } catch (error) {
       const failure = CoreSDKError.from(error, 'store_unavailable')
       if (failure.code !== 'store_unavailable' || this.#config.failMode === 'closed') throw failure
@@ -181,9 +182,13 @@ export class EmbeddedEngine implements Engine {
     return { ok: true, user: claims, session: new Session(record), degraded: false, setCookie: [] }
   }
 
-  async #sessionForToken(token: VerifiedToken, request: AuthenticateRequest): Promise<SessionRecord> {
+  async #sessionForToken(
+    token: VerifiedToken,
+    key: string,
+    request: AuthenticateRequest,
+  ): Promise<SessionRecord> {
     const now = Date.now()
-    const existing = await this.#call(this.#store.getByKey(this.#config.tenantId, token.key))
+    const existing = await this.#call(this.#store.getByKey(this.#config.tenantId, key))
     if (existing && (existing.revokedAt !== null || isRecordActive(existing, now))) return existing
     const { idleTimeout, absoluteTimeout } = this.#config.sessions
     const absoluteExpiresAt = now + absoluteTimeout * 1000
@@ -191,7 +196,7 @@ export class EmbeddedEngine implements Engine {
       id: newSessionId(now),
       tenantId: this.#config.tenantId,
       userId: token.claims.sub,
-      key: token.key,
+      key,
       origin: 'token',
       createdAt: now,
       // A token without iat or nbf counts as issued at the epoch: a revoke-all rejects it.

@@ -15,6 +15,13 @@ interface Marker {
 
 const SEP = '\u0000'
 
+// Records are stored frozen and handed out as they are: no copy on the read of every request, and no caller can
+// change what the store holds.
+function freeze(record: SessionRecord): SessionRecord {
+  Object.freeze(record.meta)
+  return Object.freeze(record)
+}
+
 /**
  * The embedded session store: one process, bounded, expired entries swept. Every operation is atomic because
  * it runs to completion within one turn of the event loop.
@@ -66,13 +73,14 @@ export class MemorySessionStore implements SessionStore {
         bound.retainUntil > now &&
         (bound.revokedAt !== null || (bound.expiresAt > now && bound.absoluteExpiresAt > now))
       ) {
-        return { record: { ...bound }, created: false }
+        return { record: bound, created: false }
       }
     }
     if (this.#sessions.size >= this.#maxSessions) this.#makeRoom(now)
-    const stored: SessionRecord = { ...record, tenantId }
     const marker = this.#marker(tenantId, record.userId, now)
-    if (marker !== null && record.issuedAt <= marker && stored.revokedAt === null) stored.revokedAt = marker
+    const revokedAt =
+      marker !== null && record.issuedAt <= marker && record.revokedAt === null ? marker : record.revokedAt
+    const stored = freeze({ ...record, tenantId, revokedAt })
     this.#sessions.set(tenantId + SEP + record.id, stored)
     if (record.key !== null) this.#keys.set(tenantId + SEP + record.key, record.id)
     const userKey = tenantId + SEP + record.userId
@@ -82,33 +90,27 @@ export class MemorySessionStore implements SessionStore {
       this.#users.set(userKey, index)
     }
     index.add(record.id)
-    return { record: { ...stored }, created: true }
+    return { record: stored, created: true }
   }
 
   async update(tenantId: string, id: string, patch: SessionPatch): Promise<SessionRecord | null> {
     const current = this.#read(tenantId + SEP + id)
     if (!current) return null
-    const next: SessionRecord = {
-      ...current,
-      ...patch,
-      revokedAt: current.revokedAt,
-      id: current.id,
-      tenantId,
-    }
+    const next = freeze({ ...current, ...patch, revokedAt: current.revokedAt, id: current.id, tenantId })
     this.#sessions.set(tenantId + SEP + id, next)
-    return { ...next }
+    return next
   }
 
   async revoke(tenantId: string, id: string, at: number): Promise<SessionRecord | null> {
     const current = this.#read(tenantId + SEP + id)
     if (!current) return null
     if (current.revokedAt === null) {
-      const next = { ...current, revokedAt: at }
+      const next = freeze({ ...current, revokedAt: at })
       this.#sessions.set(tenantId + SEP + id, next)
       this.#emit({ kind: 'session', tenantId, sessionId: id, key: current.key, userId: current.userId, at })
-      return { ...next }
+      return next
     }
-    return { ...current }
+    return current
   }
 
   async revokeAllForUser(tenantId: string, userId: string, at: number, retainFor: number): Promise<string[]> {
@@ -122,7 +124,7 @@ export class MemorySessionStore implements SessionStore {
     for (const id of this.#users.get(userKey) ?? []) {
       const record = this.#sessions.get(tenantId + SEP + id)
       if (record && record.revokedAt === null) {
-        this.#sessions.set(tenantId + SEP + id, { ...record, revokedAt: at })
+        this.#sessions.set(tenantId + SEP + id, freeze({ ...record, revokedAt: at }))
         revoked.push(id)
       }
     }
@@ -175,7 +177,7 @@ export class MemorySessionStore implements SessionStore {
       this.#drop(k, record)
       return null
     }
-    return { ...record }
+    return record
   }
 
   #marker(tenantId: string, userId: string, now: number): number | null {

@@ -2,42 +2,57 @@ import type { Claims, SessionRecord } from './types.ts'
 
 /** A session as the application sees it: no secret, no token. */
 export class Session {
-  /** `sess_` followed by 26 Crockford base32 characters. */
-  readonly id: string
-  /** The `sub` of the user the session belongs to. */
-  readonly userId: string
-  readonly tenantId: string
-  /** How the session began: a bearer token on a request, or a login through `sessions().create()`. */
-  readonly origin: 'token' | 'login'
-  readonly createdAt: Date
-  readonly lastSeenAt: Date
-  /** When the session ends unless used again (idle), never later than its absolute lifetime. */
-  readonly expiresAt: Date
-  /** When the session ends whatever its use. */
-  readonly absoluteExpiresAt: Date
-  readonly revokedAt: Date | null
-  /** The verified claims of the credential that created the session. */
-  readonly claims: Claims
-  /** Non-secret details recorded at creation, such as `userAgent`. */
-  readonly meta: Readonly<Record<string, string>>
+  // Dates are built on first read: a Session is made on every authenticated request.
+  readonly #record: SessionRecord
 
   constructor(record: SessionRecord) {
-    this.id = record.id
-    this.userId = record.userId
-    this.tenantId = record.tenantId
-    this.origin = record.origin
-    this.createdAt = new Date(record.createdAt)
-    this.lastSeenAt = new Date(record.lastSeenAt)
-    this.expiresAt = new Date(record.expiresAt)
-    this.absoluteExpiresAt = new Date(record.absoluteExpiresAt)
-    this.revokedAt = record.revokedAt === null ? null : new Date(record.revokedAt)
-    this.claims = record.claims
-    this.meta = { ...record.meta }
+    this.#record = record
+  }
+
+  /** `sess_` followed by 26 Crockford base32 characters. */
+  get id(): string {
+    return this.#record.id
+  }
+  /** The `sub` of the user the session belongs to. */
+  get userId(): string {
+    return this.#record.userId
+  }
+  get tenantId(): string {
+    return this.#record.tenantId
+  }
+  /** How the session began: a bearer token on a request, or a login through `sessions().create()`. */
+  get origin(): 'token' | 'login' {
+    return this.#record.origin
+  }
+  get createdAt(): Date {
+    return new Date(this.#record.createdAt)
+  }
+  get lastSeenAt(): Date {
+    return new Date(this.#record.lastSeenAt)
+  }
+  /** When the session ends unless used again (idle), never later than its absolute lifetime. */
+  get expiresAt(): Date {
+    return new Date(this.#record.expiresAt)
+  }
+  /** When the session ends whatever its use. */
+  get absoluteExpiresAt(): Date {
+    return new Date(this.#record.absoluteExpiresAt)
+  }
+  get revokedAt(): Date | null {
+    return this.#record.revokedAt === null ? null : new Date(this.#record.revokedAt)
+  }
+  /** The verified claims of the credential that created the session. */
+  get claims(): Claims {
+    return this.#record.claims
+  }
+  /** Non-secret details recorded at creation, such as `userAgent`. */
+  get meta(): Readonly<Record<string, string>> {
+    return this.#record.meta
   }
 
   /** Whether the session is neither revoked nor expired at `now`. */
   isActive(now: number = Date.now()): boolean {
-    return isRecordActive(this, now)
+    return isRecordActive(this.#record, now)
   }
 
   /** A JSON view with ISO dates, without claims beyond `sub` (safe to return to the session's owner). */

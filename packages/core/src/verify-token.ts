@@ -16,8 +16,11 @@ import { VerifyCache } from './verify-cache.ts'
 export interface VerifiedToken {
   /** The verified payload. */
   claims: Claims
-  /** The session key: `sid:<sid>` if a sid claim, else `jti:<jti>`, else `tok:<base64url sha-256 of the whole token>`. */
-  key: string
+  /**
+   * The session key: `sid:<sid>` if a sid claim, else `jti:<jti>`; null when the token names neither, and then
+   * {@link sessionKey} computes `tok:<base64url SHA-256 of the whole token>` on first need.
+   */
+  key: string | null
   /** When the token expires (`exp`), in milliseconds since the epoch. */
   expiresAt: number
   /** When the token was issued (`iat`, else `nbf`), in milliseconds since the epoch, or null when it says neither. */
@@ -127,9 +130,15 @@ function claimKey(claims: JWTPayload): string | undefined {
   return undefined
 }
 
-async function tokenHashKey(token: string): Promise<string> {
+/**
+ * The session key of a verified token. A token that names no session is keyed by its SHA-256, computed once
+ * (the verified result, and so the key, is shared through the verify cache) and only where sessions need it.
+ */
+export async function sessionKey(token: string, verified: VerifiedToken): Promise<string> {
+  if (verified.key !== null) return verified.key
   const digest = await crypto.subtle.digest('SHA-256', encoder.encode(token))
-  return `tok:${base64url.encode(new Uint8Array(digest))}`
+  verified.key = `tok:${base64url.encode(new Uint8Array(digest))}`
+  return verified.key
 }
 
 /**
@@ -190,8 +199,7 @@ export class TokenVerifier {
         return refused('invalid_claims')
       const verified: VerifiedToken = {
         claims: deepFreeze(claims) as Claims,
-        // The hash is computed only when the token names no session: most tokens carry a sid or a jti.
-        key: claimKey(claims) ?? (await tokenHashKey(token)),
+        key: claimKey(claims) ?? null,
         expiresAt: (claims.exp as number) * 1000,
         issuedAt:
           typeof claims.iat === 'number'

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { CompactEncrypt, CompactSign, generateKeyPair } from 'jose'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type JwtOptions, resolveConfig } from '../src/config.ts'
-import { TokenVerifier, type VerifyResult } from '../src/verify-token.ts'
+import { sessionKey, TokenVerifier, type VerifyResult } from '../src/verify-token.ts'
 import { craftToken, createTestKeys, mintToken, type TestAlgorithm, TestIssuer } from './kit.ts'
 
 const ISS = 'https://issuer.test/'
@@ -61,6 +61,9 @@ describe('valid tokens', () => {
     const bare = await issuer.mint({ nonce: 'x' })
     const withNeither = await v.verify(bare)
     const digest = createHash('sha256').update(bare).digest('base64url')
+    // Hashed only when sessions need it, then kept with the cached result.
+    expect(withNeither.ok && withNeither.token.key).toBe(null)
+    expect(withNeither.ok && (await sessionKey(bare, withNeither.token))).toBe(`tok:${digest}`)
     expect(withNeither.ok && withNeither.token.key).toBe(`tok:${digest}`)
   })
 
