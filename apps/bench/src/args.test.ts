@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import { parseArgs } from './args.ts'
+
+describe('parseArgs', () => {
+  it('runs everything, writes the doc and profiles misses by default', () => {
+    const args = parseArgs([])
+    expect(args).toMatchObject({
+      quick: false,
+      write: true,
+      profile: true,
+      parts: ['verify', 'http', 'sessions'],
+    })
+  })
+
+  it('keeps a quick run from writing or profiling unless asked', () => {
+    expect(parseArgs(['--quick'])).toMatchObject({ quick: true, write: false, profile: false })
+    expect(parseArgs(['--', '--quick', '--write', '--profile'])).toMatchObject({
+      quick: true,
+      write: true,
+      profile: true,
+    })
+  })
+
+  it('narrows the parts and frameworks, and refuses unknown values', () => {
+    expect(parseArgs(['--only=http', '--frameworks=hono,fastify'])).toMatchObject({
+      parts: ['http'],
+      frameworks: ['hono', 'fastify'],
+    })
+    expect(() => parseArgs(['--only=nope'])).toThrow(/--only/)
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown argument/)
+  })
+})

@@ -1,0 +1,68 @@
+import { FRAMEWORKS, type Framework } from './http/variants.ts'
+
+/** The parts of the bench. */
+export const PARTS = ['verify', 'http', 'sessions'] as const
+/** One part. */
+export type Part = (typeof PARTS)[number]
+
+/** The command line of `pnpm bench`. */
+export interface BenchArgs {
+  /** Short rounds: the whole run in under two minutes. */
+  quick: boolean
+  /** Write docs/benchmarks.md (always on for a full run). */
+  write: boolean
+  /** Profile the subjects of missed targets (default: on for a full run, off for --quick). */
+  profile: boolean
+  parts: Part[]
+  frameworks: Framework[]
+  help: boolean
+}
+
+/** The usage text. */
+export const USAGE = `pnpm bench [--quick] [--write] [--profile | --no-profile] [--only=verify,http,sessions] [--frameworks=express,fastify,hono,nestjs]
+
+  --quick        short rounds (the whole run takes under two minutes); docs/benchmarks.md is written only with --write
+  --write        write docs/benchmarks.md (a full run always does)
+  --profile      profile the subject of each missed target (on by default in a full run)
+  --only=…       run only these parts
+  --frameworks=… load only these frameworks' apps`
+
+function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
+  const items = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
+  for (const item of items) {
+    if (!allowed.includes(item as T))
+      throw new Error(`${flag}: "${item}" is not one of ${allowed.join(', ')}`)
+  }
+  return items as T[]
+}
+
+/** Parses the arguments pnpm passes through (a bare `--` is ignored); throws on anything unknown. */
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  const args: BenchArgs = {
+    quick: false,
+    write: false,
+    profile: false,
+    parts: [...PARTS],
+    frameworks: [...FRAMEWORKS],
+    help: false,
+  }
+  let profile: boolean | undefined
+  for (const arg of argv) {
+    if (arg === '--') continue
+    else if (arg === '--quick') args.quick = true
+    else if (arg === '--write') args.write = true
+    else if (arg === '--profile') profile = true
+    else if (arg === '--no-profile') profile = false
+    else if (arg === '--help' || arg === '-h') args.help = true
+    else if (arg.startsWith('--only=')) args.parts = list(arg.slice(7), PARTS, '--only')
+    else if (arg.startsWith('--frameworks='))
+      args.frameworks = list(arg.slice(13), FRAMEWORKS, '--frameworks')
+    else throw new Error(`unknown argument "${arg}"\n\n${USAGE}`)
+  }
+  if (!args.quick) args.write = true
+  args.profile = profile ?? !args.quick
+  return args
+}

@@ -1,0 +1,31 @@
+import type { JWK } from 'jose'
+
+/** What every bench child needs to accept the bench's tokens, passed in `BENCH_FIXTURE` as JSON. */
+export interface Fixture {
+  issuer: string
+  audience: string
+  /** The RS256 public key as a JWK (with `kid`). */
+  publicJwk: JWK
+  /** The same key as an SPKI PEM. */
+  publicPem: string
+  redisUrl: string
+  /** A prefix that keeps this run's Redis keys apart from anything else on the server. */
+  runId: string
+}
+
+/** The fixture the parent put in the environment. */
+export function readFixture(): Fixture {
+  const raw = process.env.BENCH_FIXTURE
+  if (!raw) throw new Error('BENCH_FIXTURE is not set: this script runs as a child of the bench')
+  return JSON.parse(raw) as Fixture
+}
+
+/** The `/api/me` body of an authenticated request: the same shape for every variant. */
+export interface MeBody {
+  sub: string
+  email: string | null
+  session_id: string | null
+}
+
+/** What the bare apps answer: the same shape and size as an authenticated answer, with nothing checked. */
+export const BARE_BODY: MeBody = { sub: 'user-1', email: 'user-1@example.com', session_id: null }

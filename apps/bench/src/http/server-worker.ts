@@ -1,0 +1,68 @@
+import { CoreSDKClient } from '@coresdk/core'
+import { serveParent } from '../children.ts'
+import { readFixture } from '../fixture.ts'
+import { profilerHandlers } from '../profile.ts'
+import { openStore } from '../stores.ts'
+import { APP_BUILDERS } from './apps.ts'
+import type { Framework, Variant } from './variants.ts'
+
+// One app, alone in this process: the load generator runs in another, so the two never share an event loop.
+const framework = process.argv[2] as Framework
+const variant = process.argv[3] as Variant
+const fixture = readFixture()
+
+let sdk: CoreSDKClient | undefined
+let closeStore = async (): Promise<void> => {}
+if (variant === 'coresdk-memory' || variant === 'coresdk-redis') {
+  const opened = await openStore(
+    variant === 'coresdk-redis' ? 'redis' : 'memory',
+    fixture.redisUrl,
+    `bench-${fixture.runId}`,
+  )
+  if (!opened.ok) {
+    process.send?.({ type: 'ready', unavailable: opened.reason })
+    process.exit(0)
+  }
+  closeStore = opened.close
+  sdk = new CoreSDKClient({
+    tenantId: `bench-${fixture.runId}`,
+    jwt: {
+      issuer: fixture.issuer,
+      audience: fixture.audience,
+      algorithms: ['RS256'],
+      publicKeys: [fixture.publicJwk as never],
+    },
+    sessions: { store: opened.store },
+    env: {},
+  })
+}
+
+const app = await APP_BUILDERS[framework]({ variant, fixture, sdk })
+let requests = 0
+app.server.on('request', () => {
+  requests++
+})
+let window: { cpu: NodeJS.CpuUsage; requests: number } | null = null
+
+serveParent(
+  {
+    ...profilerHandlers(),
+    begin() {
+      window = { cpu: process.cpuUsage(), requests }
+      return {}
+    },
+    end() {
+      if (!window) throw new Error('end without begin')
+      const cpu = process.cpuUsage(window.cpu)
+      const served = requests - window.requests
+      window = null
+      return { cpuUserUs: cpu.user, cpuSystemUs: cpu.system, requests: served }
+    },
+  },
+  { port: app.port },
+  async () => {
+    await app.close()
+    await sdk?.close()
+    await closeStore()
+  },
+)

@@ -1,0 +1,159 @@
+import type { HttpResult } from './http/http-bench.ts'
+import { FRAMEWORK_NAME, type Framework, USUAL_MIDDLEWARE, type Variant } from './http/variants.ts'
+import type { SessionsReport } from './sessions/sessions-bench.ts'
+import { formatNumber, formatRatio, pairedRatio } from './stats.ts'
+import { VERIFY_ALGORITHMS, type VerifyAlgorithm, type VerifyResult } from './verify/verify-bench.ts'
+
+/** What a missed target is profiled as: an HTTP variant under load, or a verification loop. */
+export type ProfileSubject =
+  | { kind: 'http'; framework: Framework; variant: Variant }
+  | { kind: 'verify'; alg: VerifyAlgorithm }
+
+/** One target of the issue, judged against the measurements. */
+export interface TargetResult {
+  id: string
+  text: string
+  /** The measured ratio (or value), compared with `limit`. */
+  value: number
+  limit: number
+  /** `min`: the value must be at least the limit; `max`: at most. */
+  kind: 'min' | 'max'
+  /** null when a figure is missing. */
+  met: boolean | null
+  /** The figures behind the ratio, for the reader. */
+  detail: string
+  /** What to profile when the target is missed. */
+  profile: ProfileSubject | null
+  unit: 'ratio' | 'ms'
+}
+
+function judge(value: number, limit: number, kind: 'min' | 'max'): boolean | null {
+  if (!Number.isFinite(value)) return null
+  return kind === 'min' ? value >= limit : value <= limit
+}
+
+/** Requests per second of `a` over `b`: the median of the per-round ratios (NaN when either is missing). */
+export function rpsRatio(a: HttpResult | undefined, b: HttpResult | undefined): number {
+  if (!a || !b) return Number.NaN
+  return pairedRatio(a.roundsRps, b.roundsRps)
+}
+
+/** Server CPU per request of `a` over `b`, paired by round the same way. */
+export function cpuRatio(a: HttpResult | undefined, b: HttpResult | undefined): number {
+  if (!a || !b) return Number.NaN
+  return pairedRatio(a.roundsCpu, b.roundsCpu)
+}
+
+/** Evaluates every target of the issue against the results (a missing figure gives `met: null`). */
+export function evaluateTargets(
+  verify: VerifyResult[] | null,
+  http: HttpResult[] | null,
+  sessions: SessionsReport | null,
+): TargetResult[] {
+  const targets: TargetResult[] = []
+  const row = (framework: Framework, variant: Variant): HttpResult | undefined =>
+    http?.find((r) => r.framework === framework && r.variant === variant && r.unavailable === null)
+  if (http) {
+    const frameworks = [...new Set(http.map((r) => r.framework))]
+    for (const framework of frameworks) {
+      const bare = row(framework, 'bare')
+      const core = row(framework, 'coresdk-memory')
+      const empty = row(framework, 'empty')
+      const value = rpsRatio(core, bare)
+      const reference = empty
+        ? `; an empty async middleware alone: ${formatRatio(rpsRatio(empty, bare))}`
+        : ''
+      targets.push({
+        id: `warm-vs-bare-${framework}`,
+        text: `Warm path RS256, ${FRAMEWORK_NAME[framework]}: CoreSDK rps ≥ 0.90 × bare`,
+        value,
+        limit: 0.9,
+        kind: 'min',
+        met: judge(value, 0.9, 'min'),
+        detail: `${formatNumber(core?.rps ?? Number.NaN)} vs ${formatNumber(bare?.rps ?? Number.NaN)} rps (medians); server CPU/req ${formatRatio(cpuRatio(core, bare))}${reference}`,
+        profile: { kind: 'http', framework, variant: 'coresdk-memory' },
+        unit: 'ratio',
+      })
+    }
+    for (const framework of frameworks.filter((f) => f === 'fastify' || f === 'hono')) {
+      const usual = row(framework, 'usual')
+      const core = row(framework, 'coresdk-memory')
+      const value = rpsRatio(core, usual)
+      targets.push({
+        id: `warm-vs-usual-${framework}`,
+        text: `Warm path RS256, ${FRAMEWORK_NAME[framework]}: CoreSDK rps ≥ 3 × ${USUAL_MIDDLEWARE[framework]}`,
+        value,
+        limit: 3,
+        kind: 'min',
+        met: judge(value, 3, 'min'),
+        detail: `${formatNumber(core?.rps ?? Number.NaN)} vs ${formatNumber(usual?.rps ?? Number.NaN)} rps`,
+        profile: { kind: 'http', framework, variant: 'coresdk-memory' },
+        unit: 'ratio',
+      })
+    }
+    for (const framework of frameworks) {
+      const memory = row(framework, 'coresdk-memory')
+      const redis = row(framework, 'coresdk-redis')
+      const value = rpsRatio(redis, memory)
+      targets.push({
+        id: `redis-vs-memory-${framework}`,
+        text: `Redis store, local cache warm, ${FRAMEWORK_NAME[framework]}: rps ≥ 0.95 × memory store`,
+        value,
+        limit: 0.95,
+        kind: 'min',
+        met: judge(value, 0.95, 'min'),
+        detail: `${formatNumber(redis?.rps ?? Number.NaN)} vs ${formatNumber(memory?.rps ?? Number.NaN)} rps`,
+        profile: { kind: 'http', framework, variant: 'coresdk-redis' },
+        unit: 'ratio',
+      })
+    }
+  }
+  if (verify) {
+    for (const alg of VERIFY_ALGORITHMS) {
+      const cold = verify.find((r) => r.alg === alg && r.competitor === 'coresdk-cold')
+      const jose = verify.find((r) => r.alg === alg && r.competitor === 'jose')
+      const value = (cold?.nsPerOp ?? Number.NaN) / (jose?.nsPerOp ?? Number.NaN)
+      targets.push({
+        id: `cold-verify-${alg}`,
+        text: `Cold verification ${alg}: CoreSDK ≤ 1.25 × jose jwtVerify (time per token)`,
+        value,
+        limit: 1.25,
+        kind: 'max',
+        met: judge(value, 1.25, 'max'),
+        detail: `${formatNumber((cold?.nsPerOp ?? Number.NaN) / 1000, 1)} vs ${formatNumber((jose?.nsPerOp ?? Number.NaN) / 1000, 1)} µs`,
+        profile: { kind: 'verify', alg },
+        unit: 'ratio',
+      })
+    }
+  }
+  if (sessions) {
+    const p = sessions.propagation
+    const value = p.unavailable === null ? p.listenerP99 : Number.NaN
+    targets.push({
+      id: 'revocation-propagation',
+      text: 'Revocation propagation between two processes on one Redis: p99 ≤ 10 ms',
+      value,
+      limit: 10,
+      kind: 'max',
+      met: judge(value, 10, 'max') === null ? null : judge(value, 10, 'max') && p.missed === 0,
+      detail:
+        p.unavailable === null
+          ? `listener p99 ${formatNumber(p.listenerP99, 2)} ms, refusal p99 ${formatNumber(p.refusalP99, 2)} ms over ${p.count}${p.missed ? `, ${p.missed} missed` : ''}`
+          : p.unavailable,
+      profile: null,
+      unit: 'ms',
+    })
+  }
+  return targets
+}
+
+/** `met (1.02×)`, `MISSED by 0.07 (0.83× vs ≥ 0.90×)`, or `n/a`. */
+export function verdict(target: TargetResult): string {
+  const show = (v: number): string => (target.unit === 'ms' ? `${formatNumber(v, 2)} ms` : formatRatio(v))
+  if (target.met === null) return 'n/a'
+  const bound = `${target.kind === 'min' ? '≥' : '≤'} ${show(target.limit)}`
+  if (target.met) return `met (${show(target.value)}, ${bound})`
+  const gap = Math.abs(target.value - target.limit)
+  const relative = target.kind === 'min' ? 1 - target.value / target.limit : target.value / target.limit - 1
+  return `MISSED by ${target.unit === 'ms' ? `${formatNumber(gap, 2)} ms` : gap.toFixed(2)} (${show(target.value)} vs ${bound}, ${(relative * 100).toFixed(0)} % short)`
+}

@@ -1,0 +1,89 @@
+import { TestIssuer } from '@coresdk/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { killAllWorkers, liveWorkerCount, startWorker } from '../src/children.ts'
+import type { Fixture } from '../src/fixture.ts'
+import { FRAMEWORKS } from '../src/http/variants.ts'
+
+let fixture: Fixture
+let token: string
+
+beforeAll(async () => {
+  const issuer = await TestIssuer.create({
+    alg: 'RS256',
+    issuer: 'https://issuer.bench/',
+    audience: 'bench-api',
+  })
+  token = await issuer.mint({ email: 'user-1@example.com' })
+  fixture = {
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    publicJwk: issuer.keys.publicJwk!,
+    publicPem: issuer.keys.publicPem!,
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    runId: `test${Date.now().toString(36)}`,
+  }
+})
+
+afterAll(() => killAllWorkers())
+
+async function get(port: number, authorization?: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(
+    `http://127.0.0.1:${port}/api/me`,
+    authorization ? { headers: { authorization } } : {},
+  )
+  return { status: response.status, body: await response.json().catch(() => null) }
+}
+
+describe('the bench apps', () => {
+  for (const framework of FRAMEWORKS) {
+    it(`${framework}: CoreSDK and the usual middleware accept the token and refuse its absence; bare answers anyway`, async () => {
+      const env = { BENCH_FIXTURE: JSON.stringify(fixture) }
+      const started = await Promise.all(
+        (['bare', 'coresdk-memory', 'usual', 'empty'] as const).map((variant) =>
+          startWorker('http/server-worker.ts', { args: [framework, variant], env, readyTimeoutMs: 60_000 }),
+        ),
+      )
+      try {
+        const [bare, core, usual, empty] = started.map(({ ready }) => Number(ready.port)) as [
+          number,
+          number,
+          number,
+          number,
+        ]
+        expect(await get(bare)).toMatchObject({ status: 200, body: { sub: 'user-1' } })
+        expect(await get(empty)).toMatchObject({ status: 200, body: { sub: 'user-1' } })
+        const withToken = await get(core, `Bearer ${token}`)
+        expect(withToken).toMatchObject({ status: 200, body: { sub: 'user-1', email: 'user-1@example.com' } })
+        expect((withToken.body as { session_id: string }).session_id).toMatch(/^sess_/)
+        expect((await get(core)).status).toBe(401)
+        expect(await get(usual, `Bearer ${token}`)).toMatchObject({ status: 200, body: { sub: 'user-1' } })
+        expect((await get(usual)).status).toBe(401)
+        expect((await get(usual, `Bearer ${token}x`)).status).toBe(401)
+      } finally {
+        await Promise.all(started.map(({ worker }) => worker.stop()))
+      }
+      expect(
+        started.every(({ worker }) => worker.process.exitCode !== null || worker.process.signalCode !== null),
+      ).toBe(true)
+    }, 120_000)
+  }
+
+  it('reports an unreachable Redis as unavailable instead of failing', async () => {
+    const env = { BENCH_FIXTURE: JSON.stringify({ ...fixture, redisUrl: 'redis://127.0.0.1:1' }) }
+    const { worker, ready } = await startWorker('http/server-worker.ts', {
+      args: ['hono', 'coresdk-redis'],
+      env,
+    })
+    expect(ready.unavailable).toBe('Redis unreachable')
+    await worker.stop()
+  }, 60_000)
+
+  it('kills every worker it started', async () => {
+    const { worker } = await startWorker('http/load-worker.ts')
+    expect(liveWorkerCount()).toBeGreaterThan(0)
+    const exited = new Promise((resolve) => worker.process.once('exit', resolve))
+    killAllWorkers()
+    await exited
+    expect(liveWorkerCount()).toBe(0)
+  }, 60_000)
+})
