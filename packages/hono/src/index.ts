@@ -50,6 +50,19 @@ function rawPath(url: string): string {
   return start === -1 ? '/' : url.slice(start)
 }
 
+/** Node's own request, which @hono/node-server passes as `c.env.incoming`; absent on other runtimes. */
+interface IncomingLike {
+  url?: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+function incomingOf(c: Context): IncomingLike | undefined {
+  const incoming = (c.env as { incoming?: IncomingLike } | undefined)?.incoming
+  return incoming && typeof incoming.headers === 'object' && typeof incoming.url === 'string'
+    ? incoming
+    : undefined
+}
+
 /**
  * Authenticates every request through `sdk.authenticate` and sets `coresdk_user`, `coresdk_session` and
  * `coresdk_degraded` on the context; answers a refused request with its problem. Runs on every Hono runtime.
@@ -67,13 +80,21 @@ export function coreSdkMiddleware(
     c.set('coresdk_user', null)
     c.set('coresdk_session', null)
     c.set('coresdk_degraded', false)
-    if (isPublicPath(rawPath(c.req.url), publicPaths)) return next()
+    // On Node, read Node's request directly: asking Hono for a header builds a Web Headers object per request.
+    const incoming = incomingOf(c)
+    if (isPublicPath(incoming ? incoming.url! : rawPath(c.req.url), publicPaths)) return next()
     const result = await sdk.authenticate(
-      {
-        authorization: c.req.header('authorization'),
-        cookie: c.req.header('cookie'),
-        userAgent: c.req.header('user-agent'),
-      },
+      incoming
+        ? {
+            authorization: incoming.headers.authorization,
+            cookie: incoming.headers.cookie,
+            userAgent: incoming.headers['user-agent'] as string | undefined,
+          }
+        : {
+            authorization: c.req.header('authorization'),
+            cookie: c.req.header('cookie'),
+            userAgent: c.req.header('user-agent'),
+          },
       { optional: options.optional ?? false },
     )
     if (!result.ok) {

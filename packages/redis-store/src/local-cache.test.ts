@@ -31,14 +31,19 @@ describe('LocalCache', () => {
     expect(cache.get('t', record.id)).toBeUndefined()
   })
 
-  it('hands out copies, so a caller cannot change what is cached', () => {
+  it('hands out frozen records, so a caller cannot change what is cached', () => {
     const { cache } = setup()
     const record = makeSessionRecord({ tenantId: 't' })
     cache.put('t', record, cache.epoch)
-    const copy = cache.get('t', record.id)!
-    copy.revokedAt = 1
-    copy.claims.sub = 'someone else'
-    expect(cache.get('t', record.id)).toEqual(record)
+    const cached = cache.get('t', record.id)!
+    expect(() => {
+      cached.revokedAt = 1
+    }).toThrow(TypeError)
+    expect(() => {
+      cached.claims.sub = 'someone else'
+    }).toThrow(TypeError)
+    record.revokedAt = 2
+    expect(cache.get('t', record.id)?.revokedAt).toBeNull()
   })
 
   it('does not cache an active record read before a revocation message arrived', () => {
