@@ -1,3 +1,4 @@
+import { base64UrlDecode } from './crypto.ts'
 import { CoreSDKError } from './errors.ts'
 import type { SessionStore, TokenRefresher } from './types.ts'
 
@@ -308,17 +309,6 @@ class Reader {
   }
 }
 
-function decodeBase64Url(value: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(value)) return null
-  const normal = value.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '')
-  try {
-    const binary = atob(normal + '='.repeat((4 - (normal.length % 4)) % 4))
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0))
-  } catch {
-    return null
-  }
-}
-
 function checkUrl(setting: string, value: string): string {
   let url: URL
   try {
@@ -464,7 +454,7 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
   if (keyInput !== undefined) {
     const setting =
       sessions.encryptionKey !== undefined ? 'sessions.encryptionKey' : 'CORESDK_SESSION_ENCRYPTION_KEY'
-    encryptionKey = typeof keyInput === 'string' ? (decodeBase64Url(keyInput) ?? undefined) : keyInput
+    encryptionKey = typeof keyInput === 'string' ? (base64UrlDecode(keyInput) ?? undefined) : keyInput
     if (!(encryptionKey instanceof Uint8Array) || encryptionKey.byteLength !== 32) {
       fail(setting, undefined, 'it accepts exactly 32 bytes, base64url-encoded')
     }

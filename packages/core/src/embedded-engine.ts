@@ -18,15 +18,8 @@ import { CoreSDKError, problemFor, problemForReason } from './errors.ts'
 import { MemorySessionStore } from './memory-session-store.ts'
 import { RevocationMemory } from './revocation-memory.ts'
 import { CreatedSession, isRecordActive, Session } from './session.ts'
-import type {
-  AuthDecision,
-  HttpProblem,
-  SessionRecord,
-  SessionStore,
-  SessionTokens,
-  TokenSet,
-} from './types.ts'
-import { sessionKey, TokenVerifier, type VerifiedToken } from './verify-token.ts'
+import type { HttpProblem, SessionRecord, SessionStore, SessionTokens, TokenSet } from './types.ts'
+import { authorizeToken, sessionKey, TokenVerifier, type VerifiedToken } from './verify-token.ts'
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 const DAY = 86_400_000
@@ -63,7 +56,7 @@ export class EmbeddedEngine implements Engine {
     this.#unsubscribe = this.#store.onRevocation?.((event) => {
       if (event.tenantId === config.tenantId) this.#known.apply(event)
     })
-    this.auth = { authorize: (request) => this.#authorize(request?.token) }
+    this.auth = { authorize: (request) => authorizeToken(this.#verifier, request?.token, this.#realm) }
     this.sessions = {
       create: (tokenSet, options) => this.#create(tokenSet, options),
       get: (id) => this.#get(id),
@@ -80,27 +73,6 @@ export class EmbeddedEngine implements Engine {
     this.#unsubscribe?.()
     this.#verifier.close()
     if (this.#ownsStore) await this.#store.close?.()
-  }
-
-  // ---- Phase 1 ------------------------------------------------------------------------------------------
-
-  async #authorize(token: string | null | undefined): Promise<AuthDecision> {
-    if (typeof token !== 'string' || token === '') {
-      return {
-        allowed: false,
-        claims: null,
-        reason: 'missing_token',
-        problem: problemForReason('missing_token', this.#realm),
-      }
-    }
-    const result = await this.#verifier.verify(token)
-    if (result.ok) return { allowed: true, claims: result.token.claims, reason: null, problem: null }
-    return {
-      allowed: false,
-      claims: null,
-      reason: result.reason,
-      problem: problemForReason(result.reason, this.#realm),
-    }
   }
 
   // ---- The request pipeline -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import type {
   SessionTokens,
   TokenSet,
 } from './types.ts'
-import { TokenVerifier } from './verify-token.ts'
+import { authorizeToken, deniedDecision, TokenVerifier } from './verify-token.ts'
 
 /** The header that carries the sidecar's shared secret (the user's own credential travels in the JSON body). */
 export const SIDECAR_KEY_HEADER = 'x-coresdk-sidecar-key'
@@ -328,14 +328,7 @@ export class SidecarEngine implements Engine {
   // ---- Phase 1 ------------------------------------------------------------------------------------------
 
   async #authorize(token: string | null | undefined): Promise<AuthDecision> {
-    if (typeof token !== 'string' || token === '') {
-      return {
-        allowed: false,
-        claims: null,
-        reason: 'missing_token',
-        problem: problemForReason('missing_token', this.#realm),
-      }
-    }
+    if (typeof token !== 'string' || token === '') return deniedDecision('missing_token', this.#realm)
     let answer: Answer
     try {
       answer = await this.#send('POST', '/v1/authorize', { token })
@@ -343,16 +336,8 @@ export class SidecarEngine implements Engine {
     } catch (error) {
       const failure = CoreSDKError.from(error)
       if (failure.code !== 'sidecar_unavailable') throw failure
-      if (this.#config.failMode === 'open' && this.#verifier !== null) {
-        const result = await this.#verifier.verify(token)
-        if (result.ok) return { allowed: true, claims: result.token.claims, reason: null, problem: null }
-        return {
-          allowed: false,
-          claims: null,
-          reason: result.reason,
-          problem: problemForReason(result.reason, this.#realm),
-        }
-      }
+      if (this.#config.failMode === 'open' && this.#verifier !== null)
+        return authorizeToken(this.#verifier, token, this.#realm)
       // Nothing could check the token: the same 503 an unreachable key source gives.
       return {
         allowed: false,
@@ -369,7 +354,7 @@ export class SidecarEngine implements Engine {
       typeof decision?.reason === 'string' && REASONS.has(decision.reason)
         ? (decision.reason as AuthReason)
         : 'malformed'
-    return { allowed: false, claims: null, reason, problem: problemForReason(reason, this.#realm) }
+    return deniedDecision(reason, this.#realm)
   }
 
   // ---- Sessions -----------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { base64url, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
 import type { ResolvedConfig } from './config.ts'
+import { type ProblemOptions, problemForReason } from './errors.ts'
 import {
   CompositeKeySource,
   type KeyHint,
@@ -9,7 +10,7 @@ import {
   SecretKeySource,
   StaticKeySource,
 } from './key-source.ts'
-import type { AuthReason, Claims } from './types.ts'
+import type { AuthDecision, AuthReason, Claims } from './types.ts'
 import { VerifyCache } from './verify-cache.ts'
 
 /** A token that passed every check. */
@@ -247,4 +248,21 @@ export class TokenVerifier {
     }
     throw last
   }
+}
+
+/** Phase 1's refusal for `reason`: no claims, and the reason's problem. */
+export function deniedDecision(reason: AuthReason, options: ProblemOptions): AuthDecision {
+  return { allowed: false, claims: null, reason, problem: problemForReason(reason, options) }
+}
+
+/** Phase 1 in this process: a bearer token verified into its claims, or refused (a missing one too) with its problem. */
+export async function authorizeToken(
+  verifier: TokenVerifier,
+  token: string | null | undefined,
+  options: ProblemOptions,
+): Promise<AuthDecision> {
+  if (typeof token !== 'string' || token === '') return deniedDecision('missing_token', options)
+  const result = await verifier.verify(token)
+  if (result.ok) return { allowed: true, claims: result.token.claims, reason: null, problem: null }
+  return deniedDecision(result.reason, options)
 }

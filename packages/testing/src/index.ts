@@ -1,6 +1,8 @@
 export * from './describe-adapter.ts'
 export * from './describe-roles.ts'
 export * from './describe-session-store.ts'
+export type { DocsSnippetOptions } from './docs-snippet.ts'
+export { describeDocsSnippet } from './docs-snippet.ts'
 export * from './faulty-store.ts'
 export * from './jwks-server.ts'
 export * from './mint.ts'
