@@ -1,18 +1,15 @@
 import { describeSessionStore, ensureRedis } from '@coresdk/testing'
-import { afterAll, describe, it } from 'vitest'
+import { afterAll, describe } from 'vitest'
 import { createRedisSessionStore } from '../src/index.ts'
 import { connect } from './helpers.ts'
 
 const redis = await ensureRedis()
 afterAll(() => redis.stop?.())
 
-if (redis.url === null) {
-  console.warn(`skipped: ${redis.reason}`)
-  describe.skip(`RedisSessionStore (${redis.reason})`, () => {
-    it('needs Redis', () => {})
-  })
-} else {
-  const url = redis.url
+if (redis.url === null) console.warn(`skipped: ${redis.reason}`)
+
+describe.skipIf(redis.url === null)(`RedisSessionStore ${redis.reason ?? ''}`, () => {
+  const url = redis.url!
   describeSessionStore('RedisSessionStore on one Redis node', async () => {
     const client = await connect(url)
     const store = createRedisSessionStore({ client })
@@ -42,4 +39,4 @@ if (redis.url === null) {
     },
     { client: false },
   )
-}
+})
