@@ -1,6 +1,6 @@
 import { base64UrlDecode } from './crypto.ts'
 import { CoreSDKError } from './errors.ts'
-import type { SessionStore, TokenRefresher } from './types.ts'
+import type { SessionLimits, SessionStore, TokenRefresher } from './types.ts'
 
 /** The JWS algorithms CoreSDK verifies. `none` is never among them. */
 export type JwtAlgorithm =
@@ -106,6 +106,16 @@ export interface SessionOptions {
   touchInterval?: number
   /** The deadline of every store call, in ms. Env: `CORESDK_STORE_TIMEOUT_MS`. @default 1000 */
   storeTimeout?: number
+  /**
+   * The most active sessions one user may hold; it bounds the work any one user can cause in the store.
+   * Env: `CORESDK_SESSION_MAX_PER_USER`. @default 100
+   */
+  maxPerUser?: number
+  /**
+   * What a new session does when its user is at `maxPerUser`: `revoke_oldest` revokes the user's oldest active
+   * session, `refuse` refuses the new one (`session_limit`, 403). Env: `CORESDK_SESSION_AT_CAP`. @default 'revoke_oldest'
+   */
+  atCap?: 'revoke_oldest' | 'refuse'
   /** The session cookie. */
   cookie?: CookieOptions
   /**
@@ -192,6 +202,7 @@ export interface ResolvedConfig {
     absoluteTimeout: number
     touchInterval: number
     storeTimeout: number
+    limits: SessionLimits
     cookie: Required<Omit<CookieOptions, 'domain'>> & { domain: string | undefined }
     encryptionKey: Uint8Array | undefined
     tokenRefresher: TokenRefresher | undefined
@@ -598,6 +609,22 @@ export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}
         { min: 0, max: 86_400 },
       ),
       storeTimeout,
+      limits: {
+        maxPerUser: read.number(
+          'sessions.maxPerUser',
+          sessions.maxPerUser,
+          'CORESDK_SESSION_MAX_PER_USER',
+          100,
+          { min: 1, max: 100_000 },
+        ),
+        atCap: read.choice(
+          'sessions.atCap',
+          sessions.atCap,
+          'CORESDK_SESSION_AT_CAP',
+          ['revoke_oldest', 'refuse'] as const,
+          'revoke_oldest',
+        ),
+      },
       cookie: {
         name: cookieName,
         secure,

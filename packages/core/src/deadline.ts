@@ -28,8 +28,9 @@ function tick(): void {
 }
 
 /**
- * Settles like `operation`, or rejects with a `CoreSDKError` of `code` once `ms` milliseconds have passed. A rejection
- * of the operation is wrapped the same way (its error kept as `cause`), so callers see one failure shape.
+ * Settles like `operation`, or rejects with a `CoreSDKError` of `code` once `ms` milliseconds have passed. A
+ * rejection of the operation keeps its `CoreSDKError`; anything else is wrapped as `internal_error` (its error kept
+ * as `cause`): only a store that says it is unreachable, or a deadline, may count as unreachable.
  */
 export function withDeadline<T>(
   operation: Promise<T>,
@@ -51,7 +52,7 @@ export function withDeadline<T>(
       },
       (error: unknown) => {
         waiting.delete(entry)
-        reject(CoreSDKError.from(error, code))
+        reject(CoreSDKError.from(error, 'internal_error'))
       },
     )
   })

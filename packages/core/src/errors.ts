@@ -11,6 +11,7 @@ export type CoreSDKErrorCode =
   | 'store_unavailable'
   | 'sidecar_unavailable'
   | 'session_not_found'
+  | 'session_limit'
   | 'refresh_token_invalid'
   | 'refresh_failed'
   | 'forbidden'
@@ -56,6 +57,11 @@ const PROBLEMS: Record<CoreSDKErrorCode, ProblemSpec> = {
     detail: 'The CoreSDK sidecar is unavailable. Retry later.',
   },
   session_not_found: { status: 404, title: 'Not found', detail: 'No such session.' },
+  session_limit: {
+    status: 403,
+    title: 'Session limit reached',
+    detail: 'This user already holds the most sessions allowed. End one to start another.',
+  },
   refresh_token_invalid: {
     status: 401,
     title: 'Invalid token',
@@ -72,6 +78,11 @@ const PROBLEMS: Record<CoreSDKErrorCode, ProblemSpec> = {
     detail: 'The credential does not grant access to this resource.',
   },
   internal_error: { status: 500, title: 'Internal error', detail: 'An unexpected error occurred.' },
+}
+
+/** Whether `code` is one of CoreSDK's error codes (for reading codes off the wire). */
+export function isErrorCode(code: unknown): code is CoreSDKErrorCode {
+  return typeof code === 'string' && Object.hasOwn(PROBLEMS, code)
 }
 
 /** Seconds a client should wait before retrying after a 503. */

@@ -1,3 +1,5 @@
+export type { BoundedMapOptions } from './bounded-map.ts'
+export { BoundedMap } from './bounded-map.ts'
 export { CoreSDKClient } from './client.ts'
 export type {
   CookieOptions,

@@ -1,3 +1,4 @@
+import { BoundedMap } from './bounded-map.ts'
 import type { RevocationEvent, SessionRecord } from './types.ts'
 
 const MAX_ENTRIES = 100_000
@@ -7,18 +8,12 @@ const MAX_ENTRIES = 100_000
  * enforced when the store is unreachable (`failMode: 'open'`). Bounded; the oldest entries go first.
  */
 export class RevocationMemory {
-  readonly #keys = new Map<string, number>()
-  readonly #users = new Map<string, number>()
+  readonly #keys = new BoundedMap<string, true>(MAX_ENTRIES)
+  readonly #users = new BoundedMap<string, number>(MAX_ENTRIES)
 
   /** Whether a verified token must be refused: its key is revoked, or it was issued at or before its user's revoke-all. */
   rejects(key: string, userId: string, issuedAt: number | null): boolean {
-    if (this.#keys.size > 0) {
-      const until = this.#keys.get(key)
-      if (until !== undefined) {
-        if (until > Date.now()) return true
-        this.#keys.delete(key)
-      }
-    }
+    if (this.#keys.size > 0 && this.#keys.get(key) !== undefined) return true
     if (this.#users.size > 0) {
       const marker = this.#users.get(userId)
       if (marker !== undefined && (issuedAt ?? 0) <= marker) return true
@@ -29,24 +24,15 @@ export class RevocationMemory {
   /** Learns from a record read from the store. */
   remember(record: SessionRecord): void {
     if (record.revokedAt !== null && record.key !== null)
-      this.#set(this.#keys, record.key, record.retainUntil)
+      this.#keys.set(record.key, true, record.retainUntil)
   }
 
   /** Learns from a revocation reported by the store. */
   apply(event: RevocationEvent): void {
     if (event.kind === 'user') {
-      this.#set(this.#users, event.userId, Math.max(event.at, this.#users.get(event.userId) ?? 0))
+      this.#users.set(event.userId, Math.max(event.at, this.#users.get(event.userId) ?? 0))
     } else if (event.key !== null) {
-      this.#set(this.#keys, event.key, Number.MAX_SAFE_INTEGER)
-    }
-  }
-
-  #set(map: Map<string, number>, key: string, value: number): void {
-    map.delete(key)
-    map.set(key, value)
-    if (map.size > MAX_ENTRIES) {
-      const oldest = map.keys().next().value
-      if (oldest !== undefined) map.delete(oldest)
+      this.#keys.set(event.key, true)
     }
   }
 }

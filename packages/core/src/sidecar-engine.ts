@@ -13,7 +13,7 @@ import type {
   LogoutResult,
   SessionsApi,
 } from './engine.ts'
-import { CoreSDKError, type CoreSDKErrorCode, problemFor, problemForReason } from './errors.ts'
+import { CoreSDKError, isErrorCode, problemFor, problemForReason } from './errors.ts'
 import { CreatedSession, Session } from './session.ts'
 import type {
   AuthDecision,
@@ -35,22 +35,6 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 const CACHE_CAPACITY = 10_000
 const MEMORY_CAPACITY = 100_000
 
-const ERROR_CODES: Record<CoreSDKErrorCode, true> = {
-  invalid_config: true,
-  invalid_request: true,
-  missing_credentials: true,
-  invalid_token: true,
-  token_expired: true,
-  key_source_unavailable: true,
-  store_unavailable: true,
-  sidecar_unavailable: true,
-  session_not_found: true,
-  refresh_token_invalid: true,
-  refresh_failed: true,
-  forbidden: true,
-  internal_error: true,
-}
-
 const REASONS: ReadonlySet<string> = new Set<AuthReason>([
   'missing_token',
   'token_too_large',
@@ -64,10 +48,6 @@ const REASONS: ReadonlySet<string> = new Set<AuthReason>([
   'key_source_unavailable',
   'revoked',
 ])
-
-function isErrorCode(code: unknown): code is CoreSDKErrorCode {
-  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code)
-}
 
 /** A session as the sidecar sends it: `Session.toJSON()` plus `absoluteExpiresAt` and the claims. */
 interface WireSession {

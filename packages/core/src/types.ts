@@ -128,9 +128,26 @@ export type RevocationEvent =
   | { kind: 'session'; tenantId: string; sessionId: string; key: string | null; userId: string; at: number }
   | { kind: 'user'; tenantId: string; userId: string; at: number }
 
+/** The per-user bound a store enforces at `create`: one setting serves the work bound and the session cap. */
+export interface SessionLimits {
+  /** The most active (unrevoked, unexpired) sessions one user holds. */
+  maxPerUser: number
+  /**
+   * At the bound: `revoke_oldest` revokes the user's oldest active session (reported through `onRevocation` like
+   * any revocation) and stores the new one; `refuse` rejects with a `CoreSDKError` of code `session_limit`.
+   */
+  atCap: 'revoke_oldest' | 'refuse'
+}
+
 /**
- * Where sessions live. Every method may reject (the store is down); CoreSDK puts a deadline on each call
- * and applies `failMode`. Every implementation passes `describeSessionStore` from `@coresdk/testing`.
+ * Where sessions live. CoreSDK puts a deadline on each call and applies `failMode`. Every implementation passes
+ * `describeSessionStore` from `@coresdk/testing`.
+ *
+ * Errors decide the fail mode, so they must be classified: reject with a `CoreSDKError` of code
+ * `store_unavailable` only when the store cannot be reached (connection refused or reset, a timeout, the cluster
+ * down); any other rejection (a script error, a value the store cannot encode, a bug) fails closed with
+ * `internal_error` whatever `failMode` says. Every string that reaches a key (tenant, user, id, credential key) may
+ * hold any UTF-16 content, lone surrogates and NUL included, and must be encoded so that it cannot throw.
  */
 export interface SessionStore {
   /** The session with this id, or null. Expired records may be returned; callers check times. */
@@ -141,9 +158,14 @@ export interface SessionStore {
    * Atomically: when `record.key` is already bound to a live record (unexpired, or revoked and still retained),
    * returns that one (`created: false`);
    * otherwise stores the record, binds its key and adds it to the user's index. When the user's revoke-all
-   * marker is at or after `record.issuedAt`, the record is stored already revoked.
+   * marker is at or after `record.issuedAt`, the record is stored already revoked. When `limits` is given, the
+   * user's active sessions never exceed `limits.maxPerUser` (atomically, against concurrent creates).
    */
-  create(tenantId: string, record: SessionRecord): Promise<{ record: SessionRecord; created: boolean }>
+  create(
+    tenantId: string,
+    record: SessionRecord,
+    limits?: SessionLimits,
+  ): Promise<{ record: SessionRecord; created: boolean }>
   /** Changes the mutable fields; returns the new record, or null when absent. Never clears `revokedAt`. */
   update(tenantId: string, id: string, patch: SessionPatch): Promise<SessionRecord | null>
   /** Marks one session revoked (idempotent: the first `revokedAt` stays); returns it, or null when absent. */

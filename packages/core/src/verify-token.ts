@@ -1,5 +1,6 @@
 import { base64url, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
 import type { ResolvedConfig } from './config.ts'
+import { BoundedMap } from './bounded-map.ts'
 import { type ProblemOptions, problemForReason } from './errors.ts'
 import {
   CompositeKeySource,
@@ -11,7 +12,6 @@ import {
   StaticKeySource,
 } from './key-source.ts'
 import type { AuthDecision, AuthReason, Claims } from './types.ts'
-import { VerifyCache } from './verify-cache.ts'
 
 /** A token that passed every check. */
 export interface VerifiedToken {
@@ -156,7 +156,7 @@ export class TokenVerifier {
   readonly #jwt: JwtConfig
   readonly #tenantId: string
   readonly #keys: KeySource
-  readonly #cache: VerifyCache<Promise<VerifyResult>>
+  readonly #cache: BoundedMap<string, Promise<VerifyResult>>
   readonly #accessOptions: JWTVerifyOptions
   readonly #idOptions: JWTVerifyOptions
 
@@ -165,7 +165,7 @@ export class TokenVerifier {
     this.#jwt = jwt
     this.#tenantId = tenantId
     this.#keys = createKeySource(jwt)
-    this.#cache = new VerifyCache(jwt.cacheSize)
+    this.#cache = new BoundedMap(jwt.cacheSize)
     this.#accessOptions = joseOptions(jwt, 'access_token')
     this.#idOptions = joseOptions(jwt, 'id_token')
   }
@@ -211,8 +211,8 @@ export class TokenVerifier {
       }
       const result: VerifyResult = { ok: true, token: verified }
       // The cache holds a settled promise, so that a hit returns it as it is, without allocating.
-      if (kind === 'access_token')
-        this.#cache.set(token, Promise.resolve(result), verified.expiresAt, Date.now())
+      if (kind === 'access_token' && verified.expiresAt > Date.now())
+        this.#cache.set(token, Promise.resolve(result), verified.expiresAt)
       return result
     } catch (error) {
       return refused(reasonForError(error))
