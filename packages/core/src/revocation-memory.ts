@@ -23,8 +23,7 @@ export class RevocationMemory {
 
   /** Learns from a record read from the store. */
   remember(record: SessionRecord): void {
-    if (record.revokedAt !== null && record.key !== null)
-      this.#keys.set(record.key, true, record.retainUntil)
+    if (record.revokedAt !== null && record.key !== null) this.#keys.set(record.key, true, record.retainUntil)
   }
 
   /** Learns from a revocation reported by the store. */

@@ -1,6 +1,6 @@
 import { base64url, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
-import type { ResolvedConfig } from './config.ts'
 import { BoundedMap } from './bounded-map.ts'
+import type { ResolvedConfig } from './config.ts'
 import { type ProblemOptions, problemForReason } from './errors.ts'
 import {
   CompositeKeySource,
