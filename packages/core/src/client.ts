@@ -1,21 +1,58 @@
+import { serialize as serializeCookie } from 'cookie'
+import type { Backend, BackendAnswer } from './backend.ts'
 import { type ResolvedConfig, resolveConfig, type SDKConfig } from './config.ts'
-import { EmbeddedEngine } from './embedded-engine.ts'
+import { readCredential } from './credentials.ts'
+import { isIdentifier, isSessionId } from './crypto.ts'
 import type {
   AuthApi,
   AuthenticateOptions,
   AuthenticateRequest,
   AuthenticateResult,
-  Engine,
+  CreateSessionOptions,
+  ListSessionsOptions,
   LogoutRequest,
   LogoutResult,
   SessionsApi,
 } from './engine.ts'
+import { CoreSDKError, type CoreSDKErrorCode, problemFor, problemForReason } from './errors.ts'
+import { LocalBackend } from './local-backend.ts'
 import { createRbac, type RbacApi } from './rbac.ts'
-import { SidecarEngine } from './sidecar-engine.ts'
+import { RevocationMemory } from './revocation-memory.ts'
+import { CreatedSession, Session } from './session.ts'
+import { SidecarBackend } from './sidecar-backend.ts'
+import type { AuthDecision, HttpProblem, SessionTokens, TokenSet } from './types.ts'
+import {
+  authorizeToken,
+  deniedDecision,
+  issuedAtOf,
+  sessionKey,
+  TokenVerifier,
+  type VerifiedToken,
+} from './verify-token.ts'
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom')
+const NO_COOKIES: string[] = []
+
+/** Whether a store or sidecar failure means "unreachable", the only failure `failMode: 'open'` applies to. */
+function isUnreachable(code: CoreSDKErrorCode): boolean {
+  return code === 'store_unavailable' || code === 'sidecar_unavailable'
+}
+
+/** Whether the configuration can verify tokens here (in sidecar mode, for `failMode: 'open'` while it is away). */
+function hasLocalJwt(config: ResolvedConfig): boolean {
+  const jwt = config.jwt
+  if (jwt.algorithms.length === 0 || jwt.issuer.length === 0 || jwt.audience.length === 0) return false
+  const hmac = jwt.algorithms.some((alg) => alg.startsWith('HS'))
+  return hmac ? jwt.secret !== undefined : jwt.jwksUri !== undefined || jwt.publicKeys.length > 0
+}
 
 /**
  * The CoreSDK client: token verification, sessions and the request pipeline every adapter calls.
  * Create one per service and pass it to the adapters.
+ *
+ * It is the one pipeline of both modes: credentials are read, arguments checked, `failMode` applied, known
+ * revocations enforced and problems built here, over a backend that is either this process's session store
+ * (`mode: 'embedded'`) or a CoreSDK sidecar (`mode: 'sidecar'`).
  * @example
  * const sdk = new CoreSDKClient({
  *   tenantId: 'acme',
@@ -27,25 +64,47 @@ import { SidecarEngine } from './sidecar-engine.ts'
 export class CoreSDKClient {
   /** The configuration after defaults and `CORESDK_*` environment variables were applied. */
   readonly config: ResolvedConfig
-  readonly #engine: Engine
+  readonly #backend: Backend
+  readonly #verifier: TokenVerifier | null
+  readonly #known = new RevocationMemory()
+  readonly #realm: { realm: string }
   readonly #rbac: RbacApi
+  readonly #auth: AuthApi
+  readonly #sessions: SessionsApi
+  readonly #unsubscribe: (() => void) | undefined
 
   /** Throws a `CoreSDKError` (`invalid_config`) naming the setting when a value is missing or invalid. */
   constructor(config: SDKConfig = {}) {
     this.config = resolveConfig(config)
-    this.#rbac = createRbac(this.config.rbac.rolesClaim, this.config.serviceName)
-    this.#engine =
-      this.config.mode === 'sidecar' ? new SidecarEngine(this.config) : new EmbeddedEngine(this.config)
+    const resolved = this.config
+    this.#realm = { realm: resolved.serviceName }
+    this.#rbac = createRbac(resolved.rbac.rolesClaim, resolved.serviceName)
+    const local = resolved.mode === 'embedded'
+    this.#verifier =
+      local || hasLocalJwt(resolved) ? new TokenVerifier(resolved.jwt, resolved.tenantId) : null
+    this.#backend = local ? new LocalBackend(resolved, this.#verifier!) : new SidecarBackend(resolved)
+    this.#unsubscribe = this.#backend.onRevocation((event) => this.#known.apply(event))
+    this.#auth = { authorize: (request) => this.#authorize(request?.token) }
+    this.#sessions = {
+      create: (tokenSet, options) => this.#create(tokenSet, options),
+      get: (id) => this.#get(id),
+      refresh: (id) => this.#refresh(id),
+      revoke: (id) => this.#revoke(id),
+      revokeAllForUser: (userId) => this.#revokeAll(userId),
+      revokeForUser: (userId) => this.#revokeAll(userId),
+      listForUser: (userId, options) => this.#list(userId, options),
+      getTokens: (id) => this.#getTokens(id),
+    }
   }
 
   /** Token verification (Phase 1). */
   auth(): AuthApi {
-    return this.#engine.auth
+    return this.#auth
   }
 
   /** Server-side sessions (Phase 2). */
   sessions(): SessionsApi {
-    return this.#engine.sessions
+    return this.#sessions
   }
 
   /** Role checks on the authenticated user (RBAC). */
@@ -53,21 +112,249 @@ export class CoreSDKClient {
     return this.#rbac
   }
 
+  /** What `console.log` and `util.inspect` show: the client's identity, never its secrets. */
+  [INSPECT](): string {
+    const { tenantId, serviceName, mode } = this.config
+    return `CoreSDKClient ${JSON.stringify({ tenantId, serviceName, mode })}`
+  }
+
+  /** Stops timers and closes the store (or forgets the sidecar cache). */
+  async close(): Promise<void> {
+    this.#unsubscribe?.()
+    this.#verifier?.close()
+    await this.#backend.close()
+  }
+
+  // ---- The request pipeline -----------------------------------------------------------------------------
+
   /**
    * The request pipeline: extract the bearer token or session cookie, verify it, map it to its session, apply
    * `failMode` when the store is unreachable. Never throws; every failure is a problem to answer with.
    */
-  authenticate(request: AuthenticateRequest, options?: AuthenticateOptions): Promise<AuthenticateResult> {
-    return this.#engine.authenticate(request, options)
+  async authenticate(
+    request: AuthenticateRequest,
+    options?: AuthenticateOptions,
+  ): Promise<AuthenticateResult> {
+    try {
+      const credential = readCredential(request, this.config.sessions.cookie.name)
+      switch (credential.kind) {
+        case 'none':
+          if (options?.optional)
+            return { ok: true, user: null, session: null, degraded: false, setCookie: NO_COOKIES }
+          return this.#refuse(problemFor('missing_credentials', this.#realm))
+        case 'malformed':
+          return this.#refuse(problemFor('invalid_request', this.#realm))
+        case 'bad_cookie':
+          return this.#refuse(problemFor('invalid_token', this.#realm), true)
+        case 'bearer':
+          return await this.#bearer(credential.token, request)
+        case 'cookie':
+          return await this.#cookie(credential.id, credential.secret)
+      }
+    } catch (error) {
+      return this.#refuse(problemFor(CoreSDKError.from(error).code, this.#realm))
+    }
+  }
+
+  async #bearer(token: string, request: AuthenticateRequest): Promise<AuthenticateResult> {
+    let verified: VerifiedToken | null = null
+    if (this.#backend.verifiesLocally) {
+      const result = await this.#verifier!.verify(token)
+      if (!result.ok) return this.#refuse(problemForReason(result.reason, this.#realm))
+      verified = result.token
+      if (await this.#knownRevoked(token, verified))
+        return this.#refuse(problemFor('invalid_token', this.#realm))
+    }
+    let answer: BackendAnswer
+    try {
+      const userAgent = typeof request.userAgent === 'string' ? request.userAgent : undefined
+      answer = await this.#backend.bearer({ token, verified, userAgent })
+    } catch (error) {
+      return this.#failed(error, token, verified)
+    }
+    if (!answer.ok || answer.record === null) return this.#settle(answer, false)
+    // The user's revoke-all cutoff compares with this token's issue time, not the session's first token's.
+    return this.#settle(
+      answer,
+      false,
+      verified?.issuedAt ?? issuedAtOf(answer.user, this.config.jwt.clockTolerance),
+    )
+  }
+
+  async #cookie(id: string, secret: string): Promise<AuthenticateResult> {
+    let answer: BackendAnswer
+    try {
+      answer = await this.#backend.cookie(id, secret)
+    } catch (error) {
+      // A cookie session has nothing to verify without its store: it never passes degraded.
+      return this.#refuse(problemFor(this.#failureCode(error), this.#realm))
+    }
+    return this.#settle(answer, true)
+  }
+
+  /** Applies a backend's answer, after checking it against the revocations this instance knows. */
+  #settle(answer: BackendAnswer, cookie: boolean, issuedAt?: number): AuthenticateResult {
+    if (!answer.ok) {
+      if (answer.record !== null) this.#known.remember(answer.record)
+      return this.#refuse(problemFor(answer.code, this.#realm), answer.clearCookie)
+    }
+    const record = answer.record
+    if (
+      record !== null &&
+      this.#known.rejects({
+        key: record.key,
+        sessionId: record.id,
+        userId: record.userId,
+        issuedAt: issuedAt ?? record.issuedAt,
+      })
+    ) {
+      return this.#refuse(problemFor('invalid_token', this.#realm), cookie)
+    }
+    return {
+      ok: true,
+      user: answer.user,
+      session: record === null ? null : new Session(record),
+      degraded: answer.degraded,
+      setCookie: NO_COOKIES,
+    }
+  }
+
+  /** The backend failed: `failMode` decides, but only when it is unreachable; any other failure fails closed. */
+  async #failed(error: unknown, token: string, verified: VerifiedToken | null): Promise<AuthenticateResult> {
+    const code = this.#failureCode(error)
+    if (!isUnreachable(code) || this.config.failMode === 'closed' || this.#verifier === null)
+      return this.#refuse(problemFor(code, this.#realm))
+    if (verified === null) {
+      const result = await this.#verifier.verify(token)
+      if (!result.ok) return this.#refuse(problemForReason(result.reason, this.#realm))
+      verified = result.token
+      if (await this.#knownRevoked(token, verified))
+        return this.#refuse(problemFor('invalid_token', this.#realm))
+    }
+    // Fail open: the signature and claims are verified; what this instance knows of revocations still holds.
+    return { ok: true, user: verified.claims, session: null, degraded: true, setCookie: NO_COOKIES }
+  }
+
+  #failureCode(error: unknown): CoreSDKErrorCode {
+    return CoreSDKError.from(error).code
+  }
+
+  async #knownRevoked(token: string, verified: VerifiedToken): Promise<boolean> {
+    // The token's own hash is only worth computing once some token key was revoked.
+    const key = verified.key ?? (this.#known.holdsKeys ? await sessionKey(token, verified) : null)
+    return this.#known.rejects({
+      key,
+      sessionId: null,
+      userId: verified.claims.sub,
+      issuedAt: verified.issuedAt,
+    })
+  }
+
+  #refuse(problem: HttpProblem, clearCookie = false): AuthenticateResult {
+    return { ok: false, problem, setCookie: clearCookie ? [this.#clearCookie()] : NO_COOKIES }
   }
 
   /** Revokes the current session (or all the user's with `everywhere`) and returns the cookie-clearing headers. */
-  logout(request: LogoutRequest): Promise<LogoutResult> {
-    return this.#engine.logout(request)
+  async logout(request: LogoutRequest): Promise<LogoutResult> {
+    let revoked = 0
+    const userId = request.user?.sub ?? request.session?.userId
+    if (request.everywhere && userId) revoked = await this.#revokeAll(userId)
+    else if (request.session) revoked = (await this.#revoke(request.session.id)) ? 1 : 0
+    // The session of a degraded request is unknown: nothing can be revoked, and a logout never reports success then.
+    else if (request.degraded) await this.#backend.degradedLogout()
+    return { revoked, setCookie: [this.#clearCookie()] }
   }
 
-  /** Stops timers and closes the store (or the sidecar connection). */
-  close(): Promise<void> {
-    return this.#engine.close()
+  // ---- Phase 1 ------------------------------------------------------------------------------------------
+
+  async #authorize(token: string | null | undefined): Promise<AuthDecision> {
+    if (typeof token !== 'string' || token === '') return deniedDecision('missing_token', this.#realm)
+    try {
+      return await this.#backend.authorize(token)
+    } catch (error) {
+      const code = this.#failureCode(error)
+      if (!isUnreachable(code)) throw CoreSDKError.from(error)
+      if (this.config.failMode === 'open' && this.#verifier !== null)
+        return authorizeToken(this.#verifier, token, this.#realm)
+      // Nothing could check the token: the same 503 an unreachable key source gives.
+      return {
+        allowed: false,
+        claims: null,
+        reason: 'key_source_unavailable',
+        problem: problemFor(code, this.#realm),
+      }
+    }
+  }
+
+  // ---- Sessions -----------------------------------------------------------------------------------------
+
+  async #create(tokenSet: TokenSet, options: CreateSessionOptions = {}): Promise<CreatedSession> {
+    if (tokenSet === null || typeof tokenSet !== 'object')
+      throw new CoreSDKError('invalid_request', 'sessions().create() takes an OAuth token set.')
+    const idToken = typeof tokenSet.id_token === 'string' ? tokenSet.id_token : undefined
+    const token = idToken ?? (typeof tokenSet.access_token === 'string' ? tokenSet.access_token : undefined)
+    if (!token)
+      throw new CoreSDKError('invalid_request', 'The token set has neither an id_token nor an access_token.')
+    let verified: VerifiedToken | null = null
+    if (this.#backend.verifiesLocally) {
+      const result = await this.#verifier!.verify(token, { kind: idToken ? 'id_token' : 'access_token' })
+      if (!result.ok) throw new CoreSDKError(problemForReason(result.reason).body.code as CoreSDKErrorCode)
+      verified = result.token
+      // A login with a token this instance knows revoked is refused exactly as a request carrying it would be.
+      if (await this.#knownRevoked(token, verified)) throw new CoreSDKError('invalid_token')
+    }
+    const created = await this.#backend.create(tokenSet, verified, options)
+    return new CreatedSession(created.record, created.secret, created.setCookie)
+  }
+
+  async #get(id: string): Promise<Session | null> {
+    if (!isSessionId(id)) return null
+    const record = await this.#backend.get(id)
+    return record === null ? null : new Session(record)
+  }
+
+  async #refresh(id: string): Promise<Session> {
+    if (!isSessionId(id)) throw new CoreSDKError('session_not_found')
+    return new Session(await this.#backend.refresh(id))
+  }
+
+  async #revoke(id: string): Promise<boolean> {
+    if (!isSessionId(id)) return false
+    const record = await this.#backend.revoke(id)
+    if (record === null) return false
+    this.#known.remember({ ...record, revokedAt: record.revokedAt ?? Date.now() })
+    return true
+  }
+
+  async #revokeAll(userId: string): Promise<number> {
+    if (!isIdentifier(userId))
+      throw new CoreSDKError('invalid_request', 'revokeAllForUser() takes a user id.')
+    const { revoked, at } = await this.#backend.revokeAll(userId)
+    this.#known.apply({ kind: 'user', tenantId: this.config.tenantId, userId, at })
+    return revoked
+  }
+
+  async #list(userId: string, options: ListSessionsOptions = {}): Promise<Session[]> {
+    if (!isIdentifier(userId)) return []
+    const records = await this.#backend.list(userId, options.includeInactive === true)
+    return records.map((record) => new Session(record))
+  }
+
+  async #getTokens(id: string): Promise<SessionTokens | null> {
+    if (!isSessionId(id)) return null
+    return this.#backend.tokens(id)
+  }
+
+  #clearCookie(): string {
+    const c = this.config.sessions.cookie
+    return serializeCookie(c.name, '', {
+      httpOnly: true,
+      secure: c.secure,
+      sameSite: c.sameSite,
+      path: c.path,
+      domain: c.domain,
+      maxAge: 0,
+      expires: new Date(0),
+    })
   }
 }

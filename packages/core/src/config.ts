@@ -340,12 +340,46 @@ export function isValidTenantId(value: unknown): value is string {
   return typeof value === 'string' && TENANT_ID.test(value)
 }
 
+const INSPECT = Symbol.for('nodejs.util.inspect.custom')
+const REDACTED = '[redacted]'
+
+/**
+ * Makes `util.inspect`, `console.log` and `JSON.stringify` of an object show `[redacted]` for its secret fields. The
+ * fields stay readable to the code that needs them; the views are non-enumerable, so nothing else changes.
+ */
+function redact<T extends object>(target: T, secrets: readonly (keyof T)[]): T {
+  const view = (): Record<string, unknown> => {
+    const shown: Record<string, unknown> = { ...(target as Record<string, unknown>) }
+    for (const name of secrets) if (shown[name as string] !== undefined) shown[name as string] = REDACTED
+    return shown
+  }
+  Object.defineProperty(target, 'toJSON', { value: view, enumerable: false })
+  Object.defineProperty(target, INSPECT, {
+    value: (_depth: number, options: object, inspect: (value: unknown, options: object) => string) =>
+      inspect(view(), options),
+    enumerable: false,
+  })
+  return target
+}
+
 /**
  * Applies defaults and the `CORESDK_*` environment to a configuration and validates it.
  * Throws a `CoreSDKError` (`invalid_config`) whose message names the setting and what it accepts.
  * `requireJwt` is false where tokens are verified elsewhere (sidecar mode).
+ * Secrets in the result (the JWT secret, the sidecar secret, the encryption key) never print.
  */
-export function resolveConfig(config: SDKConfig = {}, { requireJwt = true } = {}): ResolvedConfig {
+export function resolveConfig(
+  config: SDKConfig = {},
+  options: { requireJwt?: boolean } = {},
+): ResolvedConfig {
+  const resolved = readConfig(config, options.requireJwt ?? true)
+  redact(resolved.jwt, ['secret'])
+  redact(resolved.sessions, ['encryptionKey', 'store', 'tokenRefresher'])
+  redact(resolved.sessions.cookie, [])
+  return redact(resolved, ['sidecarSecret'])
+}
+
+function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
   if (config === null || typeof config !== 'object')
     fail('config', undefined, 'it accepts an SDKConfig object')
   const read = new Reader(config.env ?? defaultEnv())

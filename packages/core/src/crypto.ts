@@ -53,6 +53,14 @@ export function newSessionId(now: number = Date.now()): string {
   return `sess_${time}${rest}`
 }
 
+// A lone UTF-16 surrogate: such a string has no UTF-8 form, so it cannot name a user or a session anywhere.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** Whether a value can identify a user or a session: a non-empty, well-formed (no lone surrogate) string. */
+export function isIdentifier(value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && !LONE_SURROGATE.test(value)
+}
+
 /** Whether a string has the shape of a session id. */
 export function isSessionId(value: unknown): value is string {
   return typeof value === 'string' && /^sess_[0-9A-HJKMNP-TV-Z]{26}$/.test(value)

@@ -114,12 +114,3 @@ export interface SessionsApi {
   /** The OAuth tokens a session holds (decrypted), for calling APIs on the user's behalf. */
   getTokens(id: string): Promise<import('./types.ts').SessionTokens | null>
 }
-
-/** What runs the rules: the embedded engine, or a client of the sidecar. */
-export interface Engine {
-  readonly auth: AuthApi
-  readonly sessions: SessionsApi
-  authenticate(request: AuthenticateRequest, options?: AuthenticateOptions): Promise<AuthenticateResult>
-  logout(request: LogoutRequest): Promise<LogoutResult>
-  close(): Promise<void>
-}

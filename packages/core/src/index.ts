@@ -12,7 +12,7 @@ export type {
   SessionOptions,
 } from './config.ts'
 export { isValidTenantId, resolveConfig } from './config.ts'
-export { isSessionId, newSessionId } from './crypto.ts'
+export { isIdentifier, isSessionId, newSessionId } from './crypto.ts'
 export { withDeadline } from './deadline.ts'
 export type {
   AuthApi,
@@ -20,7 +20,6 @@ export type {
   AuthenticateRequest,
   AuthenticateResult,
   CreateSessionOptions,
-  Engine,
   ListSessionsOptions,
   LogoutRequest,
   LogoutResult,
@@ -29,6 +28,7 @@ export type {
 export type { CoreSDKErrorCode, ProblemOptions } from './errors.ts'
 export {
   CoreSDKError,
+  isErrorCode,
   problemFor,
   problemForReason,
   problemFromError,
@@ -43,6 +43,14 @@ export type { RbacApi, RoleDecision, RoleRequirement } from './rbac.ts'
 export { readRoles, roleRequirement } from './rbac.ts'
 export type { RouteHandler, RouteRequest, RouteResponse } from './route.ts'
 export { CreatedSession, isRecordActive, Session } from './session.ts'
+export type { WireSession } from './sidecar-protocol.ts'
+export {
+  recordFromWire,
+  SIDECAR_KEY_HEADER,
+  SIDECAR_TENANT_HEADER,
+  sessionToWire,
+  sidecarPaths,
+} from './sidecar-protocol.ts'
 export type {
   AuthDecision,
   AuthReason,

@@ -3,35 +3,59 @@ import type { RevocationEvent, SessionRecord } from './types.ts'
 
 const MAX_ENTRIES = 100_000
 
+/** What a credential maps to, as far as the revocation memory is concerned. */
+export interface KnownCredential {
+  /** The session key (`sid:…`, `jti:…`, `tok:…`), when known. */
+  key: string | null
+  /** The session id, when known. */
+  sessionId: string | null
+  userId: string
+  /** See `VerifiedToken.issuedAt`: compared with the user's revoke-all cutoff. */
+  issuedAt: number
+}
+
 /**
- * What this instance knows of revocations: revoked credential keys and users' revoke-all markers. It keeps them
- * enforced when the store is unreachable (`failMode: 'open'`). Bounded; the oldest entries go first.
+ * What this instance knows of revocations: revoked session keys and ids, and users' revoke-all cutoffs. The
+ * pipeline consults it on every request, in both modes, so a revocation learnt here holds even when the store or the
+ * sidecar is unreachable (`failMode: 'open'`) or a cache upstream is stale. Bounded; the oldest entries go first.
  */
 export class RevocationMemory {
   readonly #keys = new BoundedMap<string, true>(MAX_ENTRIES)
+  readonly #sessions = new BoundedMap<string, true>(MAX_ENTRIES)
   readonly #users = new BoundedMap<string, number>(MAX_ENTRIES)
 
-  /** Whether a verified token must be refused: its key is revoked, or it was issued at or before its user's revoke-all. */
-  rejects(key: string, userId: string, issuedAt: number | null): boolean {
-    if (this.#keys.size > 0 && this.#keys.get(key) !== undefined) return true
+  /** Whether any session key is remembered (a token's own hash is worth computing only then). */
+  get holdsKeys(): boolean {
+    return this.#keys.size > 0
+  }
+
+  /** Whether a credential must be refused: its session is revoked, or it was issued at or before its user's revoke-all. */
+  rejects(credential: KnownCredential): boolean {
+    if (this.#keys.size > 0 && credential.key !== null && this.#keys.get(credential.key) !== undefined)
+      return true
+    if (this.#sessions.size > 0 && credential.sessionId !== null && this.#sessions.get(credential.sessionId))
+      return true
     if (this.#users.size > 0) {
-      const marker = this.#users.get(userId)
-      if (marker !== undefined && (issuedAt ?? 0) <= marker) return true
+      const cutoff = this.#users.get(credential.userId)
+      if (cutoff !== undefined && credential.issuedAt <= cutoff) return true
     }
     return false
   }
 
-  /** Learns from a record read from the store. */
+  /** Learns from a record read from the store or the sidecar: a revoked one stays refused while it is retained. */
   remember(record: SessionRecord): void {
-    if (record.revokedAt !== null && record.key !== null) this.#keys.set(record.key, true, record.retainUntil)
+    if (record.revokedAt === null) return
+    this.#sessions.set(record.id, true, record.retainUntil)
+    if (record.key !== null) this.#keys.set(record.key, true, record.retainUntil)
   }
 
-  /** Learns from a revocation reported by the store. */
+  /** Learns from a revocation reported by the store, or made through this client. */
   apply(event: RevocationEvent): void {
     if (event.kind === 'user') {
       this.#users.set(event.userId, Math.max(event.at, this.#users.get(event.userId) ?? 0))
-    } else if (event.key !== null) {
-      this.#keys.set(event.key, true)
+    } else {
+      this.#sessions.set(event.sessionId, true)
+      if (event.key !== null) this.#keys.set(event.key, true)
     }
   }
 }

@@ -1,12 +1,26 @@
 import type { Claims, SessionRecord } from './types.ts'
 
+const INSPECT = Symbol.for('nodejs.util.inspect.custom')
+
+/** The record behind a session, for core's own modules (the sidecar wire codec); not exported from the package. */
+export let recordOf: (session: Session) => SessionRecord
+
 /** A session as the application sees it: no secret, no token. */
 export class Session {
   // Dates are built on first read: a Session is made on every authenticated request.
   readonly #record: SessionRecord
 
+  static {
+    recordOf = (session) => session.#record
+  }
+
   constructor(record: SessionRecord) {
     this.#record = record
+  }
+
+  /** What `console.log` and `util.inspect` show: the JSON view, never a secret. */
+  [INSPECT](): string {
+    return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`
   }
 
   /** `sess_` followed by 26 Crockford base32 characters. */
@@ -75,14 +89,15 @@ export class Session {
 /** A session just created by `sessions().create()`: it carries the cookie secret, shown only this once. */
 export class CreatedSession extends Session {
   /** The opaque cookie secret (at least 128 bits, base64url); only its hash is stored. */
-  readonly secret: string
+  declare readonly secret: string
   /** The `Set-Cookie` header value that starts this session in a browser. */
-  readonly setCookie: string
+  declare readonly setCookie: string
 
   constructor(record: SessionRecord, secret: string, setCookie: string) {
     super(record)
-    this.secret = secret
-    this.setCookie = setCookie
+    // Not enumerable: spreading, `Object.entries` or a logger walking the object never meets them.
+    Object.defineProperty(this, 'secret', { value: secret, enumerable: false })
+    Object.defineProperty(this, 'setCookie', { value: setCookie, enumerable: false })
   }
 
   override toJSON(): Record<string, unknown> {

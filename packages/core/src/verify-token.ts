@@ -1,6 +1,7 @@
 import { base64url, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
 import { BoundedMap } from './bounded-map.ts'
 import type { ResolvedConfig } from './config.ts'
+import { isIdentifier } from './crypto.ts'
 import { type ProblemOptions, problemForReason } from './errors.ts'
 import {
   CompositeKeySource,
@@ -24,8 +25,12 @@ export interface VerifiedToken {
   key: string | null
   /** When the token expires (`exp`), in milliseconds since the epoch. */
   expiresAt: number
-  /** When the token was issued (`iat`, else `nbf`), in milliseconds since the epoch, or null when it says neither. */
-  issuedAt: number | null
+  /**
+   * The earliest time this server may take the token to have been issued, in ms since the epoch: its `iat` (else
+   * `nbf`) less the clock tolerance, since the issuer's clock may run that far ahead of ours. 0 when it says neither.
+   * Revoke-all cutoffs are compared with it, so no token issued before a revoke-all can pass as issued after it.
+   */
+  issuedAt: number
 }
 
 /** The outcome of {@link TokenVerifier.verify}: the verified token, or why it was refused. */
@@ -125,6 +130,12 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
+/** See {@link VerifiedToken.issuedAt}. */
+export function issuedAtOf(claims: { iat?: unknown; nbf?: unknown }, clockTolerance: number): number {
+  const at = typeof claims.iat === 'number' ? claims.iat : typeof claims.nbf === 'number' ? claims.nbf : null
+  return at === null ? 0 : Math.max(0, (at - clockTolerance) * 1000)
+}
+
 function claimKey(claims: JWTPayload): string | undefined {
   if (typeof claims.sid === 'string' && claims.sid !== '') return `sid:${claims.sid}`
   if (typeof claims.jti === 'string' && claims.jti !== '') return `jti:${claims.jti}`
@@ -132,14 +143,31 @@ function claimKey(claims: JWTPayload): string | undefined {
 }
 
 /**
- * The session key of a verified token. A token that names no session is keyed by its SHA-256, computed once
- * (the verified result, and so the key, is shared through the verify cache) and only where sessions need it.
+ * The canonical spelling of a compact JWS: jose accepts several encodings of one signature (`=` padding, other
+ * unused low bits in the last base64url character), so the signature segment is decoded and encoded again. The
+ * header and payload need no such care: they are signed as written, so another spelling fails verification.
+ */
+export function canonicalToken(token: string): string {
+  const dot = token.lastIndexOf('.')
+  const signature = base64url.decode(token.slice(dot + 1).replace(/=+$/, ''))
+  return `${token.slice(0, dot + 1)}${base64url.encode(signature)}`
+}
+
+/**
+ * The session key of a verified token. A token that names no session is keyed by the SHA-256 of its canonical
+ * spelling ({@link canonicalToken}), computed once (the verified result, and so the key, is shared through the
+ * verify cache) and only where sessions need it.
  */
 export async function sessionKey(token: string, verified: VerifiedToken): Promise<string> {
   if (verified.key !== null) return verified.key
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(token))
+  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(canonicalToken(token)))
   verified.key = `tok:${base64url.encode(new Uint8Array(digest))}`
   return verified.key
+}
+
+/** Whether an identifier claim is absent (when allowed), or a non-empty well-formed string. */
+function isIdentifierClaim(value: unknown, required: boolean): boolean {
+  return value === undefined ? !required : isIdentifier(value)
 }
 
 /**
@@ -194,7 +222,17 @@ export class TokenVerifier {
     try {
       const options = kind === 'id_token' ? this.#idOptions : this.#accessOptions
       const claims = await this.#verifySignatureAndClaims(token, options)
-      if (typeof claims.sub !== 'string' || claims.sub === '') return refused('invalid_claims')
+      if (
+        !isIdentifierClaim(claims.sub, true) ||
+        !isIdentifierClaim(claims.sid, false) ||
+        !isIdentifierClaim(claims.jti, false)
+      )
+        return refused('invalid_claims')
+      const now = Date.now()
+      const tolerance = this.#jwt.clockTolerance * 1000
+      // jose checks iat only against a maximum age: a token from the future is refused here, like any bad token.
+      if (typeof claims.iat === 'number' && claims.iat * 1000 > now + tolerance)
+        return refused('invalid_claims')
       const tenantClaim = this.#jwt.tenantClaim
       if (tenantClaim !== undefined && claims[tenantClaim] !== this.#tenantId)
         return refused('invalid_claims')
@@ -202,12 +240,7 @@ export class TokenVerifier {
         claims: deepFreeze(claims) as Claims,
         key: claimKey(claims) ?? null,
         expiresAt: (claims.exp as number) * 1000,
-        issuedAt:
-          typeof claims.iat === 'number'
-            ? claims.iat * 1000
-            : typeof claims.nbf === 'number'
-              ? claims.nbf * 1000
-              : null,
+        issuedAt: issuedAtOf(claims, this.#jwt.clockTolerance),
       }
       const result: VerifyResult = { ok: true, token: verified }
       // The cache holds a settled promise, so that a hit returns it as it is, without allocating.

@@ -24,12 +24,16 @@ export async function hsToken(
     .sign(new TextEncoder().encode(SECRET))
 }
 
+/** The 32-byte key that seals OAuth tokens, shared by every test client (as instances sharing a store must). */
+export const ENCRYPTION_KEY = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY'
+
 /** A client that verifies {@link hsToken}s; `config` overrides the defaults. */
 export function hsClient(config: SDKConfig = {}): CoreSDKClient {
   return new CoreSDKClient({
     env: {},
     ...config,
     jwt: { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], secret: SECRET, ...config.jwt },
+    sessions: { encryptionKey: ENCRYPTION_KEY, ...config.sessions },
   })
 }
 

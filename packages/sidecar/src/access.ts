@@ -2,10 +2,6 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
 import { CoreSDKError, isValidTenantId } from '@coresdk/core'
 
-/** The request header that carries the sidecar's shared secret. The user's own credential travels in the JSON body. */
-export const SIDECAR_KEY_HEADER = 'x-coresdk-sidecar-key'
-/** The optional request header naming the caller's tenant; a tenant other than the key's is refused with 403. */
-export const SIDECAR_TENANT_HEADER = 'x-coresdk-tenant'
 /** The least length of a sidecar secret, in bytes. */
 export const MIN_SECRET_BYTES = 32
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { SIDECAR_KEY_HEADER, SIDECAR_TENANT_HEADER } from './access.ts'
+import { SIDECAR_KEY_HEADER, SIDECAR_TENANT_HEADER } from '@coresdk/core'
 
 /** Where the CLI writes, and the environment it reads (`CORESDK_SIDECAR_ADDR`, `CORESDK_SIDECAR_SECRET`). */
 export interface CliIo {

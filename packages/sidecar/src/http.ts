@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type HttpProblem, type ProblemBody, problemFor, problemType, type Session } from '@coresdk/core'
+import { type HttpProblem, type ProblemBody, problemFor, problemType } from '@coresdk/core'
 
 /** The realm of the sidecar's own `WWW-Authenticate` challenges. */
 export const SIDECAR_REALM = 'coresdk-sidecar'
@@ -102,13 +102,4 @@ function tooLarge(limit: number): SidecarProblem {
     `The request body exceeds ${limit} bytes.`,
     { connection: 'close' },
   )
-}
-
-/** A session on the wire: `Session.toJSON()` plus `absoluteExpiresAt` and the verified claims. Never a secret or a token. */
-export function sessionToWire(session: Session): Record<string, unknown> {
-  return {
-    ...session.toJSON(),
-    absoluteExpiresAt: session.absoluteExpiresAt.toISOString(),
-    claims: session.claims,
-  }
 }

@@ -10,17 +10,14 @@ import {
   problemFromError,
   type SDKConfig,
   type SessionStore,
+  SIDECAR_KEY_HEADER,
+  SIDECAR_TENANT_HEADER,
+  sessionToWire,
+  sidecarPaths,
   type TokenSet,
 } from '@coresdk/core'
 import openapi from '../openapi.json' with { type: 'json' }
-import {
-  checkSecret,
-  isLoopbackHost,
-  KeyRing,
-  SIDECAR_KEY_HEADER,
-  SIDECAR_TENANT_HEADER,
-  type TenantKey,
-} from './access.ts'
+import { checkSecret, isLoopbackHost, KeyRing, type TenantKey } from './access.ts'
 import {
   badRequest,
   readJson,
@@ -28,7 +25,6 @@ import {
   SidecarProblem,
   sendJson,
   sendProblem,
-  sessionToWire,
   sidecarProblem,
 } from './http.ts'
 import { type SidecarLogger, stdoutLogger } from './logger.ts'
@@ -150,13 +146,21 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     }
   } else {
     const config = options.config ?? {}
-    store = options.store ?? config.sessions?.store ?? new MemorySessionStore()
+    const given = options.store ?? config.sessions?.store
+    store = given ?? new MemorySessionStore()
+    // Every tenant's client seals tokens into the one store: they share a key. Only a store of this process's own (in
+    // memory) may use a random one; a shared store needs CORESDK_SESSION_ENCRYPTION_KEY, which the clients ask for.
+    const keyed =
+      config.sessions?.encryptionKey !== undefined ||
+      (config.env ?? process.env).CORESDK_SESSION_ENCRYPTION_KEY !== undefined
+    const local = given === undefined || given instanceof MemorySessionStore
+    const encryptionKey = keyed || !local ? undefined : crypto.getRandomValues(new Uint8Array(32))
     const build = (tenantId?: string) =>
       new CoreSDKClient({
         ...config,
         ...(tenantId === undefined ? {} : { tenantId }),
         mode: 'embedded',
-        sessions: { ...config.sessions, store },
+        sessions: { ...config.sessions, store, ...(encryptionKey === undefined ? {} : { encryptionKey }) },
       })
     const first = build()
     defaultTenant = first.config.tenantId
@@ -189,12 +193,12 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
   const route = (method: string, pattern: string, handler: Handler) =>
     routes.push({ method, pattern, segments: pattern.split('/').slice(1), handler })
 
-  route('POST', '/v1/authorize', async ({ sdk, res, body }) => {
+  route('POST', sidecarPaths.authorize, async ({ sdk, res, body }) => {
     const token = optionalString(await body(), 'token')
     sendJson(res, 200, await sdk.auth().authorize({ token }))
   })
 
-  route('POST', '/v1/authenticate', async ({ sdk, res, body }) => {
+  route('POST', sidecarPaths.authenticate, async ({ sdk, res, body }) => {
     const input = await body()
     const optional = input.optional
     if (optional !== undefined && optional !== null && typeof optional !== 'boolean')
@@ -209,7 +213,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     sendJson(res, 200, { ...result, session: result.session === null ? null : sessionToWire(result.session) })
   })
 
-  route('POST', '/v1/logout', async ({ sdk, res, body }) => {
+  route('POST', sidecarPaths.logout, async ({ sdk, res, body }) => {
     const input = await body()
     const sessionId = optionalString(input, 'sessionId')
     const userId = optionalString(input, 'userId')
@@ -221,7 +225,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     sendJson(res, 200, { ...result, at: Date.now() })
   })
 
-  route('POST', '/v1/sessions', async ({ sdk, res, body }) => {
+  route('POST', sidecarPaths.sessions, async ({ sdk, res, body }) => {
     const input = await body()
     const tokenSet = input.tokenSet
     if (tokenSet === null || typeof tokenSet !== 'object' || Array.isArray(tokenSet))
@@ -260,12 +264,16 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
 
   route('DELETE', '/v1/sessions/:id', async ({ sdk, res, params }) => {
     if (!(await sdk.sessions().revoke(params.id!))) throw notFound()
-    sendJson(res, 200, { revoked: true })
+    // The revoked session goes back with its key, so the caller remembers the revocation while we are away.
+    const session = await sdk.sessions().get(params.id!)
+    sendJson(res, 200, { revoked: true, session: session === null ? null : sessionToWire(session) })
   })
 
   route('POST', '/v1/users/:userId/revoke-all', async ({ sdk, res, params }) => {
+    // Read before the revoke: the client's memory of the cutoff is never later than the store's.
+    const at = Date.now()
     const revoked = await sdk.sessions().revokeAllForUser(params.userId!)
-    sendJson(res, 200, { revoked, at: Date.now() })
+    sendJson(res, 200, { revoked, at })
   })
 
   route('GET', '/v1/users/:userId/sessions', async ({ sdk, res, params, query }) => {

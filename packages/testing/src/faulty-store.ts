@@ -1,13 +1,16 @@
-import type { SessionStore } from '@coresdk/core'
+import { CoreSDKError, type SessionStore } from '@coresdk/core'
 
-/** How a {@link faultyStore} behaves: pass through, answer late, fail, or never answer (a black hole). */
-export type FaultMode = 'ok' | 'slow' | 'failing' | 'silent'
+/**
+ * How a {@link faultyStore} behaves: pass through, answer late, fail as unreachable (`failing`: connection refused),
+ * fail as broken (`broken`: a script error or a bug, which never counts as unreachable), or never answer (a black hole).
+ */
+export type FaultMode = 'ok' | 'slow' | 'failing' | 'broken' | 'silent'
 
 /** Options of a fault mode. */
 export interface FaultOptions {
   /** How long `slow` waits before passing the call through, in ms. @default 2000 */
   delayMs?: number
-  /** The message of the error `failing` rejects with. @default 'store unavailable (injected fault)' */
+  /** The message of the error `failing` and `broken` reject with. @default 'store unavailable (injected fault)' */
   message?: string
 }
 
@@ -59,7 +62,9 @@ export function faultyStore(
         case 'ok':
           return call(...args)
         case 'failing':
-          return Promise.reject(new Error(message))
+          return Promise.reject(new CoreSDKError('store_unavailable', message))
+        case 'broken':
+          return Promise.reject(new TypeError(message))
         case 'silent':
           pending++
           return new Promise<R>(() => {})

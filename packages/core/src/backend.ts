@@ -1,0 +1,71 @@
+import type { CreateSessionOptions } from './engine.ts'
+import type { CoreSDKErrorCode } from './errors.ts'
+import type {
+  AuthDecision,
+  Claims,
+  RevocationEvent,
+  SessionRecord,
+  SessionTokens,
+  TokenSet,
+} from './types.ts'
+import type { VerifiedToken } from './verify-token.ts'
+
+/** A bearer token on its way to a backend; `verified` is set when this process checked it first (local backend). */
+export interface BearerCredential {
+  token: string
+  verified: VerifiedToken | null
+  userAgent: string | undefined
+}
+
+/** A backend's answer for one credential. Unreachable backends reject instead (`store_unavailable`, `sidecar_unavailable`). */
+export type BackendAnswer =
+  | { ok: true; user: Claims; record: SessionRecord | null; degraded: boolean }
+  | {
+      ok: false
+      code: CoreSDKErrorCode
+      /** The session the credential maps to, when known (a revoked one is remembered). */
+      record: SessionRecord | null
+      /** Whether the answer clears the session cookie. */
+      clearCookie: boolean
+    }
+
+/** A session just created, with its one-time secret and cookie. */
+export interface CreatedRecord {
+  record: SessionRecord
+  secret: string
+  setCookie: string
+}
+
+/**
+ * Where the rules meet state: sessions in a {@link SessionStore} of this process, or in a sidecar over HTTP.
+ * The pipeline (`CoreSDKClient`) does everything else once: credential parsing, argument checks, the fail mode,
+ * the revocation memory and problems. A backend rejects with `store_unavailable` or `sidecar_unavailable` only
+ * when it cannot be reached; any other rejection fails closed.
+ */
+export interface Backend {
+  /** Whether tokens are verified in this process before the backend sees them. */
+  readonly verifiesLocally: boolean
+  authorize(token: string): Promise<AuthDecision>
+  bearer(credential: BearerCredential): Promise<BackendAnswer>
+  cookie(id: string, secret: string): Promise<BackendAnswer>
+  /** `verified` is the token set's verified ID (else access) token when {@link verifiesLocally}. */
+  create(
+    tokenSet: TokenSet,
+    verified: VerifiedToken | null,
+    options: CreateSessionOptions,
+  ): Promise<CreatedRecord>
+  get(id: string): Promise<SessionRecord | null>
+  refresh(id: string): Promise<SessionRecord>
+  revoke(id: string): Promise<SessionRecord | null>
+  revokeAll(userId: string): Promise<{ revoked: number; at: number }>
+  list(userId: string, includeInactive: boolean): Promise<SessionRecord[]>
+  tokens(id: string): Promise<SessionTokens | null>
+  /**
+   * Rejects with why a degraded request's logout cannot be written: `store_unavailable`, or `sidecar_unavailable`
+   * when the sidecar itself is away. Never resolves.
+   */
+  degradedLogout(): Promise<never>
+  /** Revocations made on other instances, when the backend hears of them. */
+  onRevocation(listener: (event: RevocationEvent) => void): (() => void) | undefined
+  close(): Promise<void>
+}

@@ -1,0 +1,316 @@
+import { serialize as serializeCookie } from 'cookie'
+import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
+import type { ResolvedConfig } from './config.ts'
+import { newSessionId, randomToken, Sealer, sha256, timingSafeEqual } from './crypto.ts'
+import { withDeadline } from './deadline.ts'
+import type { CreateSessionOptions } from './engine.ts'
+import { CoreSDKError } from './errors.ts'
+import { MemorySessionStore } from './memory-session-store.ts'
+import { isRecordActive } from './session.ts'
+import type {
+  AuthDecision,
+  RevocationEvent,
+  SessionRecord,
+  SessionStore,
+  SessionTokens,
+  TokenSet,
+} from './types.ts'
+import { authorizeToken, sessionKey, type TokenVerifier, type VerifiedToken } from './verify-token.ts'
+
+const DAY = 86_400_000
+const ENCRYPTION_KEY_NEEDED =
+  'CoreSDK configuration: sessions.encryptionKey (CORESDK_SESSION_ENCRYPTION_KEY) is missing; instances sharing a session store must share the 32-byte key that seals OAuth tokens.'
+
+/** The backend of this process: CoreSDK's session rules over a {@link SessionStore}, every call under its deadline. */
+export class LocalBackend implements Backend {
+  readonly verifiesLocally = true
+  readonly #config: ResolvedConfig
+  readonly #verifier: TokenVerifier
+  readonly #store: SessionStore
+  readonly #ownsStore: boolean
+  readonly #sealer: Sealer | null
+  readonly #refreshing = new Map<string, Promise<SessionRecord>>()
+  readonly #touching = new Set<string>()
+  readonly #realm: { realm: string }
+
+  constructor(config: ResolvedConfig, verifier: TokenVerifier) {
+    this.#config = config
+    this.#verifier = verifier
+    this.#ownsStore = config.sessions.store === undefined
+    this.#store = config.sessions.store ?? new MemorySessionStore()
+    const key = config.sessions.encryptionKey
+    // A random key is only sound when no other process reads the store: the default memory store.
+    if (key === undefined && !this.#ownsStore && config.sessions.tokenRefresher !== undefined)
+      throw new CoreSDKError('invalid_config', ENCRYPTION_KEY_NEEDED)
+    this.#sealer = key !== undefined || this.#ownsStore ? new Sealer(key) : null
+    this.#realm = { realm: config.serviceName }
+  }
+
+  authorize(token: string): Promise<AuthDecision> {
+    return authorizeToken(this.#verifier, token, this.#realm)
+  }
+
+  async degradedLogout(): Promise<never> {
+    throw new CoreSDKError('store_unavailable', 'The session of a degraded request could not be revoked.')
+  }
+
+  onRevocation(listener: (event: RevocationEvent) => void): (() => void) | undefined {
+    const tenantId = this.#config.tenantId
+    return this.#store.onRevocation?.((event) => {
+      if (event.tenantId === tenantId) listener(event)
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsStore) await this.#store.close?.()
+  }
+
+  async bearer({ token, verified, userAgent }: BearerCredential): Promise<BackendAnswer> {
+    if (verified === null)
+      throw new CoreSDKError('internal_error', 'A bearer token reached the store unverified.')
+    const { claims } = verified
+    if (!this.#config.sessions.automatic) return { ok: true, user: claims, record: null, degraded: false }
+    const key = await sessionKey(token, verified)
+    const record = await this.#sessionForToken(verified, key, userAgent)
+    if (record.userId !== claims.sub || record.revokedAt !== null)
+      return { ok: false, code: 'invalid_token', record, clearCookie: false }
+    this.#touch(record)
+    return { ok: true, user: claims, record, degraded: false }
+  }
+
+  async #sessionForToken(
+    token: VerifiedToken,
+    key: string,
+    userAgent: string | undefined,
+  ): Promise<SessionRecord> {
+    const now = Date.now()
+    const tenantId = this.#config.tenantId
+    const existing = await this.#call(this.#store.getByKey(tenantId, key))
+    if (existing && (existing.revokedAt !== null || isRecordActive(existing, now))) return existing
+    const candidate = this.#newRecord(now, token, key, 'token', userAgentMeta(userAgent))
+    candidate.retainUntil = Math.max(
+      candidate.absoluteExpiresAt,
+      token.expiresAt + this.#config.jwt.clockTolerance * 1000,
+    )
+    const { record } = await this.#call(this.#store.create(tenantId, candidate, this.#config.sessions.limits))
+    return record
+  }
+
+  #newRecord(
+    now: number,
+    token: VerifiedToken,
+    key: string,
+    origin: SessionRecord['origin'],
+    meta: Record<string, string>,
+  ): SessionRecord {
+    const { idleTimeout, absoluteTimeout } = this.#config.sessions
+    const absoluteExpiresAt = now + absoluteTimeout * 1000
+    return {
+      id: newSessionId(now),
+      tenantId: this.#config.tenantId,
+      userId: token.claims.sub,
+      key,
+      origin,
+      createdAt: now,
+      issuedAt: token.issuedAt,
+      lastSeenAt: now,
+      expiresAt: Math.min(absoluteExpiresAt, now + idleTimeout * 1000),
+      absoluteExpiresAt,
+      revokedAt: null,
+      retainUntil: absoluteExpiresAt,
+      claims: token.claims,
+      secretHash: null,
+      tokens: null,
+      meta,
+    }
+  }
+
+  async cookie(id: string, secret: string): Promise<BackendAnswer> {
+    // A cookie session has nothing to verify without the store: it never passes degraded.
+    const record = await this.#call(this.#store.get(this.#config.tenantId, id))
+    if (!record || record.secretHash === null || !timingSafeEqual(await sha256(secret), record.secretHash))
+      return { ok: false, code: 'invalid_token', record: null, clearCookie: true }
+    if (!isRecordActive(record, Date.now())) {
+      const code = record.revokedAt === null ? 'token_expired' : 'invalid_token'
+      return { ok: false, code, record, clearCookie: true }
+    }
+    this.#touch(record)
+    return { ok: true, user: record.claims, record, degraded: false }
+  }
+
+  /** Slides the idle expiry and records `lastSeenAt`, at most once per `touchInterval` per session, off the request path. */
+  #touch(record: SessionRecord): void {
+    const now = Date.now()
+    if (now - record.lastSeenAt < this.#config.sessions.touchInterval * 1000 || this.#touching.has(record.id))
+      return
+    this.#touching.add(record.id)
+    const expiresAt = Math.min(record.absoluteExpiresAt, now + this.#config.sessions.idleTimeout * 1000)
+    this.#call(this.#store.update(this.#config.tenantId, record.id, { lastSeenAt: now, expiresAt }))
+      .catch(() => {
+        // A missed touch only shortens the idle window; the next request tries again.
+      })
+      .finally(() => this.#touching.delete(record.id))
+  }
+
+  async create(
+    tokenSet: TokenSet,
+    verified: VerifiedToken | null,
+    options: CreateSessionOptions,
+  ): Promise<CreatedRecord> {
+    if (verified === null) throw new CoreSDKError('internal_error', 'A login reached the store unverified.')
+    const token =
+      typeof tokenSet.id_token === 'string' ? tokenSet.id_token : (tokenSet.access_token as string)
+    const now = Date.now()
+    const tenantId = this.#config.tenantId
+    const secret = randomToken(32)
+    const sealed = await this.#sealTokens(tokenSet, now)
+    // A login is its own session unless it continues a provider session already bound here (the same `sid`); a token
+    // whose own session (by jti or hash) was revoked cannot start one.
+    const tokenKey = await sessionKey(token, verified)
+    const key = tokenKey.startsWith('sid:') ? tokenKey : null
+    if (key === null) {
+      const bound = await this.#call(this.#store.getByKey(tenantId, tokenKey))
+      if (bound !== null && bound.revokedAt !== null) throw new CoreSDKError('invalid_token')
+    }
+    const candidate = this.#newRecord(now, verified, key ?? tokenKey, 'login', {
+      ...userAgentMeta(options.userAgent),
+      ...options.meta,
+    })
+    candidate.key = key
+    candidate.secretHash = await sha256(secret)
+    candidate.tokens = sealed
+    const { record, created } = await this.#call(
+      this.#store.create(tenantId, candidate, this.#config.sessions.limits),
+    )
+    // A revoked session, or a revoke-all that covers the token, refuses the login as it refuses the token itself.
+    if (record.revokedAt !== null || record.userId !== candidate.userId)
+      throw new CoreSDKError('invalid_token')
+    if (created) return { record, secret, setCookie: this.#sessionCookie(record.id, secret) }
+    // A new login in a provider session already bound here: the session stays, what it binds is renewed (claims,
+    // idle expiry, tokens), and the login gets a new secret, never the old one.
+    const updated = await this.#call(
+      this.#store.update(tenantId, record.id, {
+        claims: candidate.claims,
+        secretHash: candidate.secretHash,
+        tokens: sealed,
+        lastSeenAt: now,
+        expiresAt: Math.min(record.absoluteExpiresAt, now + this.#config.sessions.idleTimeout * 1000),
+      }),
+    )
+    if (updated === null || updated.revokedAt !== null) throw new CoreSDKError('invalid_token')
+    return { record: updated, secret, setCookie: this.#sessionCookie(updated.id, secret) }
+  }
+
+  get(id: string): Promise<SessionRecord | null> {
+    return this.#call(this.#store.get(this.#config.tenantId, id))
+  }
+
+  refresh(id: string): Promise<SessionRecord> {
+    const running = this.#refreshing.get(id)
+    if (running) return running
+    const work = this.#doRefresh(id).finally(() => this.#refreshing.delete(id))
+    this.#refreshing.set(id, work)
+    return work
+  }
+
+  async #doRefresh(id: string): Promise<SessionRecord> {
+    const record = await this.get(id)
+    const now = Date.now()
+    if (!record || !isRecordActive(record, now)) throw new CoreSDKError('session_not_found')
+    let tokens = record.tokens
+    const refresher = this.#config.sessions.tokenRefresher
+    if (refresher && record.tokens !== null) {
+      const held = await this.#openTokens(record.tokens)
+      if (held.refreshToken) {
+        let next: TokenSet
+        try {
+          next = await refresher.refresh(held.refreshToken, record)
+        } catch (error) {
+          const failure = CoreSDKError.from(error, 'refresh_failed')
+          if (failure.code === 'refresh_token_invalid') await this.revoke(id)
+          throw failure
+        }
+        tokens = await this.#sealTokens(
+          { ...next, refresh_token: next.refresh_token ?? held.refreshToken },
+          now,
+        )
+      }
+    }
+    const expiresAt = Math.min(record.absoluteExpiresAt, now + this.#config.sessions.idleTimeout * 1000)
+    const updated = await this.#call(
+      this.#store.update(this.#config.tenantId, id, { lastSeenAt: now, expiresAt, tokens }),
+    )
+    if (!updated) throw new CoreSDKError('session_not_found')
+    return updated
+  }
+
+  revoke(id: string): Promise<SessionRecord | null> {
+    return this.#call(this.#store.revoke(this.#config.tenantId, id, Date.now()))
+  }
+
+  async revokeAll(userId: string): Promise<{ revoked: number; at: number }> {
+    const at = Date.now()
+    const retainFor = Math.max(this.#config.sessions.absoluteTimeout * 1000, DAY)
+    const ids = await this.#call(this.#store.revokeAllForUser(this.#config.tenantId, userId, at, retainFor))
+    return { revoked: ids.length, at }
+  }
+
+  list(userId: string, includeInactive: boolean): Promise<SessionRecord[]> {
+    return this.#call(this.#store.listForUser(this.#config.tenantId, userId)).then((records) => {
+      const now = Date.now()
+      return includeInactive ? records : records.filter((r) => isRecordActive(r, now))
+    })
+  }
+
+  async tokens(id: string): Promise<SessionTokens | null> {
+    const record = await this.get(id)
+    return record === null || record.tokens === null ? null : this.#openTokens(record.tokens)
+  }
+
+  async #sealTokens(tokenSet: TokenSet, now: number): Promise<string | null> {
+    const tokens: SessionTokens = {
+      accessToken: typeof tokenSet.access_token === 'string' ? tokenSet.access_token : undefined,
+      idToken: typeof tokenSet.id_token === 'string' ? tokenSet.id_token : undefined,
+      refreshToken: typeof tokenSet.refresh_token === 'string' ? tokenSet.refresh_token : undefined,
+      accessTokenExpiresAt:
+        typeof tokenSet.expires_in === 'number' ? now + tokenSet.expires_in * 1000 : undefined,
+      scope: typeof tokenSet.scope === 'string' ? tokenSet.scope : undefined,
+      tokenType: typeof tokenSet.token_type === 'string' ? tokenSet.token_type : undefined,
+    }
+    if (!tokens.accessToken && !tokens.refreshToken && !tokens.idToken) return null
+    if (this.#sealer === null) throw new CoreSDKError('invalid_config', ENCRYPTION_KEY_NEEDED)
+    return this.#sealer.seal(JSON.stringify(tokens))
+  }
+
+  /** Opens sealed tokens; tokens this process cannot open are an error, never "no tokens". */
+  async #openTokens(sealed: string): Promise<SessionTokens> {
+    const plain = this.#sealer === null ? null : await this.#sealer.open(sealed)
+    if (plain === null) {
+      throw new CoreSDKError(
+        'internal_error',
+        "The session's OAuth tokens could not be opened: instances sharing a store must share sessions.encryptionKey (CORESDK_SESSION_ENCRYPTION_KEY).",
+      )
+    }
+    return JSON.parse(plain) as SessionTokens
+  }
+
+  #call<T>(operation: Promise<T>): Promise<T> {
+    return withDeadline(operation, this.#config.sessions.storeTimeout)
+  }
+
+  #sessionCookie(id: string, secret: string): string {
+    const c = this.#config.sessions.cookie
+    return serializeCookie(c.name, `${id}.${secret}`, {
+      httpOnly: true,
+      secure: c.secure,
+      sameSite: c.sameSite,
+      path: c.path,
+      domain: c.domain,
+      maxAge: this.#config.sessions.absoluteTimeout,
+    })
+  }
+}
+
+function userAgentMeta(userAgent: string | null | undefined): Record<string, string> {
+  return typeof userAgent === 'string' && userAgent !== '' ? { userAgent: userAgent.slice(0, 256) } : {}
+}

@@ -1,0 +1,92 @@
+import { isSessionId } from './crypto.ts'
+import { CoreSDKError } from './errors.ts'
+import { recordOf, type Session } from './session.ts'
+import type { Claims, SessionRecord } from './types.ts'
+
+/** The header that carries the sidecar's shared secret (the user's own credential travels in the JSON body). */
+export const SIDECAR_KEY_HEADER = 'x-coresdk-sidecar-key'
+/** The header naming the tenant the client serves; the sidecar refuses it (403) when the key is not that tenant's. */
+export const SIDECAR_TENANT_HEADER = 'x-coresdk-tenant'
+
+/** The sidecar's HTTP paths, shared by its server, core's sidecar backend and the `coresdk` CLI. */
+export const sidecarPaths = {
+  authorize: '/v1/authorize',
+  authenticate: '/v1/authenticate',
+  logout: '/v1/logout',
+  sessions: '/v1/sessions',
+  session: (id: string) => `/v1/sessions/${encodeURIComponent(id)}`,
+  refresh: (id: string) => `/v1/sessions/${encodeURIComponent(id)}/refresh`,
+  tokens: (id: string) => `/v1/sessions/${encodeURIComponent(id)}/tokens`,
+  revokeAll: (userId: string) => `/v1/users/${encodeURIComponent(userId)}/revoke-all`,
+  userSessions: (userId: string) => `/v1/users/${encodeURIComponent(userId)}/sessions`,
+} as const
+
+/** A session on the wire: `Session.toJSON()` plus what a client needs to enforce revocations (no secret). */
+export interface WireSession {
+  id: string
+  userId: string
+  tenantId: string
+  origin: 'token' | 'login'
+  createdAt: string
+  lastSeenAt: string
+  expiresAt: string
+  absoluteExpiresAt: string
+  revokedAt: string | null
+  active: boolean
+  /** The credential key the session is bound to (`sid:…`, `jti:…`, `tok:<hash>`), or null. */
+  key: string | null
+  /** When the credential behind the session was issued, ms since the epoch (see `SessionRecord.issuedAt`). */
+  issuedAt: number
+  claims: Claims
+  meta: Record<string, string>
+}
+
+/** Encodes a session for the wire. */
+export function sessionToWire(session: Session): WireSession {
+  const record = recordOf(session)
+  return {
+    ...(session.toJSON() as Omit<WireSession, 'absoluteExpiresAt' | 'key' | 'issuedAt' | 'claims'>),
+    absoluteExpiresAt: session.absoluteExpiresAt.toISOString(),
+    key: record.key,
+    issuedAt: record.issuedAt,
+    claims: record.claims,
+  }
+}
+
+/** The error for an answer this client cannot read. */
+export function unreadable(): CoreSDKError {
+  return new CoreSDKError('sidecar_unavailable', 'The sidecar sent an answer this client cannot read.')
+}
+
+function time(value: unknown): number {
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN
+  if (Number.isNaN(ms)) throw unreadable()
+  return ms
+}
+
+/** Decodes a wire session into the record behind it; the secret parts (hash, tokens) never leave the sidecar. */
+export function recordFromWire(value: unknown): SessionRecord {
+  const wire = value as WireSession
+  if (wire === null || typeof wire !== 'object' || !isSessionId(wire.id) || typeof wire.userId !== 'string')
+    throw unreadable()
+  const createdAt = time(wire.createdAt)
+  const absoluteExpiresAt = time(wire.absoluteExpiresAt)
+  return {
+    id: wire.id,
+    tenantId: String(wire.tenantId),
+    userId: wire.userId,
+    key: typeof wire.key === 'string' ? wire.key : null,
+    origin: wire.origin === 'login' ? 'login' : 'token',
+    createdAt,
+    issuedAt: typeof wire.issuedAt === 'number' ? wire.issuedAt : 0,
+    lastSeenAt: time(wire.lastSeenAt),
+    expiresAt: time(wire.expiresAt),
+    absoluteExpiresAt,
+    revokedAt: wire.revokedAt === null ? null : time(wire.revokedAt),
+    retainUntil: absoluteExpiresAt,
+    claims: (wire.claims ?? { sub: wire.userId }) as Claims,
+    secretHash: null,
+    tokens: null,
+    meta: wire.meta && typeof wire.meta === 'object' ? wire.meta : {},
+  }
+}
