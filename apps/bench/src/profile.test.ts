@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { areaOf, type CpuProfile, summarizeProfile } from './profile.ts'
 
-const core = 'file:///repo/packages/core/src/embedded-engine.ts'
+const core = 'file:///repo/packages/core/src/client.ts'
 const jose = 'file:///repo/node_modules/.pnpm/jose@6.2.18/node_modules/jose/dist/webapi/jwt/verify.js'
 
 describe('summarizeProfile', () => {

@@ -162,7 +162,9 @@ export class CoreSDKClient {
       const result = await this.#verifier!.verify(token)
       if (!result.ok) return this.#refuse(problemForReason(result.reason, this.#realm))
       verified = result.token
-      if (await this.#knownRevoked(token, verified))
+      // Awaited only when it is a promise: an await of a plain value still costs a turn on every request.
+      const known = this.#knownRevoked(token, verified)
+      if (known === true || (known !== false && (await known)))
         return this.#refuse(problemFor('invalid_token', this.#realm))
     }
     let answer: BackendAnswer
@@ -201,12 +203,7 @@ export class CoreSDKClient {
     const record = answer.record
     if (
       record !== null &&
-      this.#known.rejects({
-        key: record.key,
-        sessionId: record.id,
-        userId: record.userId,
-        issuedAt: issuedAt ?? record.issuedAt,
-      })
+      this.#known.rejects(record.key, record.id, record.userId, issuedAt ?? record.issuedAt)
     ) {
       return this.#refuse(problemFor('invalid_token', this.#realm), cookie)
     }
@@ -239,15 +236,13 @@ export class CoreSDKClient {
     return CoreSDKError.from(error).code
   }
 
-  async #knownRevoked(token: string, verified: VerifiedToken): Promise<boolean> {
+  /** Whether this instance knows the token revoked; a promise only when the token's own hash must be computed. */
+  #knownRevoked(token: string, verified: VerifiedToken): boolean | Promise<boolean> {
+    const { sub } = verified.claims
     // The token's own hash is only worth computing once some token key was revoked.
-    const key = verified.key ?? (this.#known.holdsKeys ? await sessionKey(token, verified) : null)
-    return this.#known.rejects({
-      key,
-      sessionId: null,
-      userId: verified.claims.sub,
-      issuedAt: verified.issuedAt,
-    })
+    if (verified.key === null && this.#known.holdsKeys)
+      return sessionKey(token, verified).then((key) => this.#known.rejects(key, null, sub, verified.issuedAt))
+    return this.#known.rejects(verified.key, null, sub, verified.issuedAt)
   }
 
   #refuse(problem: HttpProblem, clearCookie = false): AuthenticateResult {

@@ -3,17 +3,6 @@ import type { RevocationEvent, SessionRecord } from './types.ts'
 
 const MAX_ENTRIES = 100_000
 
-/** What a credential maps to, as far as the revocation memory is concerned. */
-export interface KnownCredential {
-  /** The session key (`sid:…`, `jti:…`, `tok:…`), when known. */
-  key: string | null
-  /** The session id, when known. */
-  sessionId: string | null
-  userId: string
-  /** See `VerifiedToken.issuedAt`: compared with the user's revoke-all cutoff. */
-  issuedAt: number
-}
-
 /**
  * What this instance knows of revocations: revoked session keys and ids, and users' revoke-all cutoffs. The
  * pipeline consults it on every request, in both modes, so a revocation learnt here holds even when the store or the
@@ -29,15 +18,17 @@ export class RevocationMemory {
     return this.#keys.size > 0
   }
 
-  /** Whether a credential must be refused: its session is revoked, or it was issued at or before its user's revoke-all. */
-  rejects(credential: KnownCredential): boolean {
-    if (this.#keys.size > 0 && credential.key !== null && this.#keys.get(credential.key) !== undefined)
-      return true
-    if (this.#sessions.size > 0 && credential.sessionId !== null && this.#sessions.get(credential.sessionId))
+  /**
+   * Whether a credential must be refused: its session (by key or id, where known) is revoked, or it was issued
+   * (see `VerifiedToken.issuedAt`) at or before its user's revoke-all. Positional, as it runs on every request.
+   */
+  rejects(key: string | null, sessionId: string | null, userId: string, issuedAt: number): boolean {
+    if (key !== null && this.#keys.size > 0 && this.#keys.get(key) !== undefined) return true
+    if (sessionId !== null && this.#sessions.size > 0 && this.#sessions.get(sessionId) !== undefined)
       return true
     if (this.#users.size > 0) {
-      const cutoff = this.#users.get(credential.userId)
-      if (cutoff !== undefined && credential.issuedAt <= cutoff) return true
+      const cutoff = this.#users.get(userId)
+      if (cutoff !== undefined && issuedAt <= cutoff) return true
     }
     return false
   }

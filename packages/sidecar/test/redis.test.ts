@@ -77,6 +77,11 @@ describe.skipIf(redis.url === null)('two sidecars sharing Redis (REDIS_URL)', ()
     if (!before.ok) throw new Error('expected ok')
     await first.stop()
     first = await startSidecar(env, { port: first.port })
+    // Live is not ready: the new process answers for sessions once its Redis connection is up.
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      if ((await fetch(`${first.url}/readyz`)).status === 200) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
     expect(await client(first).sessions().get(before.session!.id)).toMatchObject({
       id: before.session!.id,
       userId: sub,
