@@ -361,12 +361,13 @@ export function describeAdapter(
       const created = await sdk.sessions().create({ id_token: await identity.mint({ sub: 'usr_csrf' }) })
       const cookie = created.setCookie.split(';')[0]!
       const host = new URL(app.url).host
-      for (const headers of [
+      const forged: Array<Record<string, string>> = [
         { cookie, origin: 'https://evil.example' },
         { cookie, origin: 'null' },
         { cookie, 'sec-fetch-site': 'cross-site' },
         { cookie, 'sec-fetch-site': 'same-site' },
-      ]) {
+      ]
+      for (const headers of forged) {
         expectProblem(await post('/auth/logout', headers), 'csrf_failed')
         expectProblem(
           await rawRequest(app.url, 'DELETE', `/api/sessions/${created.id}`, headers),
@@ -384,7 +385,8 @@ export function describeAdapter(
     })
 
     it('lets a same-origin or origin-less cookie POST through (a browser says same-origin; a non-browser says nothing)', async () => {
-      for (const extra of [{ 'sec-fetch-site': 'same-origin' }, {}]) {
+      const allowed: Array<Record<string, string>> = [{ 'sec-fetch-site': 'same-origin' }, {}]
+      for (const extra of allowed) {
         const created = await sdk
           .sessions()
           .create({ id_token: await identity.mint({ sub: 'usr_same_origin' }) })
