@@ -72,13 +72,13 @@ export interface AdapterKitOptions {
 /** An auth route's request as an adapter hands it over. */
 export interface AuthRouteRequest {
   method: string
-  /** The request target as received (path and query). */
+  /** The request target as received (path and query), or the absolute URL of a Web `Request`. */
   url: string
-  /** The scheme the framework reports (`req.protocol`), used without `publicUrl`. */
+  /** The scheme the framework reports (`req.protocol`), used with a path and no `publicUrl`. */
   protocol: string
   headers: RouteRequest['headers']
-  /** A body a parser already read, or the unread stream (read here, up to the limit), or null. */
-  body: RouteRequest['body'] | AsyncIterable<Uint8Array>
+  /** A body a parser already read, or the unread stream (Node's or a Web one: read here, up to the limit), or null. */
+  body: RouteRequest['body'] | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>
 }
 
 /** The HTTP rules every adapter applies through one call per request. */
@@ -87,6 +87,8 @@ export interface AdapterKit {
   readonly sdk: CoreSDKClient
   /** The most bytes an auth route's body may hold. */
   readonly bodyLimit: number
+  /** The auth of a request not (yet) authenticated: what an adapter stores before calling {@link AdapterKit.handle}. */
+  readonly anonymous: RequestAuth
   /**
    * Every HTTP rule of CoreSDK for one request: public paths (on the raw path), "a route with roles is never
    * public", optional authentication, the credential check, CSRF for cookie-authenticated unsafe methods, and roles.
@@ -122,17 +124,35 @@ function headerOf(headers: RouteRequest['headers'], name: string): string | unde
   return Array.isArray(value) ? value[0] : value
 }
 
-function isStream(body: AuthRouteRequest['body']): body is AsyncIterable<Uint8Array> {
-  return body !== null && typeof body === 'object' && Symbol.asyncIterator in body
+type Stream = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>
+
+function isStream(body: AuthRouteRequest['body']): body is Stream {
+  return (
+    body !== null &&
+    typeof body === 'object' &&
+    (Symbol.asyncIterator in body || typeof (body as ReadableStream).getReader === 'function')
+  )
 }
 
-async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Promise<string | null> {
+async function readLimited(body: Stream, limit: number): Promise<string | null> {
   const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of body) {
+  const take = (chunk: Uint8Array): boolean => {
     size += chunk.byteLength
-    if (size > limit) return null
     chunks.push(chunk)
+    return size <= limit
+  }
+  if (typeof (body as ReadableStream).getReader === 'function') {
+    // A Web stream, read through its reader: every runtime has one, not every runtime makes it iterable.
+    const reader = (body as ReadableStream<Uint8Array>).getReader()
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      if (!take(next.value)) {
+        await reader.cancel()
+        return null
+      }
+    }
+  } else {
+    for await (const chunk of body as AsyncIterable<Uint8Array>) if (!take(chunk)) return null
   }
   const all = new Uint8Array(size)
   let at = 0
@@ -218,6 +238,47 @@ function sameOrigin(read: Read, allowed: readonly string[] | undefined): boolean
   return read.origin === undefined
 }
 
+/** The most bytes an auth route's body may hold. */
+const AUTH_ROUTE_BODY_LIMIT = 64 * 1024
+
+/**
+ * Runs a framework-neutral route, as {@link AdapterKit.route} does, for an adapter whose auth routes may be mounted
+ * without its middleware: builds the URL (from `publicUrl`, else a valid `Host`: a 400 problem otherwise), reads the
+ * body up to 64 KiB (else the 413 problem), and returns the handler's answer.
+ */
+export async function runAuthRoute(
+  handler: RouteHandler,
+  request: AuthRouteRequest,
+  options: { publicUrl?: string | undefined; realm?: string } = {},
+): Promise<RouteResponse> {
+  const realm = { realm: options.realm ?? 'coresdk' }
+  let url: URL
+  try {
+    if (options.publicUrl !== undefined) url = new URL(request.url, options.publicUrl)
+    // A Web Request (Workers, Bun, Deno) carries its absolute URL, already parsed by the runtime.
+    else if (/^https?:\/\//i.test(request.url)) url = new URL(request.url)
+    else {
+      const host = headerOf(request.headers, 'host')
+      if (host === undefined || !HOST.test(host)) return problemResponse(problemFor('invalid_request', realm))
+      url = new URL(request.url, `${request.protocol === 'https' ? 'https' : 'http'}://${host}`)
+    }
+  } catch {
+    return problemResponse(problemFor('invalid_request', realm))
+  }
+  let body: RouteRequest['body'] = null
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (isStream(request.body)) {
+      const text = await readLimited(request.body, AUTH_ROUTE_BODY_LIMIT)
+      if (text === null) {
+        const answer = problemResponse(problemFor('payload_too_large', realm))
+        return { ...answer, headers: { ...answer.headers, connection: 'close' } }
+      }
+      body = text
+    } else body = request.body
+  }
+  return handler({ url, method: request.method, headers: request.headers, body })
+}
+
 function freezeAuth(auth: RequestAuth): RequestAuth {
   return Object.freeze(auth)
 }
@@ -237,12 +298,12 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
   const optional = options.optional ?? false
   const allowedOrigins = options.allowedOrigins
   const realm = { realm: sdk.config.serviceName }
-  let anonymous: RequestAuth
   let passPublic: HandleResult
 
   const kit: AdapterKit = {
     sdk,
-    bodyLimit: 64 * 1024,
+    anonymous: undefined as unknown as RequestAuth,
+    bodyLimit: AUTH_ROUTE_BODY_LIMIT,
 
     async handle(request, route = {}, current) {
       const roles = route.roles
@@ -299,38 +360,21 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
       return problemFor('payload_too_large', realm)
     },
 
-    async route(handler, request) {
-      let base = options.publicUrl
-      if (base === undefined) {
-        const host = headerOf(request.headers, 'host')
-        if (host === undefined || !HOST.test(host))
-          return problemResponse(problemFor('invalid_request', realm))
-        base = `${request.protocol === 'https' ? 'https' : 'http'}://${host}`
-      }
-      let url: URL
-      try {
-        url = new URL(request.url, base)
-      } catch {
-        return problemResponse(problemFor('invalid_request', realm))
-      }
-      let body: RouteRequest['body'] = null
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        if (isStream(request.body)) {
-          const text = await readLimited(request.body, kit.bodyLimit)
-          if (text === null)
-            return {
-              ...problemResponse(kit.tooLarge()),
-              headers: { ...kit.tooLarge().headers, connection: 'close' },
-            }
-          body = text
-        } else body = request.body
-      }
-      return handler({ url, method: request.method, headers: request.headers, body })
+    route(handler, request) {
+      return runAuthRoute(handler, request, { publicUrl: options.publicUrl, realm: realm.realm })
     },
   }
-  anonymous = freezeAuth({ user: null, session: null, degraded: false, checked: false, client: sdk, kit })
+  const anonymous = freezeAuth({
+    user: null,
+    session: null,
+    degraded: false,
+    checked: false,
+    client: sdk,
+    kit,
+  })
+  ;(kit as { anonymous: RequestAuth }).anonymous = anonymous
   passPublic = Object.freeze({ next: true, auth: anonymous, setCookie: NONE })
-  return kit
+  return Object.freeze(kit)
 }
 
 export type { HttpProblem, PublicPath, RoleRequirement, RouteHandler, RouteRequest, RouteResponse }

@@ -8,6 +8,7 @@ import {
   type RequestAuth,
   type RoleRequirement,
   roleRequirement,
+  runAuthRoute,
 } from '@coresdk/core/adapter'
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 
@@ -116,14 +117,18 @@ export async function logout(
  */
 export function authRoute(handler: RouteHandler): RequestHandler {
   return async (req: Request, res: Response) => {
-    const kit = kitOf(req)
-    const answer = await kit.route(handler, {
+    const input = {
       method: req.method,
       url: req.originalUrl,
       protocol: req.protocol,
       headers: req.headers,
+      // A body parser that ran set req.body; otherwise the stream is read here, up to the limit.
       body: req.body !== undefined || req.readableEnded ? (req.body ?? null) : req,
-    })
+    }
+    // Mounted without the middleware, the route still gets core's URL building and body limit.
+    const answer = req.coresdk
+      ? await req.coresdk.kit.route(handler, input)
+      : await runAuthRoute(handler, input)
     res.statusCode = answer.status
     for (const [name, value] of Object.entries(answer.headers)) {
       if (name !== 'set-cookie') res.setHeader(name, value)
