@@ -13,7 +13,11 @@ interface Marker {
   until: number
 }
 
-const SEP = '\u0000'
+// One tenant's entry name: the tenant's length first, so that no tenant and name, whatever they hold, can spell
+// another pair (a separator could appear inside either).
+function scoped(tenantId: string, name: string): string {
+  return `${tenantId.length}:${tenantId}${name}`
+}
 
 // Records are stored frozen and handed out as they are: no copy on the read of every request, and no caller can
 // change what the store holds.
@@ -51,12 +55,12 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async get(tenantId: string, id: string): Promise<SessionRecord | null> {
-    return this.#read(tenantId + SEP + id)
+    return this.#read(scoped(tenantId, id))
   }
 
   async getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
-    const id = this.#keys.get(tenantId + SEP + key)
-    return id === undefined ? null : this.#read(tenantId + SEP + id)
+    const id = this.#keys.get(scoped(tenantId, key))
+    return id === undefined ? null : this.#read(scoped(tenantId, id))
   }
 
   async create(
@@ -65,8 +69,8 @@ export class MemorySessionStore implements SessionStore {
   ): Promise<{ record: SessionRecord; created: boolean }> {
     const now = Date.now()
     if (record.key !== null) {
-      const boundId = this.#keys.get(tenantId + SEP + record.key)
-      const bound = boundId === undefined ? undefined : this.#sessions.get(tenantId + SEP + boundId)
+      const boundId = this.#keys.get(scoped(tenantId, record.key))
+      const bound = boundId === undefined ? undefined : this.#sessions.get(scoped(tenantId, boundId))
       // A revoked record stays bound until it is retained no longer, so its tokens cannot start a fresh session.
       if (
         bound &&
@@ -81,9 +85,9 @@ export class MemorySessionStore implements SessionStore {
     const revokedAt =
       marker !== null && record.issuedAt <= marker && record.revokedAt === null ? marker : record.revokedAt
     const stored = freeze({ ...record, tenantId, revokedAt })
-    this.#sessions.set(tenantId + SEP + record.id, stored)
-    if (record.key !== null) this.#keys.set(tenantId + SEP + record.key, record.id)
-    const userKey = tenantId + SEP + record.userId
+    this.#sessions.set(scoped(tenantId, record.id), stored)
+    if (record.key !== null) this.#keys.set(scoped(tenantId, record.key), record.id)
+    const userKey = scoped(tenantId, record.userId)
     let index = this.#users.get(userKey)
     if (!index) {
       index = new Set()
@@ -94,19 +98,19 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async update(tenantId: string, id: string, patch: SessionPatch): Promise<SessionRecord | null> {
-    const current = this.#read(tenantId + SEP + id)
+    const current = this.#read(scoped(tenantId, id))
     if (!current) return null
     const next = freeze({ ...current, ...patch, revokedAt: current.revokedAt, id: current.id, tenantId })
-    this.#sessions.set(tenantId + SEP + id, next)
+    this.#sessions.set(scoped(tenantId, id), next)
     return next
   }
 
   async revoke(tenantId: string, id: string, at: number): Promise<SessionRecord | null> {
-    const current = this.#read(tenantId + SEP + id)
+    const current = this.#read(scoped(tenantId, id))
     if (!current) return null
     if (current.revokedAt === null) {
       const next = freeze({ ...current, revokedAt: at })
-      this.#sessions.set(tenantId + SEP + id, next)
+      this.#sessions.set(scoped(tenantId, id), next)
       this.#emit({ kind: 'session', tenantId, sessionId: id, key: current.key, userId: current.userId, at })
       return next
     }
@@ -114,7 +118,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async revokeAllForUser(tenantId: string, userId: string, at: number, retainFor: number): Promise<string[]> {
-    const userKey = tenantId + SEP + userId
+    const userKey = scoped(tenantId, userId)
     const previous = this.#markers.get(userKey)
     this.#markers.set(userKey, {
       at: Math.max(at, previous?.at ?? 0),
@@ -122,9 +126,9 @@ export class MemorySessionStore implements SessionStore {
     })
     const revoked: string[] = []
     for (const id of this.#users.get(userKey) ?? []) {
-      const record = this.#sessions.get(tenantId + SEP + id)
+      const record = this.#sessions.get(scoped(tenantId, id))
       if (record && record.revokedAt === null) {
-        this.#sessions.set(tenantId + SEP + id, freeze({ ...record, revokedAt: at }))
+        this.#sessions.set(scoped(tenantId, id), freeze({ ...record, revokedAt: at }))
         revoked.push(id)
       }
     }
@@ -138,10 +142,10 @@ export class MemorySessionStore implements SessionStore {
 
   async listForUser(tenantId: string, userId: string): Promise<SessionRecord[]> {
     const out: SessionRecord[] = []
-    const index = this.#users.get(tenantId + SEP + userId)
+    const index = this.#users.get(scoped(tenantId, userId))
     if (!index) return out
     for (const id of index) {
-      const record = this.#read(tenantId + SEP + id)
+      const record = this.#read(scoped(tenantId, id))
       if (record) out.push(record)
       else index.delete(id)
     }
@@ -181,18 +185,18 @@ export class MemorySessionStore implements SessionStore {
   }
 
   #marker(tenantId: string, userId: string, now: number): number | null {
-    const marker = this.#markers.get(tenantId + SEP + userId)
+    const marker = this.#markers.get(scoped(tenantId, userId))
     return marker && marker.until > now ? marker.at : null
   }
 
   #drop(k: string, record: SessionRecord): void {
     this.#sessions.delete(k)
-    const prefix = record.tenantId + SEP
-    if (record.key !== null && this.#keys.get(prefix + record.key) === record.id)
-      this.#keys.delete(prefix + record.key)
-    const index = this.#users.get(prefix + record.userId)
+    const bind = record.key === null ? null : scoped(record.tenantId, record.key)
+    if (bind !== null && this.#keys.get(bind) === record.id) this.#keys.delete(bind)
+    const userKey = scoped(record.tenantId, record.userId)
+    const index = this.#users.get(userKey)
     index?.delete(record.id)
-    if (index && index.size === 0) this.#users.delete(prefix + record.userId)
+    if (index && index.size === 0) this.#users.delete(userKey)
   }
 
   #makeRoom(now: number): void {

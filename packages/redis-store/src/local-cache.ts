@@ -29,7 +29,11 @@ interface MarkerEntry {
   until: number
 }
 
-const SEP = '\u0000'
+// One tenant's entry name: the tenant's length first, so that no tenant and name, whatever they hold, can spell
+// another pair (a separator could appear inside either).
+function scoped(tenantId: string, name: string): string {
+  return `${tenantId.length}:${tenantId}${name}`
+}
 
 /** How the cache has been used. */
 export interface LocalCacheStats {
@@ -91,7 +95,7 @@ export class LocalCache {
   /** The cached session, or undefined. */
   get(tenantId: string, id: string): SessionRecord | undefined {
     if (!this.#trusted) return undefined
-    const k = tenantId + SEP + id
+    const k = scoped(tenantId, id)
     const entry = this.#byId.get(k)
     if (entry === undefined || entry.until <= this.#now()) {
       if (entry !== undefined) this.#byId.delete(k)
@@ -106,48 +110,48 @@ export class LocalCache {
   /** The cached session bound to a key, or undefined. */
   getByKey(tenantId: string, key: string): SessionRecord | undefined {
     if (!this.#trusted) return undefined
-    const id = this.#byKey.get(tenantId + SEP + key)
+    const id = this.#byKey.get(scoped(tenantId, key))
     if (id === undefined) {
       this.#misses++
       return undefined
     }
     const record = this.get(tenantId, id)
-    if (record === undefined || record.key !== key) this.#byKey.delete(tenantId + SEP + key)
+    if (record === undefined || record.key !== key) this.#byKey.delete(scoped(tenantId, key))
     return record?.key === key ? record : undefined
   }
 
   /** Caches a session read or written at `epoch`; a revoked one is cached whatever the epoch (revocation is final). */
   put(tenantId: string, record: SessionRecord, epoch: number): void {
-    this.#owners.set(tenantId + SEP + record.id, record.userId)
+    this.#owners.set(scoped(tenantId, record.id), record.userId)
     this.#trim(this.#owners)
     if (!this.#trusted || !this.enabled) return
     if (epoch !== this.#epoch && record.revokedAt === null) return
     const now = this.#now()
     const until = Math.min(now + this.#maxStaleness, record.retainUntil)
     if (until <= now) return
-    const k = tenantId + SEP + record.id
+    const k = scoped(tenantId, record.id)
     this.#byId.delete(k)
     this.#byId.set(k, { record: deepFreeze(structuredClone(record)), until })
-    if (record.key !== null) this.#byKey.set(tenantId + SEP + record.key, record.id)
+    if (record.key !== null) this.#byKey.set(scoped(tenantId, record.key), record.id)
     this.#trim(this.#byId)
     this.#trim(this.#byKey)
   }
 
   /** The user a session id belongs to, when known. */
   owner(tenantId: string, id: string): string | undefined {
-    return this.#owners.get(tenantId + SEP + id)
+    return this.#owners.get(scoped(tenantId, id))
   }
 
   /** Remembers the user of a session id. */
   setOwner(tenantId: string, id: string, userId: string): void {
-    this.#owners.set(tenantId + SEP + id, userId)
+    this.#owners.set(scoped(tenantId, id), userId)
     this.#trim(this.#owners)
   }
 
   /** The cached revoke-all marker (null: none), or undefined when not cached. */
   getMarker(tenantId: string, userId: string): number | null | undefined {
     if (!this.#trusted) return undefined
-    const k = tenantId + SEP + userId
+    const k = scoped(tenantId, userId)
     const entry = this.#markers.get(k)
     if (entry === undefined || entry.until <= this.#now()) {
       if (entry !== undefined) this.#markers.delete(k)
@@ -161,7 +165,7 @@ export class LocalCache {
   /** Caches a marker read at `epoch`. */
   putMarker(tenantId: string, userId: string, at: number | null, epoch: number): void {
     if (!this.#trusted || !this.enabled || epoch !== this.#epoch) return
-    this.#markers.set(tenantId + SEP + userId, { at, until: this.#now() + this.#maxStaleness })
+    this.#markers.set(scoped(tenantId, userId), { at, until: this.#now() + this.#maxStaleness })
     this.#trim(this.#markers)
   }
 
@@ -169,7 +173,7 @@ export class LocalCache {
   apply(event: RevocationEvent): void {
     this.#epoch++
     if (event.kind === 'session') {
-      const k = event.tenantId + SEP + event.sessionId
+      const k = scoped(event.tenantId, event.sessionId)
       const entry = this.#byId.get(k)
       if (entry !== undefined && entry.record.revokedAt === null) {
         entry.record = Object.freeze({ ...entry.record, revokedAt: event.at })
@@ -181,9 +185,9 @@ export class LocalCache {
 
   /** Forgets a user's cached sessions and marker. */
   forgetUser(tenantId: string, userId: string): void {
-    this.#markers.delete(tenantId + SEP + userId)
+    this.#markers.delete(scoped(tenantId, userId))
     for (const [k, entry] of this.#byId) {
-      if (entry.record.userId === userId && k.startsWith(tenantId + SEP)) this.#byId.delete(k)
+      if (entry.record.userId === userId && k.startsWith(scoped(tenantId, ''))) this.#byId.delete(k)
     }
   }
 

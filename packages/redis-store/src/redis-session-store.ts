@@ -94,6 +94,14 @@ function parseEvent(message: string): RevocationEvent | null {
   return null
 }
 
+// A pointer holds its user id as JSON: ASCII whatever the id holds, so a lone surrogate survives the trip to Redis.
+function readPointer(value: string | null): string | null {
+  if (value === null) return null
+  const userId: unknown = JSON.parse(value)
+  if (typeof userId !== 'string') throw new TypeError('A pointer key holds no user id.')
+  return userId
+}
+
 function invalid(setting: string, accepts: string): CoreSDKError {
   return new CoreSDKError('invalid_config', `Invalid ${setting}: ${accepts}.`)
 }
@@ -222,7 +230,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   async #owner(tenantId: string, id: string): Promise<string | null> {
     const known = this.#cache.owner(tenantId, id)
     if (known !== undefined) return known
-    const userId = await this.#client.get(this.#keys.idPointer(tenantId, id))
+    const userId = readPointer(await this.#client.get(this.#keys.idPointer(tenantId, id)))
     if (userId !== null) this.#cache.setOwner(tenantId, id, userId)
     return userId
   }
@@ -230,13 +238,18 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   async #writePointers(tenantId: string, record: SessionRecord): Promise<void> {
     if (record.retainUntil <= Date.now()) return
     const writes: Array<Promise<unknown>> = [
-      this.#client.set(this.#keys.idPointer(tenantId, record.id), record.userId, 'PXAT', record.retainUntil),
+      this.#client.set(
+        this.#keys.idPointer(tenantId, record.id),
+        JSON.stringify(record.userId),
+        'PXAT',
+        record.retainUntil,
+      ),
     ]
     if (record.key !== null) {
       writes.push(
         this.#client.set(
           this.#keys.keyPointer(tenantId, record.key),
-          record.userId,
+          JSON.stringify(record.userId),
           'PXAT',
           record.retainUntil,
         ),
@@ -263,7 +276,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
     if (cached !== undefined) return Promise.resolve(cached)
     return this.#run(async () => {
       const epoch = this.#cache.epoch
-      const userId = await this.#client.get(this.#keys.keyPointer(tenantId, key))
+      const userId = readPointer(await this.#client.get(this.#keys.keyPointer(tenantId, key)))
       if (userId === null) return null
       const fields = await scripts.getByBind.run(this.#client, this.#keys.userIndex(tenantId, userId), [
         this.#keys.userBase(tenantId, userId),
@@ -364,7 +377,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
         JSON.stringify(event),
       ])) as string[]
       this.#cache.apply(event)
-      return ids.map((id) => decodeURIComponent(id))
+      return ids.map((id) => JSON.parse(id) as string)
     })
   }
 

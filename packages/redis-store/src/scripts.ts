@@ -97,7 +97,7 @@ end
 return redis.call('HGETALL', rk)
 `
 
-/** ARGV: base, at, retainFor, now, channel, event JSON. → ids (encoded) it revoked. */
+/** ARGV: base, at, retainFor, now, channel, event JSON. → the ids it revoked, as JSON strings. */
 const REVOKE_ALL = `
 local base, at, keep, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local mk = base .. 'rev'
@@ -112,7 +112,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
   local rk = base .. 's:' .. id
   if redis.call('HGET', rk, 'revokedAt') == 'null' then
     redis.call('HSET', rk, 'revokedAt', at)
-    revoked[#revoked + 1] = id
+    revoked[#revoked + 1] = redis.call('HGET', rk, 'id')
   end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)

@@ -1,5 +1,5 @@
-import { describeSessionStore, ensureRedis } from '@coresdk/testing'
-import { afterAll, describe } from 'vitest'
+import { describeSessionStore, ensureRedis, makeSessionRecord } from '@coresdk/testing'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisSessionStore } from '../src/index.ts'
 import { connect } from './helpers.ts'
 
@@ -39,4 +39,27 @@ describe.skipIf(redis.url === null)(`RedisSessionStore ${redis.reason ?? ''}`, (
     },
     { client: false },
   )
+
+  it('lets another instance find sessions of users whose ids a lossy encoding would merge, by id and by key', async () => {
+    // A fresh instance knows no owner yet: it follows the pointer keys, which must keep every user id intact.
+    const [clientA, clientB] = await Promise.all([connect(url), connect(url)])
+    const a = createRedisSessionStore({ client: clientA, subscriber: null })
+    const b = createRedisSessionStore({ client: clientB, subscriber: null })
+    try {
+      const tenant = `pointers-${Date.now()}`
+      const users = ['\uD800', '\uDBFF', '\uFFFD', 'a\u0000b', '{u:x}', 'x'.repeat(10_240)]
+      const sessions = users.map((userId) =>
+        makeSessionRecord({ tenantId: tenant, userId, key: `sid:${userId}` }),
+      )
+      for (const session of sessions) await a.create(tenant, session)
+      for (const session of sessions) {
+        expect(await b.get(tenant, session.id)).toEqual(session)
+        expect(await b.getByKey(tenant, session.key!)).toEqual(session)
+      }
+    } finally {
+      await Promise.all([a.close(), b.close()])
+      clientA.disconnect()
+      clientB.disconnect()
+    }
+  })
 })

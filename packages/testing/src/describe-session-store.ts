@@ -184,6 +184,117 @@ export function describeSessionStore(
       })
     })
 
+    describe('keys made of awkward strings', () => {
+      // What a careless key encoding breaks: a throw (encodeURIComponent on a lone surrogate), a lossy conversion
+      // (a lone surrogate sent as UTF-8 becomes U+FFFD), an ambiguous join (NUL, ':'), a forged Cluster hash tag.
+      const AWKWARD: Array<[string, string]> = [
+        ['a lone high surrogate', '\uD800'],
+        ['another lone high surrogate', '\uDBFF'],
+        ['a lone low surrogate between letters', 'a\uDC00b'],
+        ['the replacement character a lossy encoding makes of a lone surrogate', '\uFFFD'],
+        ['a valid surrogate pair', '\uD800\uDC00'],
+        ['NUL', 'a\u0000b'],
+        ['the NUL-free neighbour', 'ab'],
+        ['Cluster hash-tag braces', '{u:x}'],
+        ['unbalanced braces', '}{'],
+        ['colons', 'a:b::c'],
+        ['a percent escape', '%3A'],
+        ['what an escape of a lone surrogate could look like', '%uD800'],
+        ['a 10 KB string', 'x'.repeat(10_240)],
+        ['a 10 KB string one character different', `${'x'.repeat(10_239)}y`],
+        ['10 KB of lone surrogates', '\uDFFF'.repeat(10_240)],
+      ]
+
+      it('keeps users whose ids are awkward strings apart in every operation', async () => {
+        const sessions = new Map<string, SessionRecord[]>()
+        for (const [, userId] of AWKWARD) {
+          const keyed = record({ userId, key: `sid:${userId}`, claims: { sub: userId } })
+          const keyless = record({ userId, key: null, claims: { sub: userId } })
+          expect((await store.create(tenant, keyed)).created).toBe(true)
+          expect((await store.create(tenant, keyless)).created).toBe(true)
+          sessions.set(userId, [keyed, keyless])
+        }
+        for (const [what, userId] of AWKWARD) {
+          const [keyed, keyless] = sessions.get(userId)!
+          expect(await store.get(tenant, keyed!.id), what).toEqual(keyed)
+          expect(await store.getByKey(tenant, keyed!.key!), what).toEqual(keyed)
+          const listed = (await store.listForUser(tenant, userId)).map((s) => s.id).sort()
+          expect(listed, what).toEqual([keyed!.id, keyless!.id].sort())
+        }
+
+        const [, first] = AWKWARD[0]!
+        const [revokedKeyed] = sessions.get(first)!
+        await store.revoke(tenant, revokedKeyed!.id, Date.now())
+        const [, second] = AWKWARD[1]!
+        const at = Date.now()
+        expect([...(await store.revokeAllForUser(tenant, second, at, 60_000))].sort()).toEqual(
+          sessions
+            .get(second)!
+            .map((s) => s.id)
+            .sort(),
+        )
+        expect(await store.getUserRevokedAt(tenant, second)).toBe(at)
+
+        for (const [what, userId] of AWKWARD) {
+          const [keyed, keyless] = sessions.get(userId)!
+          const byKey = await store.getByKey(tenant, keyed!.key!)
+          expect(byKey?.id, what).toBe(keyed!.id)
+          expect(byKey?.revokedAt !== null, what).toBe(userId === first || userId === second)
+          expect((await store.get(tenant, keyless!.id))?.revokedAt !== null, what).toBe(userId === second)
+          if (userId !== second) expect(await store.getUserRevokedAt(tenant, userId), what).toBeNull()
+        }
+      })
+
+      it('keeps credential keys and session ids that are awkward strings apart', async () => {
+        const userId = randomName('usr')
+        const created: SessionRecord[] = []
+        for (const [, value] of AWKWARD) {
+          for (const key of [`sid:${value}`, `jti:${value}`, value]) {
+            const session = record({ userId, key, id: `${newSessionId()}${value}` })
+            expect((await store.create(tenant, session)).created).toBe(true)
+            created.push(session)
+          }
+        }
+        for (const session of created) {
+          expect(await store.get(tenant, session.id)).toEqual(session)
+          expect(await store.getByKey(tenant, session.key!)).toEqual(session)
+        }
+        expect((await store.listForUser(tenant, userId)).map((s) => s.id).sort()).toEqual(
+          created.map((s) => s.id).sort(),
+        )
+        const victim = created[3]!
+        expect((await store.revoke(tenant, victim.id, Date.now()))?.id).toBe(victim.id)
+        for (const session of created) {
+          const revoked = (await store.getByKey(tenant, session.key!))?.revokedAt !== null
+          expect(revoked, JSON.stringify(session.key!.slice(0, 20))).toBe(session === victim)
+        }
+        expect([...(await store.revokeAllForUser(tenant, userId, Date.now(), 60_000))].sort()).toEqual(
+          created
+            .filter((s) => s !== victim)
+            .map((s) => s.id)
+            .sort(),
+        )
+      })
+
+      it('never joins a tenant and a key or user ambiguously', async () => {
+        // Joined with a separator, ('t\0x', 'sid:1') and ('t', 'x\0sid:1') would name one entry.
+        const tenantA = `${tenant}\u0000x`
+        const a = makeSessionRecord({ tenantId: tenantA, key: 'sid:1', userId: 'u' })
+        const b = makeSessionRecord({ tenantId: tenant, key: 'x\u0000sid:1', userId: 'x\u0000u' })
+        for (const [t, s] of [
+          [tenantA, a],
+          [tenant, b],
+        ] as const) {
+          expect((await store.create(t, s)).created).toBe(true)
+        }
+        expect((await store.getByKey(tenantA, 'sid:1'))?.id).toBe(a.id)
+        expect((await store.getByKey(tenant, 'x\u0000sid:1'))?.id).toBe(b.id)
+        await store.revokeAllForUser(tenantA, 'u', Date.now(), 60_000)
+        expect(await store.getUserRevokedAt(tenant, 'x\u0000u')).toBeNull()
+        expect((await store.get(tenant, b.id))?.revokedAt).toBeNull()
+      })
+    })
+
     describe('update', () => {
       it('changes the patched fields and keeps the others', async () => {
         const session = record()
