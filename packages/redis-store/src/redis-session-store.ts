@@ -6,6 +6,7 @@ import {
   type SessionStore,
 } from '@coresdk/core'
 import type { Cluster, Redis } from 'ioredis'
+import { storeError } from './errors.ts'
 import { encodeKeyPart, KeyLayout } from './keys.ts'
 import { LocalCache, type LocalCacheOptions, type LocalCacheStats } from './local-cache.ts'
 import { scripts } from './scripts.ts'
@@ -221,7 +222,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
           },
           (error: unknown) => {
             clearTimeout(timer)
-            reject(CoreSDKError.from(error, 'store_unavailable'))
+            reject(storeError(error))
           },
         )
     })
