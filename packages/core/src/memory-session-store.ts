@@ -38,14 +38,20 @@ const GRAIN = 1000
 // behind unexpired ones, at a cost shared by every create in between.
 const SWEEP_GAP = 1000
 
+/** A record with what its eviction needs at hand, so that dropping it builds no name and looks nothing up twice. */
 interface Slot {
   record: SessionRecord
   /** The wheel bucket of a live record; -1 for a revoked one. */
   bucket: number
+  /** The record's credential key, scoped by tenant, or null. */
+  keyName: string | null
+  user: UserSessions
 }
 
 /** One user's sessions: the active ones in creation order, and the last ended ones. */
 interface UserSessions {
+  /** The user id, scoped by tenant: this entry's name in the store's user map. */
+  name: string
   tenantId: string
   active: Map<string, true>
   /** Made on the first session that ends: most users never need it. */
@@ -142,7 +148,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
-    return this.#bound(tenantId, key, Date.now())
+    return this.#bound(tenantId, scoped(tenantId, key), Date.now())
   }
 
   async create(
@@ -152,8 +158,8 @@ export class MemorySessionStore implements SessionStore {
   ): Promise<{ record: SessionRecord; created: boolean }> {
     const now = Date.now()
     const keyName = record.key === null ? null : scoped(tenantId, record.key)
-    if (record.key !== null) {
-      const bound = this.#bound(tenantId, record.key, now)
+    if (keyName !== null) {
+      const bound = this.#bound(tenantId, keyName, now)
       // A revoked record stays bound until it is retained no longer, so its tokens cannot start a fresh session.
       if (bound && (bound.revokedAt !== null || isRecordActive(bound, now)))
         return { record: bound, created: false }
@@ -190,7 +196,7 @@ export class MemorySessionStore implements SessionStore {
       if (uncovered) this.#reserve(now, 1)
       this.#makeRoom(now, false)
     }
-    this.#insert(scoped(tenantId, stored.id), stored, now)
+    this.#insert(scoped(tenantId, stored.id), stored, keyName, userName, now)
     if (uncovered) this.#tombstones.set(keyName, revokedAt!, stored.retainUntil)
     return { record: stored, created: true }
   }
@@ -216,8 +222,9 @@ export class MemorySessionStore implements SessionStore {
       slot.record = next
       this.#file(name, slot, activeEnd(next))
     } else {
-      this.#revoked.set(name, { record: next, bucket: -1 })
-      const keyName = next.key === null ? null : scoped(tenantId, next.key)
+      const revoked = this.#revoked.get(name)!
+      revoked.record = next
+      const { keyName } = revoked
       const at = keyName === null ? undefined : this.#tombstones.get(keyName, now)
       if (keyName !== null && at !== undefined && next.retainUntil > current.retainUntil)
         this.#tombstones.set(keyName, at, next.retainUntil)
@@ -310,8 +317,7 @@ export class MemorySessionStore implements SessionStore {
     return slot.record
   }
 
-  #bound(tenantId: string, key: string, now: number): SessionRecord | null {
-    const keyName = scoped(tenantId, key)
+  #bound(tenantId: string, keyName: string, now: number): SessionRecord | null {
     const id = this.#keys.get(keyName)
     if (id === undefined) return null
     const record = this.#read(scoped(tenantId, id), now)
@@ -319,26 +325,31 @@ export class MemorySessionStore implements SessionStore {
     return record
   }
 
-  #insert(name: string, record: SessionRecord, now: number): void {
-    const tenantId = record.tenantId
+  #insert(name: string, record: SessionRecord, keyName: string | null, userName: string, now: number): void {
     const previous = this.#live.get(name) ?? this.#revoked.get(name)
     if (previous !== undefined) this.#drop(name, previous)
-    if (record.key !== null) this.#keys.set(scoped(tenantId, record.key), record.id)
-    const userName = scoped(tenantId, record.userId)
+    if (keyName !== null) this.#keys.set(keyName, record.id)
     let user = this.#users.get(userName)
     if (!user) {
-      user = { tenantId, active: new Map(), ended: null, settledUntil: Number.POSITIVE_INFINITY }
+      user = {
+        name: userName,
+        tenantId: record.tenantId,
+        active: new Map(),
+        ended: null,
+        settledUntil: Number.POSITIVE_INFINITY,
+      }
       this.#users.set(userName, user)
     }
+    const slot: Slot = { record, bucket: -1, keyName, user }
     if (record.revokedAt === null) {
-      const slot: Slot = { record, bucket: -1 }
+      const end = activeEnd(record)
       this.#live.set(name, slot)
-      this.#file(name, slot, activeEnd(record))
+      this.#file(name, slot, end)
       user.active.set(record.id, true)
-      user.settledUntil = Math.min(user.settledUntil, activeEnd(record))
-      if (activeEnd(record) <= now) this.#end(user, record.id)
+      if (end < user.settledUntil) user.settledUntil = end
+      if (end <= now) this.#end(user, record.id)
     } else {
-      this.#revoked.set(name, { record, bucket: -1 })
+      this.#revoked.set(name, slot)
       this.#endedOf(user).set(record.id, true)
     }
   }
@@ -350,11 +361,11 @@ export class MemorySessionStore implements SessionStore {
     const next = freeze({ ...slot.record, revokedAt: at })
     this.#unfile(name, slot)
     this.#live.delete(name)
-    this.#revoked.set(name, { record: next, bucket: -1 })
-    const user = this.#users.get(scoped(next.tenantId, next.userId))
-    if (user) this.#end(user, next.id)
+    slot.record = next
+    this.#revoked.set(name, slot)
+    this.#end(slot.user, next.id)
     // Room is reserved for the revocation of every live record (see #makeRoom), so this never evicts one.
-    if (next.key !== null) this.#tombstones.set(scoped(next.tenantId, next.key), at, next.retainUntil)
+    if (slot.keyName !== null) this.#tombstones.set(slot.keyName, at, next.retainUntil)
     if (report)
       this.#emit({
         kind: 'session',
@@ -368,18 +379,17 @@ export class MemorySessionStore implements SessionStore {
   }
 
   #drop(name: string, slot: Slot): void {
-    const { record } = slot
-    this.#unfile(name, slot)
-    this.#live.delete(name)
-    this.#revoked.delete(name)
-    const keyName = record.key === null ? null : scoped(record.tenantId, record.key)
+    const { record, keyName, user } = slot
+    if (slot.bucket < 0) this.#revoked.delete(name)
+    else {
+      this.#unfile(name, slot)
+      this.#live.delete(name)
+    }
     if (keyName !== null && this.#keys.get(keyName) === record.id) this.#keys.delete(keyName)
-    const userName = scoped(record.tenantId, record.userId)
-    const user = this.#users.get(userName)
-    if (!user) return
     user.active.delete(record.id)
     user.ended?.delete(record.id)
-    if (user.active.size === 0 && (user.ended?.size ?? 0) === 0) this.#users.delete(userName)
+    if (user.active.size === 0 && (user.ended?.size ?? 0) === 0 && this.#users.get(user.name) === user)
+      this.#users.delete(user.name)
   }
 
   /**
