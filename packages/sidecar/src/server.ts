@@ -12,8 +12,9 @@ import {
   type SessionStore,
   SIDECAR_KEY_HEADER,
   SIDECAR_TENANT_HEADER,
+  type SidecarRoute,
   sessionToWire,
-  sidecarPaths,
+  sidecarRoutes,
   type TokenSet,
 } from '@coresdk/core'
 import openapi from '../openapi.json' with { type: 'json' }
@@ -78,10 +79,18 @@ interface Context {
 
 interface Route {
   method: string
+  /** The path template, as `sidecarRoutes` and `openapi.json` name it (`/v1/sessions/{id}`); logged instead of the path. */
   pattern: string
   segments: string[]
   handler: Handler
 }
+
+/** The routes of the sidecar itself, not of the protocol: probes and the API description. */
+const ownRoutes = {
+  health: { method: 'GET', path: '/healthz' },
+  ready: { method: 'GET', path: '/readyz' },
+  openapi: { method: 'GET', path: '/openapi.json' },
+} as const satisfies Record<string, SidecarRoute>
 
 const DEFAULT_PORT = 7233
 // Any valid id will do: readiness only asks the store a question it must answer in time.
@@ -190,111 +199,123 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
   }
 
   const routes: Route[] = []
-  const route = (method: string, pattern: string, handler: Handler) =>
-    routes.push({ method, pattern, segments: pattern.split('/').slice(1), handler })
+  const route = ({ method, path }: SidecarRoute, handler: Handler) =>
+    routes.push({ method, pattern: path, segments: path.split('/').slice(1), handler })
 
-  route('POST', sidecarPaths.authorize, async ({ sdk, res, body }) => {
-    const token = optionalString(await body(), 'token')
-    sendJson(res, 200, await sdk.auth().authorize({ token }))
-  })
+  // Every operation of the protocol, each with its handler: the type makes a missing one a compile error.
+  const operations: { [Name in keyof typeof sidecarRoutes]: Handler } = {
+    authorize: async ({ sdk, res, body }) => {
+      const token = optionalString(await body(), 'token')
+      sendJson(res, 200, await sdk.auth().authorize({ token }))
+    },
 
-  route('POST', sidecarPaths.authenticate, async ({ sdk, res, body }) => {
-    const input = await body()
-    const optional = input.optional
-    if (optional !== undefined && optional !== null && typeof optional !== 'boolean')
-      throw badRequest('"optional" must be a boolean.')
-    const request: AuthenticateRequest = {
-      authorization: headerValue(input, 'authorization'),
-      cookie: headerValue(input, 'cookie'),
-      userAgent: optionalString(input, 'userAgent'),
-    }
-    const result = await sdk.authenticate(request, { optional: optional === true })
-    if (!result.ok) return sendJson(res, 200, result)
-    sendJson(res, 200, { ...result, session: result.session === null ? null : sessionToWire(result.session) })
-  })
+    authenticate: async ({ sdk, res, body }) => {
+      const input = await body()
+      const optional = input.optional
+      if (optional !== undefined && optional !== null && typeof optional !== 'boolean')
+        throw badRequest('"optional" must be a boolean.')
+      const request: AuthenticateRequest = {
+        authorization: headerValue(input, 'authorization'),
+        cookie: headerValue(input, 'cookie'),
+        userAgent: optionalString(input, 'userAgent'),
+      }
+      const result = await sdk.authenticate(request, { optional: optional === true })
+      if (!result.ok) return sendJson(res, 200, result)
+      sendJson(res, 200, {
+        ...result,
+        session: result.session === null ? null : sessionToWire(result.session),
+      })
+    },
 
-  route('POST', sidecarPaths.logout, async ({ sdk, res, body }) => {
-    const input = await body()
-    const sessionId = optionalString(input, 'sessionId')
-    const userId = optionalString(input, 'userId')
-    const everywhere = input.everywhere === true
-    if (everywhere && !userId) throw badRequest('"everywhere" needs "userId".')
-    const session = sessionId === null ? null : await sdk.sessions().get(sessionId)
-    const user = userId === null ? null : ({ sub: userId } as Claims)
-    const result = await sdk.logout({ session, user, everywhere, degraded: input.degraded === true })
-    sendJson(res, 200, { ...result, at: Date.now() })
-  })
+    logout: async ({ sdk, res, body }) => {
+      const input = await body()
+      const sessionId = optionalString(input, 'sessionId')
+      const userId = optionalString(input, 'userId')
+      const everywhere = input.everywhere === true
+      if (everywhere && !userId) throw badRequest('"everywhere" needs "userId".')
+      const session = sessionId === null ? null : await sdk.sessions().get(sessionId)
+      const user = userId === null ? null : ({ sub: userId } as Claims)
+      const result = await sdk.logout({ session, user, everywhere, degraded: input.degraded === true })
+      sendJson(res, 200, { ...result, at: Date.now() })
+    },
 
-  route('POST', sidecarPaths.sessions, async ({ sdk, res, body }) => {
-    const input = await body()
-    const tokenSet = input.tokenSet
-    if (tokenSet === null || typeof tokenSet !== 'object' || Array.isArray(tokenSet))
-      throw badRequest('"tokenSet" must be an OAuth token set object.')
-    const meta = input.meta ?? {}
-    if (meta === null || typeof meta !== 'object' || Object.values(meta).some((v) => typeof v !== 'string')) {
-      throw badRequest('"meta" must be an object of strings.')
-    }
-    const created = await sdk.sessions().create(tokenSet as TokenSet, {
-      userAgent: optionalString(input, 'userAgent'),
-      meta: meta as Record<string, string>,
-    })
-    // The secret is shown this once, to the service that will set the cookie; it is never logged.
-    sendJson(res, 201, {
-      session: sessionToWire(created),
-      secret: created.secret,
-      setCookie: created.setCookie,
-    })
-  })
+    createSession: async ({ sdk, res, body }) => {
+      const input = await body()
+      const tokenSet = input.tokenSet
+      if (tokenSet === null || typeof tokenSet !== 'object' || Array.isArray(tokenSet))
+        throw badRequest('"tokenSet" must be an OAuth token set object.')
+      const meta = input.meta ?? {}
+      if (
+        meta === null ||
+        typeof meta !== 'object' ||
+        Object.values(meta).some((v) => typeof v !== 'string')
+      ) {
+        throw badRequest('"meta" must be an object of strings.')
+      }
+      const created = await sdk.sessions().create(tokenSet as TokenSet, {
+        userAgent: optionalString(input, 'userAgent'),
+        meta: meta as Record<string, string>,
+      })
+      // The secret is shown this once, to the service that will set the cookie; it is never logged.
+      sendJson(res, 201, {
+        session: sessionToWire(created),
+        secret: created.secret,
+        setCookie: created.setCookie,
+      })
+    },
 
-  route('GET', '/v1/sessions/:id', async ({ sdk, res, params }) => {
-    const session = await sdk.sessions().get(params.id!)
-    if (!session) throw notFound()
-    sendJson(res, 200, sessionToWire(session))
-  })
+    getSession: async ({ sdk, res, params }) => {
+      const session = await sdk.sessions().get(params.id!)
+      if (!session) throw notFound()
+      sendJson(res, 200, sessionToWire(session))
+    },
 
-  route('POST', '/v1/sessions/:id/refresh', async ({ sdk, res, params }) => {
-    sendJson(res, 200, sessionToWire(await sdk.sessions().refresh(params.id!)))
-  })
+    refresh: async ({ sdk, res, params }) => {
+      sendJson(res, 200, sessionToWire(await sdk.sessions().refresh(params.id!)))
+    },
 
-  route('GET', '/v1/sessions/:id/tokens', async ({ sdk, res, params }) => {
-    const tokens = await sdk.sessions().getTokens(params.id!)
-    if (!tokens) throw notFound()
-    sendJson(res, 200, { tokens })
-  })
+    tokens: async ({ sdk, res, params }) => {
+      const tokens = await sdk.sessions().getTokens(params.id!)
+      if (!tokens) throw notFound()
+      sendJson(res, 200, { tokens })
+    },
 
-  route('DELETE', '/v1/sessions/:id', async ({ sdk, res, params }) => {
-    if (!(await sdk.sessions().revoke(params.id!))) throw notFound()
-    // The revoked session goes back with its key, so the caller remembers the revocation while we are away.
-    const session = await sdk.sessions().get(params.id!)
-    sendJson(res, 200, { revoked: true, session: session === null ? null : sessionToWire(session) })
-  })
+    revokeSession: async ({ sdk, res, params }) => {
+      if (!(await sdk.sessions().revoke(params.id!))) throw notFound()
+      // The revoked session goes back with its key, so the caller remembers the revocation while we are away.
+      const session = await sdk.sessions().get(params.id!)
+      sendJson(res, 200, { revoked: true, session: session === null ? null : sessionToWire(session) })
+    },
 
-  route('POST', '/v1/users/:userId/revoke-all', async ({ sdk, res, params }) => {
-    // Read before the revoke: the client's memory of the cutoff is never later than the store's.
-    const at = Date.now()
-    const revoked = await sdk.sessions().revokeAllForUser(params.userId!)
-    sendJson(res, 200, { revoked, at })
-  })
+    revokeAll: async ({ sdk, res, params }) => {
+      // Read before the revoke: the client's memory of the cutoff is never later than the store's.
+      const at = Date.now()
+      const revoked = await sdk.sessions().revokeAllForUser(params.userId!)
+      sendJson(res, 200, { revoked, at })
+    },
 
-  route('GET', '/v1/users/:userId/sessions', async ({ sdk, res, params, query }) => {
-    const includeInactive = query.get('includeInactive') === 'true'
-    const sessions = await sdk.sessions().listForUser(params.userId!, { includeInactive })
-    sendJson(res, 200, { sessions: sessions.map(sessionToWire) })
-  })
+    userSessions: async ({ sdk, res, params, query }) => {
+      const includeInactive = query.get('includeInactive') === 'true'
+      const sessions = await sdk.sessions().listForUser(params.userId!, { includeInactive })
+      sendJson(res, 200, { sessions: sessions.map(sessionToWire) })
+    },
+  }
+  for (const name of Object.keys(sidecarRoutes) as Array<keyof typeof sidecarRoutes>)
+    route(sidecarRoutes[name], operations[name])
 
-  const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
+  const PUBLIC = new Set<string>([ownRoutes.health.path, ownRoutes.ready.path, ownRoutes.openapi.path])
   let draining = false
 
-  route('GET', '/healthz', async ({ res }) => sendJson(res, 200, { status: 'ok' }))
+  route(ownRoutes.health, async ({ res }) => sendJson(res, 200, { status: 'ok' }))
 
-  route('GET', '/readyz', async ({ res }) => {
+  route(ownRoutes.ready, async ({ res }) => {
     if (draining) throw new SidecarProblem(problemFor('sidecar_unavailable', { realm: SIDECAR_REALM }))
     // Through the engine, so the probe has the same deadline as every store call.
     await clients.get(defaultTenant)!.sessions().get(PROBE_ID)
     sendJson(res, 200, { status: 'ready' })
   })
 
-  route('GET', '/openapi.json', async ({ res }) => sendJson(res, 200, openapi))
+  route(ownRoutes.openapi, async ({ res }) => sendJson(res, 200, openapi))
 
   const match = (
     method: string,
@@ -308,7 +329,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
       let ok = true
       for (let i = 0; i < parts.length && ok; i++) {
         const segment = candidate.segments[i]!
-        if (segment.startsWith(':')) {
+        if (segment.startsWith('{')) {
           let value: string
           try {
             value = decodeURIComponent(parts[i]!)
@@ -316,7 +337,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
             throw badRequest('The path is not valid percent-encoding.')
           }
           if (value === '') ok = false
-          else params[segment.slice(1)] = value
+          else params[segment.slice(1, -1)] = value
         } else if (segment !== parts[i]) ok = false
       }
       if (!ok) continue

@@ -36,33 +36,12 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
     expect(await call('GET', '/readyz')).toMatchObject({ status: 200, json: { status: 'ready' } })
   })
 
-  it('serves the OpenAPI 3.1 document kept in the repository, describing every route it answers', async () => {
+  it('serves the OpenAPI 3.1 document kept in the repository (openapi.test.ts checks it against the protocol)', async () => {
     const response = await call('GET', '/openapi.json')
     expect(response.status).toBe(200)
     const file = JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8'))
     expect(response.json).toEqual(file)
     expect(response.json.openapi).toBe('3.1.0')
-    const paths = response.json.paths as Record<string, Record<string, unknown>>
-    const described = Object.entries(paths).flatMap(([path, ops]) =>
-      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
-    )
-    expect(described.sort()).toEqual(
-      [
-        'POST /v1/authorize',
-        'POST /v1/authenticate',
-        'POST /v1/logout',
-        'POST /v1/sessions',
-        'GET /v1/sessions/{id}',
-        'DELETE /v1/sessions/{id}',
-        'POST /v1/sessions/{id}/refresh',
-        'GET /v1/sessions/{id}/tokens',
-        'POST /v1/users/{userId}/revoke-all',
-        'GET /v1/users/{userId}/sessions',
-        'GET /healthz',
-        'GET /readyz',
-        'GET /openapi.json',
-      ].sort(),
-    )
   })
 
   it('authorizes a valid token and refuses a forged one with the one invalid_token body', async () => {
@@ -260,7 +239,7 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
     expect(requests).toContainEqual(
       expect.objectContaining({
         method: 'GET',
-        route: '/v1/users/:userId/sessions',
+        route: '/v1/users/{userId}/sessions',
         status: 200,
         tenant: 'acme',
       }),
