@@ -32,6 +32,17 @@ Exit codes: 0 done, 1 failed (not found, refused, unreachable), 2 usage error.
 `
 
 const MAX_TIMEOUT_MS = 60_000
+// C0, DEL and C1: what a terminal may read as a command (ESC sequences, CSI as one C1 byte, BEL, backspace).
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g
+const DEL_AND_C1 = /[\u007f-\u009f]/g
+
+const escapeControl = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+
+/** A stored value as it may reach a terminal: every control character written as its `\\u` escape (ESC → `\\u001b`). */
+export function printable(value: string): string {
+  return value.replace(CONTROLS, escapeControl)
+}
 
 class Failure extends Error {
   constructor(
@@ -47,7 +58,8 @@ function status(session: Session): string {
   return session.isActive() ? 'active' : 'expired'
 }
 
-function table(rows: string[][]): string {
+function table(cells: string[][]): string {
+  const rows = cells.map((row) => row.map(printable))
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
   return `${rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')}\n`
 }
@@ -82,8 +94,9 @@ function sessionDetail(s: Session): string {
   ])
 }
 
-function toJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`
+/** JSON as it may reach a terminal: `JSON.stringify` escapes C0 but leaves DEL and C1 raw, inside strings only. */
+function toJson(value: unknown, indent = 2): string {
+  return `${JSON.stringify(value, null, indent).replace(DEL_AND_C1, escapeControl)}\n`
 }
 
 /** The CLI's one-line reason for a failed call: what to fix, never a secret. */
@@ -125,16 +138,22 @@ export async function runCli(
     env: process.env,
   },
 ): Promise<number> {
+  // Everything written passes a last filter: the CLI's own line breaks stay, any other control is escaped.
+  const safe: CliIo = {
+    env: io.env,
+    stdout: (text) => io.stdout(text.replace(CONTROLS_BUT_NEWLINE, escapeControl)),
+    stderr: (text) => io.stderr(text.replace(CONTROLS_BUT_NEWLINE, escapeControl)),
+  }
   try {
-    await run(argv, io)
+    await run(argv, safe)
     return 0
   } catch (error) {
     if (error instanceof Failure) {
-      io.stderr(`coresdk: ${error.message}\n`)
-      if (error.exitCode === 2) io.stderr('Run `coresdk --help` for usage.\n')
+      safe.stderr(`coresdk: ${printable(error.message)}\n`)
+      if (error.exitCode === 2) safe.stderr('Run `coresdk --help` for usage.\n')
       return error.exitCode
     }
-    io.stderr('coresdk: unexpected failure\n')
+    safe.stderr('coresdk: unexpected failure\n')
     return 1
   }
 }
@@ -216,21 +235,22 @@ async function execute(
     case 'list': {
       const found = await sessions.listForUser(argument, { includeInactive: all })
       if (json) io.stdout(toJson(found.map(sessionToWire)))
-      else if (found.length === 0) io.stdout(`No ${all ? '' : 'active '}sessions for user ${argument}.\n`)
+      else if (found.length === 0)
+        io.stdout(`No ${all ? '' : 'active '}sessions for user ${printable(argument)}.\n`)
       else io.stdout(sessionRows(found))
       return
     }
     case 'get': {
       const session = await sessions.get(argument)
-      if (session === null) throw new Failure(`no session ${argument}`, 1)
+      if (session === null) throw new Failure(`no session ${printable(argument)}`, 1)
       // The claims stay out of the default view; --json shows the whole record.
       io.stdout(json ? toJson(sessionToWire(session) satisfies WireSession) : sessionDetail(session))
       return
     }
     case 'revoke': {
-      if (!(await sessions.revoke(argument))) throw new Failure(`no session ${argument}`, 1)
+      if (!(await sessions.revoke(argument))) throw new Failure(`no session ${printable(argument)}`, 1)
       io.stdout(
-        json ? `${JSON.stringify({ id: argument, revoked: true })}\n` : `Revoked session ${argument}.\n`,
+        json ? toJson({ id: argument, revoked: true }, 0) : `Revoked session ${printable(argument)}.\n`,
       )
       return
     }
@@ -238,8 +258,8 @@ async function execute(
       const count = await sessions.revokeAllForUser(argument)
       io.stdout(
         json
-          ? `${JSON.stringify({ userId: argument, revoked: count })}\n`
-          : `Revoked ${count} session${count === 1 ? '' : 's'} of user ${argument}; tokens issued to them until now are refused.\n`,
+          ? toJson({ userId: argument, revoked: count }, 0)
+          : `Revoked ${count} session${count === 1 ? '' : 's'} of user ${printable(argument)}; tokens issued to them until now are refused.\n`,
       )
       return
     }
