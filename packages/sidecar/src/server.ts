@@ -18,7 +18,7 @@ import {
   type TokenSet,
 } from '@coresdk/core'
 import openapi from '../openapi.json' with { type: 'json' }
-import { checkSecret, isLoopbackHost, KeyRing, type TenantKey } from './access.ts'
+import { checkSecret, KeyRing, type TenantKey } from './access.ts'
 import {
   badRequest,
   readJson,
@@ -38,14 +38,22 @@ export interface SidecarServerOptions {
   config?: SDKConfig
   /** The session store every tenant's client shares, closed by `close()`. @default config.sessions.store, else a MemorySessionStore */
   store?: SessionStore
-  /** The address to listen on. Anything but loopback requires a secret. @default '127.0.0.1' */
+  /** The address to listen on. @default '127.0.0.1' */
   host?: string
   /** The port; 0 picks a free one. @default 7233 */
   port?: number
-  /** The shared secret (at least 32 bytes) callers send in `x-coresdk-sidecar-key`; it serves the client's own tenant. */
+  /**
+   * The shared secret (at least 32 bytes) callers send in `x-coresdk-sidecar-key`; it serves the client's own tenant.
+   * The sidecar is never keyless: without `secret` or `tenants` it refuses to start.
+   */
   secret?: string
   /** One secret per tenant: a caller's tenant is the one whose secret it presents. */
   tenants?: readonly TenantKey[]
+  /**
+   * Serve `GET /v1/sessions/{id}/tokens`, which returns a session's decrypted OAuth tokens. Off, it answers 403
+   * `forbidden`: every other route works without handing tokens out. Env: `CORESDK_SIDECAR_EXPOSE_TOKENS`. @default false
+   */
+  exposeTokens?: boolean
   /** Receives one structured entry per request and lifecycle event; false silences it. @default JSON lines on stdout */
   logger?: SidecarLogger | false
   /** The largest request body, in bytes. @default 65536 */
@@ -191,12 +199,15 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     if (!clash) keys.push({ tenantId: defaultTenant, secret: options.secret })
   }
   const ring = new KeyRing(keys)
-  if (!isLoopbackHost(host) && !ring.enabled) {
+  // Never keyless, loopback included: any local process (or a browser page a DNS name points at 127.0.0.1) could
+  // otherwise read and revoke every session.
+  if (!ring.enabled) {
     throw new CoreSDKError(
       'invalid_config',
-      `CoreSDK sidecar: refusing to listen on ${host} without a secret. Set CORESDK_SIDECAR_SECRET (at least 32 bytes) or CORESDK_SIDECAR_TENANTS, or listen on 127.0.0.1 (CORESDK_SIDECAR_HOST).`,
+      'CoreSDK sidecar: refusing to start without a secret. Set CORESDK_SIDECAR_SECRET (at least 32 bytes, e.g. `openssl rand -base64 32`) or CORESDK_SIDECAR_TENANTS (CORESDK_SIDECAR_TENANTS_FILE), and give the same secret to its clients.',
     )
   }
+  const exposeTokens = options.exposeTokens === true
 
   const routes: Route[] = []
   const route = ({ method, path }: SidecarRoute, handler: Handler) =>
@@ -275,6 +286,14 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     },
 
     tokens: async ({ sdk, res, params }) => {
+      if (!exposeTokens) {
+        throw sidecarProblem(
+          403,
+          'forbidden',
+          'Forbidden',
+          'This sidecar does not hand out session tokens; start it with CORESDK_SIDECAR_EXPOSE_TOKENS=1 to allow it.',
+        )
+      }
       const tokens = await sdk.sessions().getTokens(params.id!)
       if (!tokens) throw notFound()
       sendJson(res, 200, { tokens })
@@ -303,7 +322,9 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
   for (const name of Object.keys(sidecarRoutes) as Array<keyof typeof sidecarRoutes>)
     route(sidecarRoutes[name], operations[name])
 
-  const PUBLIC = new Set<string>([ownRoutes.health.path, ownRoutes.ready.path, ownRoutes.openapi.path])
+  // What a caller without the key may ask: whether the process runs, and whether it is ready. Both answer a fixed
+  // body and nothing about sessions; the API description and every other path, unknown ones included, need the key.
+  const PUBLIC = new Set<string>([ownRoutes.health.path, ownRoutes.ready.path])
   let draining = false
 
   route(ownRoutes.health, async ({ res }) => sendJson(res, 200, { status: 'ok' }))
@@ -347,35 +368,18 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     return allow.length > 0 ? { allow } : null
   }
 
-  /** The caller's tenant, from the key it presents (or the default tenant when no key is configured). */
+  /** The caller's tenant: the one whose key it presents. */
   const tenantOf = (req: IncomingMessage): string => {
-    let tenant = defaultTenant
-    if (ring.enabled) {
-      const presented = req.headers[SIDECAR_KEY_HEADER]
-      const found = typeof presented === 'string' && presented !== '' ? ring.match(presented) : null
-      if (found === null) {
-        throw sidecarProblem(
-          401,
-          'sidecar_unauthorized',
-          'Unauthorized',
-          `Send the sidecar secret in the ${SIDECAR_KEY_HEADER} header.`,
-          {
-            'www-authenticate': `${SIDECAR_KEY_HEADER} realm="${SIDECAR_REALM}"`,
-          },
-        )
-      }
-      tenant = found
-    } else {
-      // Without a key only loopback callers reach the sidecar; a foreign Host means DNS rebinding from a browser page.
-      const hostname = (req.headers.host ?? '').replace(/:\d+$/, '')
-      if (!isLoopbackHost(hostname)) {
-        throw sidecarProblem(
-          403,
-          'forbidden_host',
-          'Forbidden',
-          'Without a secret the sidecar answers only requests addressed to a loopback host.',
-        )
-      }
+    const presented = req.headers[SIDECAR_KEY_HEADER]
+    const tenant = typeof presented === 'string' && presented !== '' ? ring.match(presented) : null
+    if (tenant === null) {
+      throw sidecarProblem(
+        401,
+        'sidecar_unauthorized',
+        'Unauthorized',
+        `Send the sidecar secret in the ${SIDECAR_KEY_HEADER} header.`,
+        { 'www-authenticate': `${SIDECAR_KEY_HEADER} realm="${SIDECAR_REALM}"` },
+      )
     }
     const asked = req.headers[SIDECAR_TENANT_HEADER]
     if (asked !== undefined && asked !== tenant) {
@@ -417,6 +421,9 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
           'The sidecar does not answer browser requests.',
         )
       }
+      // The key first: without it, no route answers, and not even whether a path exists.
+      const open = PUBLIC.has(url.pathname)
+      if (!open) tenant = tenantOf(req)
       const found = match(req.method ?? 'GET', url.pathname)
       if (found === null) throw sidecarProblem(404, 'not_found', 'Not found', 'No such endpoint.')
       if ('allow' in found) {
@@ -431,9 +438,8 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
         )
       }
       routeName = found.route.pattern
-      if (draining && !PUBLIC.has(url.pathname))
+      if (draining && !open)
         throw new SidecarProblem(problemFor('sidecar_unavailable', { realm: SIDECAR_REALM }))
-      if (!PUBLIC.has(url.pathname)) tenant = tenantOf(req)
       const sdk = clients.get(tenant ?? defaultTenant)!
       await found.route.handler({
         req,
@@ -487,7 +493,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
             msg: 'listening',
             url,
             tenants: [...clients.keys()],
-            access: ring.enabled ? 'secret' : 'loopback',
+            exposeTokens,
           })
           resolve(url)
         })

@@ -27,6 +27,8 @@ describe('the SDK in sidecar mode (CORESDK_MODE=sidecar) against a real sidecar 
       ...identity.env,
       CORESDK_TENANT_ID: 'acme',
       CORESDK_SIDECAR_SECRET: SECRET,
+      // getTokens() below needs the opt-in endpoint.
+      CORESDK_SIDECAR_EXPOSE_TOKENS: '1',
     })
   })
   afterAll(async () => {
