@@ -26,6 +26,8 @@ export const sidecarRoutes = {
   tokens: { method: 'GET', path: '/v1/sessions/{id}/tokens' },
   revokeAll: { method: 'POST', path: '/v1/users/{userId}/revoke-all' },
   userSessions: { method: 'GET', path: '/v1/users/{userId}/sessions' },
+  providerSession: { method: 'GET', path: '/v1/provider-sessions/{sid}' },
+  claimOnce: { method: 'POST', path: '/v1/claim-once' },
 } as const satisfies Record<string, SidecarRoute>
 
 /** A template with its one `{name}` segment filled, percent-encoded. */
@@ -44,6 +46,8 @@ export const sidecarPaths = {
   tokens: (id: string) => fill(sidecarRoutes.tokens.path, id),
   revokeAll: (userId: string) => fill(sidecarRoutes.revokeAll.path, userId),
   userSessions: (userId: string) => fill(sidecarRoutes.userSessions.path, userId),
+  providerSession: (sid: string) => fill(sidecarRoutes.providerSession.path, sid),
+  claimOnce: sidecarRoutes.claimOnce.path,
 } as const
 
 /** A session on the wire: `Session.toJSON()` plus what a client needs to enforce revocations (no secret). */

@@ -318,6 +318,20 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
       const sessions = await sdk.sessions().listForUser(params.userId!, { includeInactive })
       sendJson(res, 200, { sessions: sessions.map(sessionToWire) })
     },
+
+    providerSession: async ({ sdk, res, params }) => {
+      const session = await sdk.sessions().findByProviderSession(params.sid!)
+      if (!session) throw notFound()
+      sendJson(res, 200, sessionToWire(session))
+    },
+
+    claimOnce: async ({ sdk, res, body }) => {
+      const input = await body()
+      if (typeof input.key !== 'string') throw badRequest('"key" must be a string.')
+      if (typeof input.expiresAt !== 'number')
+        throw badRequest('"expiresAt" must be a number (ms since the epoch).')
+      sendJson(res, 200, { claimed: await sdk.sessions().claimOnce(input.key, input.expiresAt) })
+    },
   }
   for (const name of Object.keys(sidecarRoutes) as Array<keyof typeof sidecarRoutes>)
     route(sidecarRoutes[name], operations[name])
