@@ -65,6 +65,10 @@ export interface Backend {
    * when the sidecar itself is away. Never resolves.
    */
   degradedLogout(): Promise<never>
+  /** The session bound to the key `sid:<sid>`, or null. */
+  providerSession(sid: string): Promise<SessionRecord | null>
+  /** Claims a one-time key until `expiresAt`: true the first time, false while an earlier claim holds. */
+  claimOnce(key: string, expiresAt: number): Promise<boolean>
   /** Revocations made on other instances, when the backend hears of them. */
   onRevocation(listener: (event: RevocationEvent) => void): (() => void) | undefined
   close(): Promise<void>

@@ -103,6 +103,8 @@ export class CoreSDKClient {
       revokeForUser: (userId) => this.#revokeAll(userId),
       listForUser: (userId, options) => this.#list(userId, options),
       getTokens: (id) => this.#getTokens(id),
+      findByProviderSession: (sid) => this.#findByProviderSession(sid),
+      claimOnce: (key, expiresAt) => this.#claimOnce(key, expiresAt),
     }
   }
 
@@ -371,6 +373,18 @@ export class CoreSDKClient {
   async #getTokens(id: string): Promise<SessionTokens | null> {
     if (!isSessionId(id)) return null
     return this.#backend.tokens(id)
+  }
+
+  async #findByProviderSession(sid: string): Promise<Session | null> {
+    if (!isIdentifier(sid)) return null
+    const record = await this.#backend.providerSession(sid)
+    return record === null ? null : new Session(record)
+  }
+
+  async #claimOnce(key: string, expiresAt: number): Promise<boolean> {
+    if (!isIdentifier(key) || key.length > 512 || !Number.isFinite(expiresAt))
+      throw new CoreSDKError('invalid_request', 'claimOnce() takes a key of 1 to 512 characters and a time.')
+    return this.#backend.claimOnce(key, expiresAt)
   }
 
   #clearCookie(): string {

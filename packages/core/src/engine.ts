@@ -115,4 +115,15 @@ export interface SessionsApi {
   listForUser(userId: string, options?: ListSessionsOptions): Promise<Session[]>
   /** The OAuth tokens a session holds (decrypted), for calling APIs on the user's behalf. */
   getTokens(id: string): Promise<import('./types.ts').SessionTokens | null>
+  /**
+   * The session bound to a provider session: the one whose tokens carried this `sid` claim (its key is `sid:<sid>`),
+   * revoked or not, or null. What a back-channel logout naming only a `sid` ends.
+   */
+  findByProviderSession(sid: string): Promise<Session | null>
+  /**
+   * Records a one-time key of this tenant (such as a logout token's `iss` and `jti`) until `expiresAt` (ms since the
+   * epoch), atomically for every instance sharing the session store: true for the first claim, false for a replay.
+   * Where the store has no `claimOnce`, the key is remembered in this process only (bounded).
+   */
+  claimOnce(key: string, expiresAt: number): Promise<boolean>
 }

@@ -43,13 +43,14 @@ export type { RbacApi, RoleDecision, RoleRequirement } from './rbac.ts'
 export { readRoles, roleRequirement } from './rbac.ts'
 export type { RouteHandler, RouteRequest, RouteResponse } from './route.ts'
 export { CreatedSession, isRecordActive, Session } from './session.ts'
-export type { WireSession } from './sidecar-protocol.ts'
+export type { SidecarRoute, WireSession } from './sidecar-protocol.ts'
 export {
   recordFromWire,
   SIDECAR_KEY_HEADER,
   SIDECAR_TENANT_HEADER,
   sessionToWire,
   sidecarPaths,
+  sidecarRoutes,
 } from './sidecar-protocol.ts'
 export type {
   AuthDecision,

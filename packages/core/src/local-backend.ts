@@ -1,5 +1,6 @@
 import { serialize as serializeCookie } from 'cookie'
 import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
+import { BoundedMap } from './bounded-map.ts'
 import type { ResolvedConfig } from './config.ts'
 import { newSessionId, randomToken, Sealer, sha256, timingSafeEqual } from './crypto.ts'
 import { withDeadline } from './deadline.ts'
@@ -203,6 +204,20 @@ export class LocalBackend implements Backend {
 
   get(id: string): Promise<SessionRecord | null> {
     return this.#call(this.#store.get(this.#config.tenantId, id))
+  }
+
+  providerSession(sid: string): Promise<SessionRecord | null> {
+    return this.#call(this.#store.getByKey(this.#config.tenantId, `sid:${sid}`))
+  }
+
+  // One-time keys when the store cannot hold them: this process only, bounded (an evicted key could be claimed again).
+  readonly #once = new BoundedMap<string, true>(10_000)
+
+  async claimOnce(key: string, expiresAt: number): Promise<boolean> {
+    if (this.#store.claimOnce) return this.#call(this.#store.claimOnce(this.#config.tenantId, key, expiresAt))
+    if (this.#once.has(key)) return false
+    this.#once.set(key, true, expiresAt)
+    return true
   }
 
   refresh(id: string): Promise<SessionRecord> {

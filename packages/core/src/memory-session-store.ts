@@ -528,4 +528,22 @@ export class MemorySessionStore implements SessionStore {
       }
     }
   }
+
+  // One-time keys (`claimOnce`): tenant + key → until when the claim holds.
+  readonly #once = new Map<string, number>()
+
+  async claimOnce(tenantId: string, key: string, expiresAt: number): Promise<boolean> {
+    const now = Date.now()
+    if (expiresAt <= now) return true
+    const k = tenantId + SEP + key
+    const held = this.#once.get(k)
+    if (held !== undefined && held > now) return false
+    if (this.#once.size >= this.#maxSessions) {
+      for (const [name, until] of this.#once) if (until <= now) this.#once.delete(name)
+      // Still full of live claims: forgetting one would let its key be claimed twice, so the new one is refused.
+      if (this.#once.size >= this.#maxSessions) return false
+    }
+    this.#once.set(k, expiresAt)
+    return true
+  }
 }

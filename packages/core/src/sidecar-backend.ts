@@ -176,6 +176,21 @@ export class SidecarBackend implements Backend {
     return sessions.map(recordFromWire)
   }
 
+  async providerSession(sid: string): Promise<SessionRecord | null> {
+    const answer = await this.#send('GET', sidecarPaths.providerSession(sid))
+    if (this.#notFound(answer)) return null
+    this.#expect(answer, 200)
+    return recordFromWire(answer.data)
+  }
+
+  async claimOnce(key: string, expiresAt: number): Promise<boolean> {
+    const answer = await this.#send('POST', sidecarPaths.claimOnce, { key, expiresAt })
+    this.#expect(answer, 200)
+    const claimed = (answer.data as { claimed?: unknown } | null)?.claimed
+    if (typeof claimed !== 'boolean') throw unreadable()
+    return claimed
+  }
+
   async tokens(id: string): Promise<SessionTokens | null> {
     const answer = await this.#send('GET', sidecarPaths.tokens(id))
     if (this.#notFound(answer)) return null

@@ -8,17 +8,46 @@ export const SIDECAR_KEY_HEADER = 'x-coresdk-sidecar-key'
 /** The header naming the tenant the client serves; the sidecar refuses it (403) when the key is not that tenant's. */
 export const SIDECAR_TENANT_HEADER = 'x-coresdk-tenant'
 
+/** One operation of the sidecar's HTTP API: its method and its path template (OpenAPI style, `{name}` is one segment). */
+export interface SidecarRoute {
+  method: 'GET' | 'POST' | 'DELETE'
+  path: string
+}
+
+/** Every operation the sidecar serves, by name: its server registers exactly these, and `openapi.json` describes them. */
+export const sidecarRoutes = {
+  authorize: { method: 'POST', path: '/v1/authorize' },
+  authenticate: { method: 'POST', path: '/v1/authenticate' },
+  logout: { method: 'POST', path: '/v1/logout' },
+  createSession: { method: 'POST', path: '/v1/sessions' },
+  getSession: { method: 'GET', path: '/v1/sessions/{id}' },
+  revokeSession: { method: 'DELETE', path: '/v1/sessions/{id}' },
+  refresh: { method: 'POST', path: '/v1/sessions/{id}/refresh' },
+  tokens: { method: 'GET', path: '/v1/sessions/{id}/tokens' },
+  revokeAll: { method: 'POST', path: '/v1/users/{userId}/revoke-all' },
+  userSessions: { method: 'GET', path: '/v1/users/{userId}/sessions' },
+  providerSession: { method: 'GET', path: '/v1/provider-sessions/{sid}' },
+  claimOnce: { method: 'POST', path: '/v1/claim-once' },
+} as const satisfies Record<string, SidecarRoute>
+
+/** A template with its one `{name}` segment filled, percent-encoded. */
+function fill(template: string, value: string): string {
+  return template.replace(/\{\w+\}/, () => encodeURIComponent(value))
+}
+
 /** The sidecar's HTTP paths, shared by its server, core's sidecar backend and the `coresdk` CLI. */
 export const sidecarPaths = {
-  authorize: '/v1/authorize',
-  authenticate: '/v1/authenticate',
-  logout: '/v1/logout',
-  sessions: '/v1/sessions',
-  session: (id: string) => `/v1/sessions/${encodeURIComponent(id)}`,
-  refresh: (id: string) => `/v1/sessions/${encodeURIComponent(id)}/refresh`,
-  tokens: (id: string) => `/v1/sessions/${encodeURIComponent(id)}/tokens`,
-  revokeAll: (userId: string) => `/v1/users/${encodeURIComponent(userId)}/revoke-all`,
-  userSessions: (userId: string) => `/v1/users/${encodeURIComponent(userId)}/sessions`,
+  authorize: sidecarRoutes.authorize.path,
+  authenticate: sidecarRoutes.authenticate.path,
+  logout: sidecarRoutes.logout.path,
+  sessions: sidecarRoutes.createSession.path,
+  session: (id: string) => fill(sidecarRoutes.getSession.path, id),
+  refresh: (id: string) => fill(sidecarRoutes.refresh.path, id),
+  tokens: (id: string) => fill(sidecarRoutes.tokens.path, id),
+  revokeAll: (userId: string) => fill(sidecarRoutes.revokeAll.path, userId),
+  userSessions: (userId: string) => fill(sidecarRoutes.userSessions.path, userId),
+  providerSession: (sid: string) => fill(sidecarRoutes.providerSession.path, sid),
+  claimOnce: sidecarRoutes.claimOnce.path,
 } as const
 
 /** A session on the wire: `Session.toJSON()` plus what a client needs to enforce revocations (no secret). */

@@ -183,6 +183,13 @@ export interface SessionStore {
   onRevocation?(listener: (event: RevocationEvent) => void): () => void
   /** Releases timers and connections. */
   close?(): Promise<void>
+  /**
+   * Atomically records a one-time `key` of the tenant (such as a logout token's `jti`) until `expiresAt` (ms since the
+   * epoch), for every instance sharing the store: resolves true for the first claim, false while an earlier claim
+   * holds. A key whose `expiresAt` has passed is not recorded (true). Optional: without it, CoreSDK remembers one-time
+   * keys in each process only.
+   */
+  claimOnce?(tenantId: string, key: string, expiresAt: number): Promise<boolean>
 }
 
 /** Turns a refresh token into a new token set (the OIDC package supplies one). */

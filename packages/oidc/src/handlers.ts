@@ -61,6 +61,19 @@ function methodNotAllowed(): OidcHttpResponse {
 }
 
 /**
+ * The session's ID token, for `id_token_hint`; null when a sidecar does not hand tokens out (403 `forbidden`,
+ * `CORESDK_SIDECAR_EXPOSE_TOKENS` off): the provider then asks the user which session to end.
+ */
+async function idTokenHint(client: OidcClient, sessionId: string): Promise<string | null> {
+  try {
+    return (await client.sdk.sessions().getTokens(sessionId))?.idToken ?? null
+  } catch (error) {
+    if (error instanceof CoreSDKError && error.code === 'forbidden') return null
+    throw error
+  }
+}
+
+/**
  * The OIDC routes as plain functions over `{ url, method, headers, body }`, for any framework to mount in a few lines.
  * @example
  * const routes = createOidcHandlers(oidc)
@@ -108,8 +121,7 @@ export function createOidcHandlers(client: OidcClient, options: OidcHandlersOpti
         )
         const session = auth.ok ? auth.session : null
         // Read the ID token before revoking: it is the hint that tells the provider whose session to end.
-        const idToken =
-          session && providerLogout ? ((await sdk.sessions().getTokens(session.id))?.idToken ?? null) : null
+        const idToken = session && providerLogout ? await idTokenHint(client, session.id) : null
         const result = await sdk.logout({
           session,
           user: auth.ok ? auth.user : null,

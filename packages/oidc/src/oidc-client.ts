@@ -6,14 +6,9 @@ import {
   type TokenRefresher,
   type TokenSet,
 } from '@coresdk/core'
-import { createRemoteJWKSet } from 'jose'
+import { base64url, createRemoteJWKSet } from 'jose'
 import * as oidc from 'openid-client'
-import {
-  createMemoryReplayCache,
-  LogoutTokenError,
-  type ReplayCache,
-  verifyLogoutToken,
-} from './backchannel-logout.ts'
+import { LogoutTokenError, type ReplayCache, verifyLogoutToken } from './backchannel-logout.ts'
 import { readCookie, type StateCookieOptions, serializeCookie } from './cookies.ts'
 import { deriveStateKey, openLoginState, sealLoginState } from './login-state.ts'
 import type { OidcRefresher } from './refresher.ts'
@@ -48,11 +43,15 @@ export interface OidcClientOptions {
   allowInsecureRequests?: boolean
   /** The deadline of each request to the provider, in seconds. @default 10 */
   timeout?: number
-  /** Allowed clock skew when checking logout tokens, in seconds. @default 5 */
+  /** Allowed clock skew when checking logout tokens (`exp`, and `iat` both ways), in seconds. @default 5 */
   clockTolerance?: number
   /** The oldest logout token accepted (by its `iat`), in seconds. @default 300 */
   logoutTokenMaxAge?: number
-  /** Where logout tokens' `jti` are remembered against replay; share one across instances. @default in memory */
+  /**
+   * Where logout tokens' `jti` are remembered against replay.
+   * @default `sdk.sessions().claimOnce()`: the session store's atomic claim, shared by every instance (in each
+   * process only, when the store has no `claimOnce`)
+   */
   replayCache?: ReplayCache
   /** A refresher created before the CoreSDK client (see {@link createOidcRefresher}); it is bound to this client. */
   refresher?: OidcRefresher
@@ -253,6 +252,12 @@ function readLogoutToken(body: BackchannelLogoutRequest['body']): string | undef
   return typeof value === 'string' ? value : undefined
 }
 
+/** The one-time key of a logout token: a digest of its issuer and `jti`, so any `jti` makes a short, plain key. */
+async function replayKeyOf(iss: string, jti: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${iss}\n${jti}`))
+  return `logout-jti:${base64url.encode(new Uint8Array(digest))}`
+}
+
 function logoutAnswer(
   status: 200 | 400 | 503,
   revoked: number,
@@ -297,7 +302,9 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     secure: options.cookieSecure ?? new URL(redirectUri).protocol === 'https:',
     path: '/',
   }
-  const replayCache = options.replayCache ?? createMemoryReplayCache()
+  const replayCache: ReplayCache = options.replayCache ?? {
+    add: (key, expiresAt) => sdk.sessions().claimOnce(key, expiresAt),
+  }
 
   const metadata: Partial<oidc.ClientMetadata> = { redirect_uris: [redirectUri] }
   if (postLogoutRedirectUri) metadata.post_logout_redirect_uris = [postLogoutRedirectUri]
@@ -359,14 +366,11 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
   async function revokeForLogout(sub: string | undefined, sid: string | undefined): Promise<number> {
     const sessions = sdk.sessions()
     if (sid === undefined) return sub === undefined ? 0 : sessions.revokeAllForUser(sub)
-    if (sub === undefined) {
-      throw new LogoutTokenError(
-        'A logout token naming only a sid is not supported: the provider must include sub.',
-      )
-    }
-    const matching = (await sessions.listForUser(sub)).filter((session) => session.claims.sid === sid)
-    const results = await Promise.all(matching.map((session) => sessions.revoke(session.id)))
-    return results.filter(Boolean).length
+    // Every session made from this provider session is bound to its sid, whether sub is named or not.
+    const session = await sessions.findByProviderSession(sid)
+    // With both, the sid must be the user's: another user's session is not this logout's to end.
+    if (session === null || (sub !== undefined && session.userId !== sub)) return 0
+    return (await sessions.revoke(session.id)) ? 1 : 0
   }
 
   const client: OidcClient = {
@@ -460,21 +464,23 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
         const description = error instanceof LogoutTokenError ? error.message : 'The logout token is invalid.'
         return logoutAnswer(400, 0, 'invalid_request', description)
       }
-      const replayKey = `${claims.iss} ${claims.jti}`
-      if (!(await replayCache.add(replayKey, claims.expiresAt))) {
-        return logoutAnswer(400, 0, 'invalid_request', 'The logout token was already used.')
+      const unavailable = () =>
+        logoutAnswer(503, 0, 'temporarily_unavailable', 'The sessions could not be revoked. Retry later.')
+      const replayKey = await replayKeyOf(claims.iss, claims.jti)
+      // Claimed before anything is revoked: of two deliveries of one token, on any instances, one acts.
+      let first: boolean
+      try {
+        first = await replayCache.add(replayKey, claims.expiresAt)
+      } catch {
+        return unavailable()
       }
+      if (!first) return logoutAnswer(400, 0, 'invalid_request', 'The logout token was already used.')
       try {
         return logoutAnswer(200, await revokeForLogout(claims.sub, claims.sid))
-      } catch (error) {
-        await replayCache.delete(replayKey)
-        if (error instanceof LogoutTokenError) return logoutAnswer(400, 0, 'invalid_request', error.message)
-        return logoutAnswer(
-          503,
-          0,
-          'temporarily_unavailable',
-          'The sessions could not be revoked. Retry later.',
-        )
+      } catch {
+        // A cache that can forget lets the provider retry; the store's claim stays (see docs/oauth.md).
+        await replayCache.delete?.(replayKey).catch(() => {})
+        return unavailable()
       }
     },
 

@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { CoreSDKClient, CoreSDKError, type SessionRecord } from '@coresdk/core'
+import {
+  CoreSDKClient,
+  CoreSDKError,
+  MemorySessionStore,
+  type SessionRecord,
+  type SessionStore,
+} from '@coresdk/core'
 import { importJWK, SignJWT } from 'jose'
 import * as openid from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -152,14 +158,33 @@ async function authorize(url: string, browser = new Browser(), login = 'alice'):
   return callback
 }
 
-async function signLogoutToken(claims: Record<string, unknown>, audience = CLIENT_ID): Promise<string> {
+/** What a test changes in an otherwise valid logout token; `null` leaves the header or claim out. */
+interface LogoutTokenShape {
+  audience?: string
+  typ?: string | null
+  iat?: number | null
+  exp?: number | null
+  jti?: string | null
+}
+
+/** A logout token signed with the provider's own key: valid (iat now, exp in 2 min, a fresh jti) unless told. */
+async function signLogoutToken(
+  claims: Record<string, unknown>,
+  shape: LogoutTokenShape = {},
+): Promise<string> {
   const key = await importJWK(provider.privateJwk, 'RS256')
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'logout+jwt' })
-    .setIssuer(provider.issuer)
-    .setAudience(audience)
-    .setIssuedAt()
-    .setJti(crypto.randomUUID())
+  const now = Math.floor(Date.now() / 1000)
+  const registered: Record<string, unknown> = {
+    iss: provider.issuer,
+    aud: shape.audience ?? CLIENT_ID,
+    iat: shape.iat === undefined ? now : shape.iat,
+    exp: shape.exp === undefined ? now + 120 : shape.exp,
+    jti: shape.jti === undefined ? crypto.randomUUID() : shape.jti,
+  }
+  for (const [name, value] of Object.entries(registered)) if (value === null) delete registered[name]
+  const typ = shape.typ === undefined ? 'logout+jwt' : shape.typ
+  return new SignJWT({ ...registered, ...claims })
+    .setProtectedHeader({ alg: 'RS256', kid: 'test-key', ...(typ === null ? {} : { typ }) })
     .sign(key)
 }
 
@@ -376,8 +401,10 @@ describe('logout', () => {
   })
 })
 
-describe('back-channel logout tokens', () => {
+describe('back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0)', () => {
   const event = { [BACKCHANNEL_LOGOUT_EVENT]: {} }
+  const now = () => Math.floor(Date.now() / 1000)
+  const meStatus = async (browser: Browser) => (await browser.fetch(`${app.url}/me`)).status
 
   it('a valid token with sub and sid revokes only that provider session; a replay is refused', async () => {
     const one = await signIn('sam')
@@ -386,61 +413,124 @@ describe('back-channel logout tokens', () => {
     const response = await postLogoutToken(token)
     expect(response.status).toBe(200)
     expect(response.headers.get('cache-control')).toBe('no-store')
-    expect((await one.browser.fetch(`${app.url}/me`)).status).toBe(401)
-    expect((await two.browser.fetch(`${app.url}/me`)).status).toBe(200)
+    expect(await meStatus(one.browser)).toBe(401)
+    expect(await meStatus(two.browser)).toBe(200)
     const replay = await postLogoutToken(token)
     expect(replay.status).toBe(400)
-    expect(await replay.json()).toMatchObject({ error: 'invalid_request' })
+    expect(await replay.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'The logout token was already used.',
+    })
+  })
+
+  it('a token with only sid (no sub) revokes the session of that provider session, and no other', async () => {
+    const one = await signIn('sia')
+    const two = await signIn('sia')
+    expect(one.sid).not.toBe(two.sid)
+    const response = await postLogoutToken(await signLogoutToken({ sid: one.sid, events: event }))
+    expect(response.status).toBe(200)
+    expect(await meStatus(one.browser)).toBe(401)
+    expect(await meStatus(two.browser)).toBe(200)
+    expect((await sdk.sessions().get(one.session))?.revokedAt).toBeInstanceOf(Date)
+    // A sid this app has no session for is a logout with nothing to do.
+    expect((await postLogoutToken(await signLogoutToken({ sid: 'unknown-sid', events: event }))).status).toBe(
+      200,
+    )
+  })
+
+  it('a token naming a user and another user’s sid revokes nothing', async () => {
+    const victim = await signIn('tia')
+    const response = await postLogoutToken(
+      await signLogoutToken({ sub: 'mallory', sid: victim.sid, events: event }),
+    )
+    expect(response.status).toBe(200)
+    expect(await meStatus(victim.browser)).toBe(200)
   })
 
   it('a token with only sub revokes every session of the user', async () => {
     const one = await signIn('ula')
     const two = await signIn('ula')
     expect((await postLogoutToken(await signLogoutToken({ sub: 'ula', events: event }))).status).toBe(200)
-    expect((await one.browser.fetch(`${app.url}/me`)).status).toBe(401)
-    expect((await two.browser.fetch(`${app.url}/me`)).status).toBe(401)
+    expect(await meStatus(one.browser)).toBe(401)
+    expect(await meStatus(two.browser)).toBe(401)
   })
 
   it.each([
-    ['another audience', async () => signLogoutToken({ sub: 'vic', events: event }, OTHER_ID)],
-    ['a nonce', async () => signLogoutToken({ sub: 'vic', events: event, nonce: 'n' })],
-    ['no logout event', async () => signLogoutToken({ sub: 'vic', events: { 'urn:other': {} } })],
-    ['neither sub nor sid', async () => signLogoutToken({ events: event })],
+    ['no typ', { typ: null }],
+    ['typ application/logout+jwt', { typ: 'application/logout+jwt' }],
+    ['an iat a little in the future, within the clock tolerance', { iat: now() + 3 }],
+    ['an iat almost logoutTokenMaxAge old', { iat: now() - 290 }],
+  ] as Array<[string, LogoutTokenShape]>)('a token with %s is accepted', async (_case, shape) => {
+    // A user per case: a login within the clock tolerance after a revoke-all of its user is refused.
+    const user = `wes-${crypto.randomUUID().slice(0, 8)}`
+    const { browser } = await signIn(user)
+    const response = await postLogoutToken(await signLogoutToken({ sub: user, events: event }, shape))
+    expect(response.status).toBe(200)
+    expect(await meStatus(browser)).toBe(401)
+  })
+
+  it.each([
+    ['typ JWT (another kind of token)', {}, { typ: 'JWT' }],
+    ['typ at+jwt', {}, { typ: 'at+jwt' }],
+    ['no exp', {}, { exp: null }],
+    ['an exp in the past', {}, { exp: now() - 60, iat: now() - 120 }],
+    ['no iat', {}, { iat: null }],
+    ['an iat in the future beyond the clock tolerance', {}, { iat: now() + 60 }],
+    ['an iat older than logoutTokenMaxAge', {}, { iat: now() - 3600, exp: now() + 60 }],
+    ['no jti', {}, { jti: null }],
+    ['another audience', {}, { audience: OTHER_ID }],
+    ['a nonce', { nonce: 'n' }, {}],
+    ['no events', { events: undefined }, {}],
+    ['events that are not an object', { events: 'backchannel-logout' }, {}],
+    ['events that are an array', { events: [BACKCHANNEL_LOGOUT_EVENT] }, {}],
+    ['no back-channel logout member in events', { events: { 'urn:other': {} } }, {}],
     [
-      'a foreign signature',
-      async () => {
-        const { generateKeyPair } = await import('jose')
-        const { privateKey } = await generateKeyPair('RS256')
-        return new SignJWT({ sub: 'vic', events: event })
-          .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
-          .setIssuer(provider.issuer)
-          .setAudience(CLIENT_ID)
-          .setIssuedAt()
-          .setJti('j')
-          .sign(privateKey)
-      },
+      'a back-channel logout member that is not an object',
+      { events: { [BACKCHANNEL_LOGOUT_EVENT]: true } },
+      {},
     ],
-    [
-      'an old iat',
-      async () => {
-        const key = await importJWK(provider.privateJwk, 'RS256')
-        return new SignJWT({ sub: 'vic', events: event })
-          .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
-          .setIssuer(provider.issuer)
-          .setAudience(CLIENT_ID)
-          .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
-          .setJti('old')
-          .sign(key)
-      },
-    ],
-  ])('a token with %s is a 400 and revokes nothing', async (_case, make) => {
+    ['a back-channel logout member that is an array', { events: { [BACKCHANNEL_LOGOUT_EVENT]: [] } }, {}],
+    ['neither sub nor sid', { sub: undefined }, {}],
+    ['a sub that is not a string', { sub: 42 }, {}],
+  ] as Array<[string, Record<string, unknown>, LogoutTokenShape]>)(
+    'a token with %s is a 400 and revokes nothing',
+    async (_case, claims, shape) => {
+      // A user per case, so that a token wrongly accepted shows in its own case only.
+      const user = `vic-${crypto.randomUUID().slice(0, 8)}`
+      const { browser } = await signIn(user)
+      const response = await postLogoutToken(
+        await signLogoutToken({ sub: user, events: event, ...claims }, shape),
+      )
+      expect(response.status).toBe(400)
+      const body = (await response.json()) as { error: string; error_description: string }
+      expect(body.error).toBe('invalid_request')
+      expect(body.error_description).not.toContain(user)
+      expect(await meStatus(browser)).toBe(200)
+    },
+  )
+
+  it('a token signed with another key is a 400 and revokes nothing', async () => {
     const { browser } = await signIn('vic')
-    const response = await postLogoutToken(await make())
+    const { generateKeyPair } = await import('jose')
+    const { privateKey } = await generateKeyPair('RS256')
+    const forged = await new SignJWT({ sub: 'vic', events: event, jti: 'j' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'logout+jwt' })
+      .setIssuer(provider.issuer)
+      .setAudience(CLIENT_ID)
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .sign(privateKey)
+    expect((await postLogoutToken(forged)).status).toBe(400)
+    expect(await meStatus(browser)).toBe(200)
+  })
+
+  it('the provider’s own ID token posted as a logout token is a 400 and revokes nothing', async () => {
+    const { browser, session } = await signIn('ida')
+    const idToken = (await sdk.sessions().getTokens(session))?.idToken
+    expect(idToken).toEqual(expect.any(String))
+    const response = await postLogoutToken(idToken!)
     expect(response.status).toBe(400)
-    const body = (await response.json()) as { error: string; error_description: string }
-    expect(body.error).toBe('invalid_request')
-    expect(body.error_description).not.toContain('vic')
-    expect((await browser.fetch(`${app.url}/me`)).status).toBe(200)
+    expect(await meStatus(browser)).toBe(200)
   })
 
   it('a request without a logout_token is a 400', async () => {
@@ -449,6 +539,89 @@ describe('back-channel logout tokens', () => {
       body: 'nothing=here',
     })
     expect(response.status).toBe(400)
+  })
+})
+
+describe('back-channel logout replay, across instances', () => {
+  const event = { [BACKCHANNEL_LOGOUT_EVENT]: {} }
+  const KEY = new Uint8Array(32).fill(7)
+
+  /** Two instances of one app: each its own CoreSDK and OIDC client, over one session store. */
+  async function instances(store: SessionStore) {
+    return Promise.all(
+      [0, 1].map(async () => {
+        const instance = new CoreSDKClient({
+          tenantId: 'oidc-replay',
+          jwt: {
+            issuer: provider.issuer,
+            audience: 'api',
+            idTokenAudience: CLIENT_ID,
+            jwksUri: `${provider.issuer}/jwks`,
+            algorithms: ['RS256'],
+          },
+          sessions: { store, encryptionKey: KEY, cookie: { secure: false } },
+          env: {},
+        })
+        const client = await createOidcClient({
+          sdk: instance,
+          issuer: provider.issuer,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          redirectUri: `${app.url}/auth/callback`,
+          cookieSecret: COOKIE_SECRET,
+          allowInsecureRequests: true,
+        })
+        return { sdk: instance, oidc: client }
+      }),
+    )
+  }
+  const deliver = (client: OidcClient, token: string) =>
+    client.backchannelLogout({ body: new URLSearchParams({ logout_token: token }) })
+
+  it('a token accepted by one instance is refused by another sharing the store (claimOnce in the store)', async () => {
+    const store = new MemorySessionStore()
+    const [a, b] = await instances(store)
+    try {
+      const token = await signLogoutToken({ sub: 'rex', events: event })
+      expect((await deliver(a!.oidc, token)).status).toBe(200)
+      const replay = await deliver(b!.oidc, token)
+      expect(replay.status).toBe(400)
+      expect(JSON.parse(replay.body)).toMatchObject({
+        error_description: 'The logout token was already used.',
+      })
+      // Two deliveries at once, on two instances: one acts.
+      const twice = await signLogoutToken({ sub: 'rex', events: event })
+      const answers = await Promise.all([deliver(a!.oidc, twice), deliver(b!.oidc, twice)])
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400])
+    } finally {
+      await Promise.all([a!.sdk.close(), b!.sdk.close()])
+      await store.close()
+    }
+  })
+
+  it('over a store without claimOnce, the replay is refused only by the instance that saw the token', async () => {
+    const memory = new MemorySessionStore()
+    // The same store with the optional method taken away, as a store of an older contract would be.
+    const store = new Proxy(memory, {
+      get: (target, name) => {
+        if (name === 'claimOnce') return undefined
+        const value = Reflect.get(target, name, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+      has: (target, name) => name !== 'claimOnce' && Reflect.has(target, name),
+    }) as SessionStore
+    expect(store.claimOnce).toBeUndefined()
+    const [a, b] = await instances(store)
+    try {
+      const token = await signLogoutToken({ sub: 'rey', events: event })
+      expect((await deliver(a!.oidc, token)).status).toBe(200)
+      expect((await deliver(a!.oidc, token)).status).toBe(400)
+      // This is what claimOnce in the store prevents: docs/oauth.md says so.
+      expect((await deliver(b!.oidc, token)).status).toBe(200)
+    } finally {
+      await Promise.all([a!.sdk.close(), b!.sdk.close()])
+      await memory.close()
+    }
   })
 })
 

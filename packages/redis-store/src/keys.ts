@@ -67,4 +67,9 @@ export class KeyLayout {
   keyPointer(tenantId: string, key: string): string {
     return `${this.#prefix}:${encodeKeyPart(tenantId)}:key:${encodeKeyPart(key)}`
   }
+
+  /** A one-time key (`claimOnce`). */
+  once(tenantId: string, key: string): string {
+    return `${this.#prefix}:${encodeKeyPart(tenantId)}:once:${encodeKeyPart(key)}`
+  }
 }

@@ -516,6 +516,15 @@ class RedisSessionStoreImpl implements RedisSessionStore {
       subscriber.disconnect()
     }
   }
+
+  claimOnce(tenantId: string, key: string, expiresAt: number): Promise<boolean> {
+    if (expiresAt <= Date.now()) return Promise.resolve(true)
+    // SET NX is the claim itself: one command, atomic on every node, expiring with the claim (PXAT).
+    return this.#run(
+      async () =>
+        (await this.#client.set(this.#keys.once(tenantId, key), '1', 'PXAT', expiresAt, 'NX')) === 'OK',
+    )
+  }
 }
 
 /**

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util'
-import { SIDECAR_KEY_HEADER, SIDECAR_TENANT_HEADER } from '@coresdk/core'
+import { CoreSDKClient, CoreSDKError, type Session, sessionToWire, type WireSession } from '@coresdk/core'
 
-/** Where the CLI writes, and the environment it reads (`CORESDK_SIDECAR_ADDR`, `CORESDK_SIDECAR_SECRET`). */
+/**
+ * Where the CLI writes, and the environment it reads (`CORESDK_SIDECAR_ADDR`, `CORESDK_SIDECAR_SECRET`,
+ * `CORESDK_TENANT_ID`).
+ */
 export interface CliIo {
   stdout: (text: string) => void
   stderr: (text: string) => void
@@ -19,14 +22,27 @@ Commands:
 Options:
   --addr <url>      the sidecar (env CORESDK_SIDECAR_ADDR; default http://127.0.0.1:7233)
   --secret <s>      the sidecar secret (env CORESDK_SIDECAR_SECRET; prefer the variable: arguments show in ps)
-  --tenant <id>     check that the secret serves this tenant (env CORESDK_TENANT_ID)
+  --tenant <id>     the tenant, which the secret must serve (env CORESDK_TENANT_ID; default "default")
   --json            print JSON instead of a table
   --all             with list: include revoked and expired sessions
-  --timeout <ms>    give up after this long (default 5000)
+  --timeout <ms>    give up after this long, 10 to 60000 (default 5000)
   -h, --help        this help
 
 Exit codes: 0 done, 1 failed (not found, refused, unreachable), 2 usage error.
 `
+
+const MAX_TIMEOUT_MS = 60_000
+// C0, DEL and C1: what a terminal may read as a command (ESC sequences, CSI as one C1 byte, BEL, backspace).
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g
+const DEL_AND_C1 = /[\u007f-\u009f]/g
+
+const escapeControl = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+
+/** A stored value as it may reach a terminal: every control character written as its `\\u` escape (ESC → `\\u001b`). */
+export function printable(value: string): string {
+  return value.replace(CONTROLS, escapeControl)
+}
 
 class Failure extends Error {
   constructor(
@@ -37,53 +53,80 @@ class Failure extends Error {
   }
 }
 
-interface WireSession {
-  id: string
-  userId: string
-  origin: string
-  createdAt: string
-  lastSeenAt: string
-  expiresAt: string
-  revokedAt: string | null
-  active: boolean
-  meta?: Record<string, string>
-}
-
-function status(session: WireSession): string {
+function status(session: Session): string {
   if (session.revokedAt !== null) return 'revoked'
-  return session.active ? 'active' : 'expired'
+  return session.isActive() ? 'active' : 'expired'
 }
 
-function table(rows: string[][]): string {
+function table(cells: string[][]): string {
+  const rows = cells.map((row) => row.map(printable))
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
   return `${rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')}\n`
 }
 
-function sessionRows(sessions: WireSession[]): string {
+function sessionRows(sessions: Session[]): string {
   const header = ['ID', 'USER', 'ORIGIN', 'CREATED', 'LAST SEEN', 'EXPIRES', 'STATUS']
   return table([
     header,
-    ...sessions.map((s) => [s.id, s.userId, s.origin, s.createdAt, s.lastSeenAt, s.expiresAt, status(s)]),
+    ...sessions.map((s) => [
+      s.id,
+      s.userId,
+      s.origin,
+      s.createdAt.toISOString(),
+      s.lastSeenAt.toISOString(),
+      s.expiresAt.toISOString(),
+      status(s),
+    ]),
   ])
 }
 
-function sessionDetail(s: WireSession): string {
-  const rows = [
+function sessionDetail(s: Session): string {
+  return table([
     ['id', s.id],
     ['user', s.userId],
     ['status', status(s)],
     ['origin', s.origin],
-    ['created', s.createdAt],
-    ['last seen', s.lastSeenAt],
-    ['expires', s.expiresAt],
-    ['revoked', s.revokedAt ?? '-'],
-    ...Object.entries(s.meta ?? {}).map(([name, value]) => [name, value]),
-  ]
-  return table(rows)
+    ['created', s.createdAt.toISOString()],
+    ['last seen', s.lastSeenAt.toISOString()],
+    ['expires', s.expiresAt.toISOString()],
+    ['revoked', s.revokedAt?.toISOString() ?? '-'],
+    ...Object.entries(s.meta),
+  ])
+}
+
+/** JSON as it may reach a terminal: `JSON.stringify` escapes C0 but leaves DEL and C1 raw, inside strings only. */
+function toJson(value: unknown, indent = 2): string {
+  return `${JSON.stringify(value, null, indent).replace(DEL_AND_C1, escapeControl)}\n`
+}
+
+/** The CLI's one-line reason for a failed call: what to fix, never a secret. */
+function failure(error: unknown, origin: string, timeout: number): Failure {
+  const failed = CoreSDKError.from(error)
+  switch (failed.code) {
+    case 'sidecar_unavailable': {
+      // Unreachable and silent sidecars fail in fetch (the cause); a sidecar that answered 503 has no cause.
+      const cause = failed.cause as { name?: unknown } | undefined
+      if (cause === undefined) return new Failure('the sidecar is unavailable (sidecar_unavailable)', 1)
+      if (cause.name === 'TimeoutError' || cause.name === 'AbortError')
+        return new Failure(`no answer from the sidecar at ${origin} within ${timeout} ms`, 1)
+      return new Failure(`cannot reach the sidecar at ${origin}`, 1)
+    }
+    case 'store_unavailable':
+      return new Failure(
+        'the sidecar is unavailable (store_unavailable): its session store does not answer',
+        1,
+      )
+    case 'invalid_config':
+      // The sidecar refused the secret or the tenant: the client's message names the settings to check.
+      return new Failure(`${failed.message} (--secret, --tenant)`, 1)
+    default:
+      return new Failure(`the sidecar refused the request (${failed.code})`, 1)
+  }
 }
 
 /**
- * Runs `coresdk <argv>` against a sidecar and resolves the exit code: 0 done, 1 failed, 2 usage error.
+ * Runs `coresdk <argv>` against a sidecar, through a `CoreSDKClient` in sidecar mode, and resolves the exit code:
+ * 0 done, 1 failed, 2 usage error.
  * @example
  * process.exitCode = await runCli(process.argv.slice(2))
  */
@@ -95,16 +138,22 @@ export async function runCli(
     env: process.env,
   },
 ): Promise<number> {
+  // Everything written passes a last filter: the CLI's own line breaks stay, any other control is escaped.
+  const safe: CliIo = {
+    env: io.env,
+    stdout: (text) => io.stdout(text.replace(CONTROLS_BUT_NEWLINE, escapeControl)),
+    stderr: (text) => io.stderr(text.replace(CONTROLS_BUT_NEWLINE, escapeControl)),
+  }
   try {
-    await run(argv, io)
+    await run(argv, safe)
     return 0
   } catch (error) {
     if (error instanceof Failure) {
-      io.stderr(`coresdk: ${error.message}\n`)
-      if (error.exitCode === 2) io.stderr('Run `coresdk --help` for usage.\n')
+      safe.stderr(`coresdk: ${printable(error.message)}\n`)
+      if (error.exitCode === 2) safe.stderr('Run `coresdk --help` for usage.\n')
       return error.exitCode
     }
-    io.stderr('coresdk: unexpected failure\n')
+    safe.stderr('coresdk: unexpected failure\n')
     return 1
   }
 }
@@ -145,94 +194,72 @@ async function run(argv: string[], io: CliIo): Promise<void> {
     throw new Failure(`--addr "${addr}" is not an http:// or https:// URL`, 2)
   }
   const timeout = values.timeout === undefined ? 5000 : Number(values.timeout)
-  if (!Number.isInteger(timeout) || timeout <= 0)
-    throw new Failure('--timeout takes a positive number of milliseconds', 2)
+  if (!Number.isInteger(timeout) || timeout < 10 || timeout > MAX_TIMEOUT_MS)
+    throw new Failure(`--timeout takes a number of milliseconds from 10 to ${MAX_TIMEOUT_MS}`, 2)
   const secret = values.secret ?? io.env.CORESDK_SIDECAR_SECRET
   const tenant = values.tenant ?? io.env.CORESDK_TENANT_ID
   const json = values.json === true
 
-  const call = async (
-    method: string,
-    path: string,
-  ): Promise<{ status: number; data: Record<string, unknown> }> => {
-    const headers: Record<string, string> = { accept: 'application/json' }
-    if (secret) headers[SIDECAR_KEY_HEADER] = secret
-    if (tenant) headers[SIDECAR_TENANT_HEADER] = tenant
-    const url = `${base.href.replace(/\/+$/, '')}${path}`
-    let response: Response
-    try {
-      response = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeout) })
-    } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError'
-      throw new Failure(
-        timedOut
-          ? `no answer from the sidecar at ${base.origin} within ${timeout} ms`
-          : `cannot reach the sidecar at ${base.origin}`,
-        1,
-      )
-    }
-    const text = await response.text()
-    let data: Record<string, unknown>
-    try {
-      data = JSON.parse(text) as Record<string, unknown>
-    } catch {
-      throw new Failure(
-        `the sidecar at ${base.origin} answered ${response.status} with something other than JSON`,
-        1,
-      )
-    }
-    if (response.status === 401)
-      throw new Failure('the sidecar refused the secret: set CORESDK_SIDECAR_SECRET or --secret', 1)
-    if (response.status === 403)
-      throw new Failure(
-        `the sidecar refused the request (${String(data.code)}): check --tenant and the secret`,
-        1,
-      )
-    if (response.status >= 500)
-      throw new Failure(`the sidecar is unavailable (${response.status} ${String(data.code)})`, 1)
-    return { status: response.status, data }
+  let sdk: CoreSDKClient
+  try {
+    // The same client a service runs in sidecar mode; no cache, so what is printed is what the sidecar holds now.
+    sdk = new CoreSDKClient({
+      env: {},
+      mode: 'sidecar',
+      sidecarAddr: base.href,
+      ...(secret ? { sidecarSecret: secret } : {}),
+      ...(tenant ? { tenantId: tenant } : {}),
+      sidecar: { timeout, cacheTtl: 0 },
+    })
+  } catch (error) {
+    throw new Failure(CoreSDKError.from(error).message, 2)
   }
+  try {
+    await execute(sdk, command, argument, { json, all: values.all === true }, io)
+  } catch (error) {
+    throw error instanceof Failure ? error : failure(error, base.origin, timeout)
+  } finally {
+    await sdk.close()
+  }
+}
 
-  const id = encodeURIComponent(argument)
+async function execute(
+  sdk: CoreSDKClient,
+  command: string,
+  argument: string,
+  { json, all }: { json: boolean; all: boolean },
+  io: CliIo,
+): Promise<void> {
+  const sessions = sdk.sessions()
   switch (command) {
     case 'list': {
-      const { status: code, data } = await call(
-        'GET',
-        `/v1/users/${id}/sessions${values.all ? '?includeInactive=true' : ''}`,
-      )
-      if (code !== 200) throw new Failure(`the sidecar answered ${code} (${String(data.code)})`, 1)
-      const sessions = data.sessions as WireSession[]
-      if (json) io.stdout(`${JSON.stringify(sessions, null, 2)}\n`)
-      else if (sessions.length === 0)
-        io.stdout(`No ${values.all ? '' : 'active '}sessions for user ${argument}.\n`)
-      else io.stdout(sessionRows(sessions))
+      const found = await sessions.listForUser(argument, { includeInactive: all })
+      if (json) io.stdout(toJson(found.map(sessionToWire)))
+      else if (found.length === 0)
+        io.stdout(`No ${all ? '' : 'active '}sessions for user ${printable(argument)}.\n`)
+      else io.stdout(sessionRows(found))
       return
     }
     case 'get': {
-      const { status: code, data } = await call('GET', `/v1/sessions/${id}`)
-      if (code === 404) throw new Failure(`no session ${argument}`, 1)
-      if (code !== 200) throw new Failure(`the sidecar answered ${code} (${String(data.code)})`, 1)
+      const session = await sessions.get(argument)
+      if (session === null) throw new Failure(`no session ${printable(argument)}`, 1)
       // The claims stay out of the default view; --json shows the whole record.
-      io.stdout(json ? `${JSON.stringify(data, null, 2)}\n` : sessionDetail(data as unknown as WireSession))
+      io.stdout(json ? toJson(sessionToWire(session) satisfies WireSession) : sessionDetail(session))
       return
     }
     case 'revoke': {
-      const { status: code, data } = await call('DELETE', `/v1/sessions/${id}`)
-      if (code === 404) throw new Failure(`no session ${argument}`, 1)
-      if (code !== 200) throw new Failure(`the sidecar answered ${code} (${String(data.code)})`, 1)
+      if (!(await sessions.revoke(argument))) throw new Failure(`no session ${printable(argument)}`, 1)
       io.stdout(
-        json ? `${JSON.stringify({ id: argument, revoked: true })}\n` : `Revoked session ${argument}.\n`,
+        json ? toJson({ id: argument, revoked: true }, 0) : `Revoked session ${printable(argument)}.\n`,
       )
       return
     }
     case 'revoke-all': {
-      const { status: code, data } = await call('POST', `/v1/users/${id}/revoke-all`)
-      if (code !== 200) throw new Failure(`the sidecar answered ${code} (${String(data.code)})`, 1)
-      const count = Number(data.revoked)
+      const count = await sessions.revokeAllForUser(argument)
       io.stdout(
         json
-          ? `${JSON.stringify({ userId: argument, revoked: count })}\n`
-          : `Revoked ${count} session${count === 1 ? '' : 's'} of user ${argument}; tokens issued to them until now are refused.\n`,
+          ? toJson({ userId: argument, revoked: count }, 0)
+          : `Revoked ${count} session${count === 1 ? '' : 's'} of user ${printable(argument)}; tokens issued to them until now are refused.\n`,
       )
       return
     }

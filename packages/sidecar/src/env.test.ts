@@ -4,13 +4,24 @@ import { sidecarOptionsFromEnv } from './env.ts'
 const SECRET = 's'.repeat(32)
 
 describe('sidecarOptionsFromEnv', () => {
-  it('defaults to 127.0.0.1:7233, a 64 KiB body limit and no secret', () => {
+  it('defaults to 127.0.0.1:7233, a 64 KiB body limit, no secret and no tokens handed out', () => {
     expect(sidecarOptionsFromEnv({})).toEqual({
       host: '127.0.0.1',
       port: 7233,
       bodyLimit: 65_536,
       shutdownTimeout: 10_000,
+      exposeTokens: false,
     })
+  })
+
+  it('hands out session tokens only when CORESDK_SIDECAR_EXPOSE_TOKENS says so', () => {
+    for (const on of ['1', 'true', 'TRUE'])
+      expect(sidecarOptionsFromEnv({ CORESDK_SIDECAR_EXPOSE_TOKENS: on }).exposeTokens).toBe(true)
+    for (const off of ['0', 'false', ''])
+      expect(sidecarOptionsFromEnv({ CORESDK_SIDECAR_EXPOSE_TOKENS: off }).exposeTokens).toBe(false)
+    expect(() => sidecarOptionsFromEnv({ CORESDK_SIDECAR_EXPOSE_TOKENS: 'yes' })).toThrow(
+      /CORESDK_SIDECAR_EXPOSE_TOKENS="yes" is invalid; it accepts 1 or true, 0 or false/,
+    )
   })
 
   it('reads the host, the port (CORESDK_SIDECAR_PORT before PORT), the secret and the tenants', () => {

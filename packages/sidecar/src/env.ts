@@ -25,11 +25,23 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return parsed
 }
 
+function flag(env: Env, name: string): boolean {
+  const raw = value(env, name)
+  if (raw === undefined) return false
+  const lower = raw.toLowerCase()
+  if (lower === '1' || lower === 'true') return true
+  if (lower === '0' || lower === 'false') return false
+  throw new CoreSDKError(
+    'invalid_config',
+    `CoreSDK sidecar: ${name}="${raw}" is invalid; it accepts 1 or true, 0 or false.`,
+  )
+}
+
 /**
  * The server options the `coresdk-sidecar` command reads from its environment: `CORESDK_SIDECAR_HOST`
  * (default 127.0.0.1), `CORESDK_SIDECAR_PORT` or `PORT` (default 7233), `CORESDK_SIDECAR_SECRET`,
- * `CORESDK_SIDECAR_TENANTS` or `CORESDK_SIDECAR_TENANTS_FILE`, `CORESDK_SIDECAR_BODY_LIMIT` (bytes) and
- * `CORESDK_SIDECAR_SHUTDOWN_TIMEOUT_MS`. The engine itself reads the usual `CORESDK_*` settings.
+ * `CORESDK_SIDECAR_TENANTS` or `CORESDK_SIDECAR_TENANTS_FILE`, `CORESDK_SIDECAR_EXPOSE_TOKENS` (default off),
+ * `CORESDK_SIDECAR_BODY_LIMIT` (bytes) and `CORESDK_SIDECAR_SHUTDOWN_TIMEOUT_MS`. The engine itself reads the usual `CORESDK_*` settings.
  */
 export function sidecarOptionsFromEnv(
   env: Env,
@@ -62,6 +74,7 @@ export function sidecarOptionsFromEnv(
     port: integer(env, portName, 7233, 0, 65_535),
     bodyLimit: integer(env, 'CORESDK_SIDECAR_BODY_LIMIT', 65_536, 1024, 16_777_216),
     shutdownTimeout: integer(env, 'CORESDK_SIDECAR_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    exposeTokens: flag(env, 'CORESDK_SIDECAR_EXPOSE_TOKENS'),
   }
   const secret = value(env, 'CORESDK_SIDECAR_SECRET')
   if (secret !== undefined) options.secret = secret

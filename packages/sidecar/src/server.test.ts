@@ -11,12 +11,24 @@ const jwt = {
 const SECRET = 's'.repeat(32)
 
 describe('createSidecarServer configuration', () => {
-  it('refuses a non-loopback address without a secret, naming the setting', () => {
-    expect(() => createSidecarServer({ config: { env: {}, jwt }, host: '0.0.0.0', logger: false })).toThrow(
-      /refusing to listen on 0\.0\.0\.0 without a secret\. Set CORESDK_SIDECAR_SECRET/,
+  it('refuses to start without a secret, on loopback as on any address, naming the settings', () => {
+    for (const host of ['127.0.0.1', '::1', 'localhost', '0.0.0.0']) {
+      expect(() => createSidecarServer({ config: { env: {}, jwt }, host, logger: false }), host).toThrow(
+        /refusing to start without a secret\. Set CORESDK_SIDECAR_SECRET .* or CORESDK_SIDECAR_TENANTS/,
+      )
+    }
+    expect(() => createSidecarServer({ config: { env: {}, jwt }, tenants: [], logger: false })).toThrow(
+      /without a secret/,
     )
     expect(() =>
       createSidecarServer({ config: { env: {}, jwt }, host: '0.0.0.0', secret: SECRET, logger: false }),
+    ).not.toThrow()
+    expect(() =>
+      createSidecarServer({
+        config: { env: {}, jwt },
+        tenants: [{ tenantId: 'acme', secret: SECRET }],
+        logger: false,
+      }),
     ).not.toThrow()
   })
 
@@ -24,11 +36,11 @@ describe('createSidecarServer configuration', () => {
     expect(() => createSidecarServer({ config: { env: {}, jwt }, secret: 'short', logger: false })).toThrow(
       /at least 32 bytes/,
     )
-    expect(() => createSidecarServer({ config: { env: {}, jwt }, port: 70_000, logger: false })).toThrow(
-      /CORESDK_SIDECAR_PORT/,
-    )
+    expect(() =>
+      createSidecarServer({ config: { env: {}, jwt }, secret: SECRET, port: 70_000, logger: false }),
+    ).toThrow(/CORESDK_SIDECAR_PORT/)
     const remote = new CoreSDKClient({ env: {}, mode: 'sidecar' })
-    expect(() => createSidecarServer({ sdk: remote, logger: false })).toThrow(/embedded/)
+    expect(() => createSidecarServer({ sdk: remote, secret: SECRET, logger: false })).toThrow(/embedded/)
     expect(() =>
       createSidecarServer({
         config: { env: {}, jwt, tenantId: 'acme' },
@@ -41,7 +53,12 @@ describe('createSidecarServer configuration', () => {
 
   it('listens on an ephemeral port, logs it, and closes', async () => {
     const entries: Array<Record<string, unknown>> = []
-    const sidecar = createSidecarServer({ config: { env: {}, jwt }, port: 0, logger: (e) => entries.push(e) })
+    const sidecar = createSidecarServer({
+      config: { env: {}, jwt },
+      secret: SECRET,
+      port: 0,
+      logger: (e) => entries.push(e),
+    })
     const url = await sidecar.listen()
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(sidecar.url).toBe(url)

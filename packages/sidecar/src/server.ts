@@ -12,12 +12,13 @@ import {
   type SessionStore,
   SIDECAR_KEY_HEADER,
   SIDECAR_TENANT_HEADER,
+  type SidecarRoute,
   sessionToWire,
-  sidecarPaths,
+  sidecarRoutes,
   type TokenSet,
 } from '@coresdk/core'
 import openapi from '../openapi.json' with { type: 'json' }
-import { checkSecret, isLoopbackHost, KeyRing, type TenantKey } from './access.ts'
+import { checkSecret, KeyRing, type TenantKey } from './access.ts'
 import {
   badRequest,
   readJson,
@@ -37,14 +38,22 @@ export interface SidecarServerOptions {
   config?: SDKConfig
   /** The session store every tenant's client shares, closed by `close()`. @default config.sessions.store, else a MemorySessionStore */
   store?: SessionStore
-  /** The address to listen on. Anything but loopback requires a secret. @default '127.0.0.1' */
+  /** The address to listen on. @default '127.0.0.1' */
   host?: string
   /** The port; 0 picks a free one. @default 7233 */
   port?: number
-  /** The shared secret (at least 32 bytes) callers send in `x-coresdk-sidecar-key`; it serves the client's own tenant. */
+  /**
+   * The shared secret (at least 32 bytes) callers send in `x-coresdk-sidecar-key`; it serves the client's own tenant.
+   * The sidecar is never keyless: without `secret` or `tenants` it refuses to start.
+   */
   secret?: string
   /** One secret per tenant: a caller's tenant is the one whose secret it presents. */
   tenants?: readonly TenantKey[]
+  /**
+   * Serve `GET /v1/sessions/{id}/tokens`, which returns a session's decrypted OAuth tokens. Off, it answers 403
+   * `forbidden`: every other route works without handing tokens out. Env: `CORESDK_SIDECAR_EXPOSE_TOKENS`. @default false
+   */
+  exposeTokens?: boolean
   /** Receives one structured entry per request and lifecycle event; false silences it. @default JSON lines on stdout */
   logger?: SidecarLogger | false
   /** The largest request body, in bytes. @default 65536 */
@@ -78,10 +87,18 @@ interface Context {
 
 interface Route {
   method: string
+  /** The path template, as `sidecarRoutes` and `openapi.json` name it (`/v1/sessions/{id}`); logged instead of the path. */
   pattern: string
   segments: string[]
   handler: Handler
 }
+
+/** The routes of the sidecar itself, not of the protocol: probes and the API description. */
+const ownRoutes = {
+  health: { method: 'GET', path: '/healthz' },
+  ready: { method: 'GET', path: '/readyz' },
+  openapi: { method: 'GET', path: '/openapi.json' },
+} as const satisfies Record<string, SidecarRoute>
 
 const DEFAULT_PORT = 7233
 // Any valid id will do: readiness only asks the store a question it must answer in time.
@@ -182,119 +199,158 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     if (!clash) keys.push({ tenantId: defaultTenant, secret: options.secret })
   }
   const ring = new KeyRing(keys)
-  if (!isLoopbackHost(host) && !ring.enabled) {
+  // Never keyless, loopback included: any local process (or a browser page a DNS name points at 127.0.0.1) could
+  // otherwise read and revoke every session.
+  if (!ring.enabled) {
     throw new CoreSDKError(
       'invalid_config',
-      `CoreSDK sidecar: refusing to listen on ${host} without a secret. Set CORESDK_SIDECAR_SECRET (at least 32 bytes) or CORESDK_SIDECAR_TENANTS, or listen on 127.0.0.1 (CORESDK_SIDECAR_HOST).`,
+      'CoreSDK sidecar: refusing to start without a secret. Set CORESDK_SIDECAR_SECRET (at least 32 bytes, e.g. `openssl rand -base64 32`) or CORESDK_SIDECAR_TENANTS (CORESDK_SIDECAR_TENANTS_FILE), and give the same secret to its clients.',
     )
   }
+  const exposeTokens = options.exposeTokens === true
 
   const routes: Route[] = []
-  const route = (method: string, pattern: string, handler: Handler) =>
-    routes.push({ method, pattern, segments: pattern.split('/').slice(1), handler })
+  const route = ({ method, path }: SidecarRoute, handler: Handler) =>
+    routes.push({ method, pattern: path, segments: path.split('/').slice(1), handler })
 
-  route('POST', sidecarPaths.authorize, async ({ sdk, res, body }) => {
-    const token = optionalString(await body(), 'token')
-    sendJson(res, 200, await sdk.auth().authorize({ token }))
-  })
+  // Every operation of the protocol, each with its handler: the type makes a missing one a compile error.
+  const operations: { [Name in keyof typeof sidecarRoutes]: Handler } = {
+    authorize: async ({ sdk, res, body }) => {
+      const token = optionalString(await body(), 'token')
+      sendJson(res, 200, await sdk.auth().authorize({ token }))
+    },
 
-  route('POST', sidecarPaths.authenticate, async ({ sdk, res, body }) => {
-    const input = await body()
-    const optional = input.optional
-    if (optional !== undefined && optional !== null && typeof optional !== 'boolean')
-      throw badRequest('"optional" must be a boolean.')
-    const request: AuthenticateRequest = {
-      authorization: headerValue(input, 'authorization'),
-      cookie: headerValue(input, 'cookie'),
-      userAgent: optionalString(input, 'userAgent'),
-    }
-    const result = await sdk.authenticate(request, { optional: optional === true })
-    if (!result.ok) return sendJson(res, 200, result)
-    sendJson(res, 200, { ...result, session: result.session === null ? null : sessionToWire(result.session) })
-  })
+    authenticate: async ({ sdk, res, body }) => {
+      const input = await body()
+      const optional = input.optional
+      if (optional !== undefined && optional !== null && typeof optional !== 'boolean')
+        throw badRequest('"optional" must be a boolean.')
+      const request: AuthenticateRequest = {
+        authorization: headerValue(input, 'authorization'),
+        cookie: headerValue(input, 'cookie'),
+        userAgent: optionalString(input, 'userAgent'),
+      }
+      const result = await sdk.authenticate(request, { optional: optional === true })
+      if (!result.ok) return sendJson(res, 200, result)
+      sendJson(res, 200, {
+        ...result,
+        session: result.session === null ? null : sessionToWire(result.session),
+      })
+    },
 
-  route('POST', sidecarPaths.logout, async ({ sdk, res, body }) => {
-    const input = await body()
-    const sessionId = optionalString(input, 'sessionId')
-    const userId = optionalString(input, 'userId')
-    const everywhere = input.everywhere === true
-    if (everywhere && !userId) throw badRequest('"everywhere" needs "userId".')
-    const session = sessionId === null ? null : await sdk.sessions().get(sessionId)
-    const user = userId === null ? null : ({ sub: userId } as Claims)
-    const result = await sdk.logout({ session, user, everywhere, degraded: input.degraded === true })
-    sendJson(res, 200, { ...result, at: Date.now() })
-  })
+    logout: async ({ sdk, res, body }) => {
+      const input = await body()
+      const sessionId = optionalString(input, 'sessionId')
+      const userId = optionalString(input, 'userId')
+      const everywhere = input.everywhere === true
+      if (everywhere && !userId) throw badRequest('"everywhere" needs "userId".')
+      const session = sessionId === null ? null : await sdk.sessions().get(sessionId)
+      const user = userId === null ? null : ({ sub: userId } as Claims)
+      const result = await sdk.logout({ session, user, everywhere, degraded: input.degraded === true })
+      sendJson(res, 200, { ...result, at: Date.now() })
+    },
 
-  route('POST', sidecarPaths.sessions, async ({ sdk, res, body }) => {
-    const input = await body()
-    const tokenSet = input.tokenSet
-    if (tokenSet === null || typeof tokenSet !== 'object' || Array.isArray(tokenSet))
-      throw badRequest('"tokenSet" must be an OAuth token set object.')
-    const meta = input.meta ?? {}
-    if (meta === null || typeof meta !== 'object' || Object.values(meta).some((v) => typeof v !== 'string')) {
-      throw badRequest('"meta" must be an object of strings.')
-    }
-    const created = await sdk.sessions().create(tokenSet as TokenSet, {
-      userAgent: optionalString(input, 'userAgent'),
-      meta: meta as Record<string, string>,
-    })
-    // The secret is shown this once, to the service that will set the cookie; it is never logged.
-    sendJson(res, 201, {
-      session: sessionToWire(created),
-      secret: created.secret,
-      setCookie: created.setCookie,
-    })
-  })
+    createSession: async ({ sdk, res, body }) => {
+      const input = await body()
+      const tokenSet = input.tokenSet
+      if (tokenSet === null || typeof tokenSet !== 'object' || Array.isArray(tokenSet))
+        throw badRequest('"tokenSet" must be an OAuth token set object.')
+      const meta = input.meta ?? {}
+      if (
+        meta === null ||
+        typeof meta !== 'object' ||
+        Object.values(meta).some((v) => typeof v !== 'string')
+      ) {
+        throw badRequest('"meta" must be an object of strings.')
+      }
+      const created = await sdk.sessions().create(tokenSet as TokenSet, {
+        userAgent: optionalString(input, 'userAgent'),
+        meta: meta as Record<string, string>,
+      })
+      // The secret is shown this once, to the service that will set the cookie; it is never logged.
+      sendJson(res, 201, {
+        session: sessionToWire(created),
+        secret: created.secret,
+        setCookie: created.setCookie,
+      })
+    },
 
-  route('GET', '/v1/sessions/:id', async ({ sdk, res, params }) => {
-    const session = await sdk.sessions().get(params.id!)
-    if (!session) throw notFound()
-    sendJson(res, 200, sessionToWire(session))
-  })
+    getSession: async ({ sdk, res, params }) => {
+      const session = await sdk.sessions().get(params.id!)
+      if (!session) throw notFound()
+      sendJson(res, 200, sessionToWire(session))
+    },
 
-  route('POST', '/v1/sessions/:id/refresh', async ({ sdk, res, params }) => {
-    sendJson(res, 200, sessionToWire(await sdk.sessions().refresh(params.id!)))
-  })
+    refresh: async ({ sdk, res, params }) => {
+      sendJson(res, 200, sessionToWire(await sdk.sessions().refresh(params.id!)))
+    },
 
-  route('GET', '/v1/sessions/:id/tokens', async ({ sdk, res, params }) => {
-    const tokens = await sdk.sessions().getTokens(params.id!)
-    if (!tokens) throw notFound()
-    sendJson(res, 200, { tokens })
-  })
+    tokens: async ({ sdk, res, params }) => {
+      if (!exposeTokens) {
+        throw sidecarProblem(
+          403,
+          'forbidden',
+          'Forbidden',
+          'This sidecar does not hand out session tokens; start it with CORESDK_SIDECAR_EXPOSE_TOKENS=1 to allow it.',
+        )
+      }
+      const tokens = await sdk.sessions().getTokens(params.id!)
+      if (!tokens) throw notFound()
+      sendJson(res, 200, { tokens })
+    },
 
-  route('DELETE', '/v1/sessions/:id', async ({ sdk, res, params }) => {
-    if (!(await sdk.sessions().revoke(params.id!))) throw notFound()
-    // The revoked session goes back with its key, so the caller remembers the revocation while we are away.
-    const session = await sdk.sessions().get(params.id!)
-    sendJson(res, 200, { revoked: true, session: session === null ? null : sessionToWire(session) })
-  })
+    revokeSession: async ({ sdk, res, params }) => {
+      if (!(await sdk.sessions().revoke(params.id!))) throw notFound()
+      // The revoked session goes back with its key, so the caller remembers the revocation while we are away.
+      const session = await sdk.sessions().get(params.id!)
+      sendJson(res, 200, { revoked: true, session: session === null ? null : sessionToWire(session) })
+    },
 
-  route('POST', '/v1/users/:userId/revoke-all', async ({ sdk, res, params }) => {
-    // Read before the revoke: the client's memory of the cutoff is never later than the store's.
-    const at = Date.now()
-    const revoked = await sdk.sessions().revokeAllForUser(params.userId!)
-    sendJson(res, 200, { revoked, at })
-  })
+    revokeAll: async ({ sdk, res, params }) => {
+      // Read before the revoke: the client's memory of the cutoff is never later than the store's.
+      const at = Date.now()
+      const revoked = await sdk.sessions().revokeAllForUser(params.userId!)
+      sendJson(res, 200, { revoked, at })
+    },
 
-  route('GET', '/v1/users/:userId/sessions', async ({ sdk, res, params, query }) => {
-    const includeInactive = query.get('includeInactive') === 'true'
-    const sessions = await sdk.sessions().listForUser(params.userId!, { includeInactive })
-    sendJson(res, 200, { sessions: sessions.map(sessionToWire) })
-  })
+    userSessions: async ({ sdk, res, params, query }) => {
+      const includeInactive = query.get('includeInactive') === 'true'
+      const sessions = await sdk.sessions().listForUser(params.userId!, { includeInactive })
+      sendJson(res, 200, { sessions: sessions.map(sessionToWire) })
+    },
 
-  const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
+    providerSession: async ({ sdk, res, params }) => {
+      const session = await sdk.sessions().findByProviderSession(params.sid!)
+      if (!session) throw notFound()
+      sendJson(res, 200, sessionToWire(session))
+    },
+
+    claimOnce: async ({ sdk, res, body }) => {
+      const input = await body()
+      if (typeof input.key !== 'string') throw badRequest('"key" must be a string.')
+      if (typeof input.expiresAt !== 'number')
+        throw badRequest('"expiresAt" must be a number (ms since the epoch).')
+      sendJson(res, 200, { claimed: await sdk.sessions().claimOnce(input.key, input.expiresAt) })
+    },
+  }
+  for (const name of Object.keys(sidecarRoutes) as Array<keyof typeof sidecarRoutes>)
+    route(sidecarRoutes[name], operations[name])
+
+  // What a caller without the key may ask: whether the process runs, and whether it is ready. Both answer a fixed
+  // body and nothing about sessions; the API description and every other path, unknown ones included, need the key.
+  const PUBLIC = new Set<string>([ownRoutes.health.path, ownRoutes.ready.path])
   let draining = false
 
-  route('GET', '/healthz', async ({ res }) => sendJson(res, 200, { status: 'ok' }))
+  route(ownRoutes.health, async ({ res }) => sendJson(res, 200, { status: 'ok' }))
 
-  route('GET', '/readyz', async ({ res }) => {
+  route(ownRoutes.ready, async ({ res }) => {
     if (draining) throw new SidecarProblem(problemFor('sidecar_unavailable', { realm: SIDECAR_REALM }))
     // Through the engine, so the probe has the same deadline as every store call.
     await clients.get(defaultTenant)!.sessions().get(PROBE_ID)
     sendJson(res, 200, { status: 'ready' })
   })
 
-  route('GET', '/openapi.json', async ({ res }) => sendJson(res, 200, openapi))
+  route(ownRoutes.openapi, async ({ res }) => sendJson(res, 200, openapi))
 
   const match = (
     method: string,
@@ -308,7 +364,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
       let ok = true
       for (let i = 0; i < parts.length && ok; i++) {
         const segment = candidate.segments[i]!
-        if (segment.startsWith(':')) {
+        if (segment.startsWith('{')) {
           let value: string
           try {
             value = decodeURIComponent(parts[i]!)
@@ -316,7 +372,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
             throw badRequest('The path is not valid percent-encoding.')
           }
           if (value === '') ok = false
-          else params[segment.slice(1)] = value
+          else params[segment.slice(1, -1)] = value
         } else if (segment !== parts[i]) ok = false
       }
       if (!ok) continue
@@ -326,35 +382,18 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     return allow.length > 0 ? { allow } : null
   }
 
-  /** The caller's tenant, from the key it presents (or the default tenant when no key is configured). */
+  /** The caller's tenant: the one whose key it presents. */
   const tenantOf = (req: IncomingMessage): string => {
-    let tenant = defaultTenant
-    if (ring.enabled) {
-      const presented = req.headers[SIDECAR_KEY_HEADER]
-      const found = typeof presented === 'string' && presented !== '' ? ring.match(presented) : null
-      if (found === null) {
-        throw sidecarProblem(
-          401,
-          'sidecar_unauthorized',
-          'Unauthorized',
-          `Send the sidecar secret in the ${SIDECAR_KEY_HEADER} header.`,
-          {
-            'www-authenticate': `${SIDECAR_KEY_HEADER} realm="${SIDECAR_REALM}"`,
-          },
-        )
-      }
-      tenant = found
-    } else {
-      // Without a key only loopback callers reach the sidecar; a foreign Host means DNS rebinding from a browser page.
-      const hostname = (req.headers.host ?? '').replace(/:\d+$/, '')
-      if (!isLoopbackHost(hostname)) {
-        throw sidecarProblem(
-          403,
-          'forbidden_host',
-          'Forbidden',
-          'Without a secret the sidecar answers only requests addressed to a loopback host.',
-        )
-      }
+    const presented = req.headers[SIDECAR_KEY_HEADER]
+    const tenant = typeof presented === 'string' && presented !== '' ? ring.match(presented) : null
+    if (tenant === null) {
+      throw sidecarProblem(
+        401,
+        'sidecar_unauthorized',
+        'Unauthorized',
+        `Send the sidecar secret in the ${SIDECAR_KEY_HEADER} header.`,
+        { 'www-authenticate': `${SIDECAR_KEY_HEADER} realm="${SIDECAR_REALM}"` },
+      )
     }
     const asked = req.headers[SIDECAR_TENANT_HEADER]
     if (asked !== undefined && asked !== tenant) {
@@ -396,6 +435,9 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
           'The sidecar does not answer browser requests.',
         )
       }
+      // The key first: without it, no route answers, and not even whether a path exists.
+      const open = PUBLIC.has(url.pathname)
+      if (!open) tenant = tenantOf(req)
       const found = match(req.method ?? 'GET', url.pathname)
       if (found === null) throw sidecarProblem(404, 'not_found', 'Not found', 'No such endpoint.')
       if ('allow' in found) {
@@ -410,9 +452,8 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
         )
       }
       routeName = found.route.pattern
-      if (draining && !PUBLIC.has(url.pathname))
+      if (draining && !open)
         throw new SidecarProblem(problemFor('sidecar_unavailable', { realm: SIDECAR_REALM }))
-      if (!PUBLIC.has(url.pathname)) tenant = tenantOf(req)
       const sdk = clients.get(tenant ?? defaultTenant)!
       await found.route.handler({
         req,
@@ -466,7 +507,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
             msg: 'listening',
             url,
             tenants: [...clients.keys()],
-            access: ring.enabled ? 'secret' : 'loopback',
+            exposeTokens,
           })
           resolve(url)
         })

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CoreSDKClient } from '@coresdk/core'
+import { CoreSDKClient, sidecarRoutes } from '@coresdk/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   api,
@@ -26,15 +26,22 @@ describe('sidecar access control', () => {
     await identity?.close()
   })
 
-  it('refuses to bind a non-loopback address without a secret, naming the setting', async () => {
-    const { code, output } = await runSidecarExpectingFailure({
-      ...identity.env,
-      CORESDK_SIDECAR_HOST: '0.0.0.0',
-      CORESDK_SIDECAR_PORT: '0',
-    })
-    expect(code).toBe(1)
-    expect(output).toContain('CORESDK_SIDECAR_SECRET')
-    expect(output).toMatch(/refusing to listen on 0\.0\.0\.0/)
+  it('refuses to start without a secret, on loopback as on any other address, naming the settings', async () => {
+    const [loopback, everywhere] = await Promise.all(
+      ['127.0.0.1', '0.0.0.0'].map((host) =>
+        runSidecarExpectingFailure({
+          ...identity.env,
+          CORESDK_SIDECAR_HOST: host,
+          CORESDK_SIDECAR_PORT: '0',
+        }),
+      ),
+    )
+    for (const { code, output } of [loopback!, everywhere!]) {
+      expect(code).toBe(1)
+      expect(output).toMatch(/"level":"fatal"/)
+      expect(output).toMatch(/refusing to start without a secret\. Set CORESDK_SIDECAR_SECRET/)
+      expect(output).toContain('CORESDK_SIDECAR_TENANTS')
+    }
   })
 
   it('refuses a secret shorter than 32 bytes without echoing it', async () => {
@@ -102,6 +109,121 @@ describe('sidecar access control', () => {
         'x-coresdk-tenant': 'acme',
       })
       expect(same.status).toBe(200)
+    })
+  })
+
+  describe('a local process without the secret', () => {
+    let sidecar: SidecarProcess
+    beforeAll(async () => {
+      sidecar = await startSidecar({ ...identity.env, CORESDK_SIDECAR_SECRET: SECRET })
+    })
+    afterAll(async () => {
+      await sidecar?.stop()
+    })
+
+    it('gets 401 on every route, the API description and unknown paths included, except /healthz and /readyz', async () => {
+      const probes: Array<[string, string]> = [
+        ...Object.values(sidecarRoutes).map(
+          (route) =>
+            [route.method, route.path.replace(/\{\w+\}/, 'sess_01HX7KQMB4ABCDEFGHJKMNPQRS')] as [
+              string,
+              string,
+            ],
+        ),
+        ['GET', '/openapi.json'],
+        ['GET', '/v1/nothing'],
+        ['PUT', '/v1/authorize'],
+        ['GET', '/'],
+      ]
+      for (const [method, path] of probes) {
+        const body = method === 'POST' ? {} : undefined
+        const attempts: Array<Record<string, string>> = [
+          {},
+          { 'x-coresdk-sidecar-key': '' },
+          { 'x-coresdk-sidecar-key': `${SECRET}-not` },
+        ]
+        for (const headers of attempts) {
+          const answer = await api(sidecar.url, method, path, body, headers)
+          expect(answer.status, `${method} ${path}`).toBe(401)
+          expect(answer.json.code).toBe('sidecar_unauthorized')
+          expect(answer.headers.get('www-authenticate')).toBe('x-coresdk-sidecar-key realm="coresdk-sidecar"')
+        }
+      }
+      expect(await api(sidecar.url, 'GET', '/healthz')).toMatchObject({ status: 200, json: { status: 'ok' } })
+      expect(await api(sidecar.url, 'GET', '/readyz')).toMatchObject({
+        status: 200,
+        json: { status: 'ready' },
+      })
+      // With the key, the same paths answer as routes do.
+      const described = await api(sidecar.url, 'GET', '/openapi.json', undefined, {
+        'x-coresdk-sidecar-key': SECRET,
+      })
+      expect(described.status).toBe(200)
+      expect(
+        (await api(sidecar.url, 'GET', '/v1/nothing', undefined, { 'x-coresdk-sidecar-key': SECRET })).status,
+      ).toBe(404)
+    })
+  })
+
+  describe('the decrypted-tokens endpoint', () => {
+    let closed: SidecarProcess
+    let opened: SidecarProcess
+    const key = { 'x-coresdk-sidecar-key': SECRET }
+    beforeAll(async () => {
+      ;[closed, opened] = await Promise.all([
+        startSidecar({ ...identity.env, CORESDK_TENANT_ID: 'acme', CORESDK_SIDECAR_SECRET: SECRET }),
+        startSidecar({
+          ...identity.env,
+          CORESDK_TENANT_ID: 'acme',
+          CORESDK_SIDECAR_SECRET: SECRET,
+          CORESDK_SIDECAR_EXPOSE_TOKENS: '1',
+        }),
+      ])
+    })
+    afterAll(async () => {
+      await Promise.all([closed?.stop(), opened?.stop()])
+    })
+
+    const login = async (sidecar: SidecarProcess) => {
+      const created = await api(
+        sidecar.url,
+        'POST',
+        '/v1/sessions',
+        {
+          tokenSet: { id_token: await identity.issuer.mint({ sub: 'usr_tokens' }), refresh_token: 'rt-held' },
+        },
+        key,
+      )
+      expect(created.status).toBe(201)
+      return (created.json.session as { id: string }).id
+    }
+
+    it('is off by default: 403 forbidden with the key, the session itself readable, no token in the answer', async () => {
+      const id = await login(closed)
+      const tokens = await api(closed.url, 'GET', `/v1/sessions/${id}/tokens`, undefined, key)
+      expect(tokens).toMatchObject({ status: 403, json: { code: 'forbidden', status: 403 } })
+      expect(tokens.json.detail).toContain('CORESDK_SIDECAR_EXPOSE_TOKENS=1')
+      expect(tokens.text).not.toContain('rt-held')
+      expect((await api(closed.url, 'GET', `/v1/sessions/${id}`, undefined, key)).status).toBe(200)
+      expect(closed.logs()).toContainEqual(expect.objectContaining({ msg: 'listening', exposeTokens: false }))
+      // A client in sidecar mode gets the same refusal as an error, not "no tokens".
+      const sdk = new CoreSDKClient({
+        env: {},
+        mode: 'sidecar',
+        sidecarAddr: closed.url,
+        sidecarSecret: SECRET,
+        tenantId: 'acme',
+      })
+      await expect(sdk.sessions().getTokens(id)).rejects.toMatchObject({ code: 'forbidden', status: 403 })
+      await sdk.close()
+    })
+
+    it('with CORESDK_SIDECAR_EXPOSE_TOKENS=1 hands the tokens to a caller with the key, and to no one else', async () => {
+      const id = await login(opened)
+      const tokens = await api(opened.url, 'GET', `/v1/sessions/${id}/tokens`, undefined, key)
+      expect(tokens).toMatchObject({ status: 200, json: { tokens: { refreshToken: 'rt-held' } } })
+      expect((await api(opened.url, 'GET', `/v1/sessions/${id}/tokens`)).status).toBe(401)
+      expect(opened.logs()).toContainEqual(expect.objectContaining({ msg: 'listening', exposeTokens: true }))
     })
   })
 

@@ -2,6 +2,7 @@ import { CoreSDKClient } from '@coresdk/core'
 import { createSidecarServer } from '@coresdk/sidecar'
 import { describeAdapter } from '@coresdk/testing'
 import { serveApp } from './express-app.ts'
+import { SECRET } from './helpers.ts'
 
 // The suite's default clients are embedded ones, the fail-mode ones bound to a store that never answers. Here the
 // sidecar runs such a client, in process, over real HTTP on an ephemeral port, and the Express app gets a client in
@@ -9,12 +10,13 @@ import { serveApp } from './express-app.ts'
 // store going silent (answered by the sidecar per failMode, passed through by the client). The same suite against a
 // sidecar process is in adapter-express-process.test.ts.
 describeAdapter('express, SDK in sidecar mode, sidecar in process', async (engine) => {
-  const sidecar = createSidecarServer({ sdk: engine, port: 0, logger: false })
+  const sidecar = createSidecarServer({ sdk: engine, port: 0, logger: false, secret: SECRET })
   const sidecarUrl = await sidecar.listen()
   const sdk = new CoreSDKClient({
     env: {},
     mode: 'sidecar',
     sidecarAddr: sidecarUrl,
+    sidecarSecret: SECRET,
     tenantId: engine.config.tenantId,
     serviceName: engine.config.serviceName,
     // The suite revokes through its own client and expects the next request to see it: no cache here.

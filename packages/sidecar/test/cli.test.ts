@@ -24,7 +24,7 @@ describe('the coresdk admin CLI against a real sidecar', () => {
       CORESDK_TENANT_ID: 'acme',
       CORESDK_SIDECAR_SECRET: SECRET,
     })
-    env = { CORESDK_SIDECAR_ADDR: sidecar.url, CORESDK_SIDECAR_SECRET: SECRET }
+    env = { CORESDK_SIDECAR_ADDR: sidecar.url, CORESDK_SIDECAR_SECRET: SECRET, CORESDK_TENANT_ID: 'acme' }
     for (const jti of ['cli-1', 'cli-2', 'cli-3']) {
       const token = await identity.issuer.mint({ sub: 'usr_cli', jti })
       const answer = await api(
@@ -86,10 +86,10 @@ describe('the coresdk admin CLI against a real sidecar', () => {
     const [unknown, revokeUnknown, wrong, none, tenant, down] = await Promise.all([
       runCoresdk(['sessions', 'get', 'sess_01HX7KQMB4ABCDEFGHJKMNPQRS'], env),
       runCoresdk(['sessions', 'revoke', 'sess_01HX7KQMB4ABCDEFGHJKMNPQRS'], env),
-      runCoresdk(['sessions', 'list', 'usr_cli', '--secret', `${SECRET}-wrong`], {
+      runCoresdk(['sessions', 'list', 'usr_cli', '--secret', `${SECRET}-wrong`, '--tenant', 'acme'], {
         CORESDK_SIDECAR_ADDR: sidecar.url,
       }),
-      runCoresdk(['sessions', 'list', 'usr_cli', '--addr', sidecar.url]),
+      runCoresdk(['sessions', 'list', 'usr_cli', '--addr', sidecar.url, '--tenant', 'acme']),
       runCoresdk(['sessions', 'list', 'usr_cli', '--tenant', 'globex'], env),
       runCoresdk(['sessions', 'list', 'usr_cli', '--addr', 'http://127.0.0.1:9'], env),
     ])
@@ -100,14 +100,61 @@ describe('the coresdk admin CLI against a real sidecar', () => {
     })
     expect(revokeUnknown.code).toBe(1)
     expect(wrong.code).toBe(1)
-    expect(wrong.stderr).toMatch(/refused the secret: set CORESDK_SIDECAR_SECRET or --secret/)
-    expect(none.code).toBe(1)
+    expect(wrong.stderr).toMatch(/^coresdk: The sidecar refused this client: check CORESDK_SIDECAR_SECRET/)
+    expect(wrong.stderr).not.toContain(SECRET)
+    expect(none).toMatchObject({ code: 1, stderr: wrong.stderr })
     expect(tenant).toMatchObject({ code: 1 })
-    expect(tenant.stderr).toContain('tenant_forbidden')
+    expect(tenant.stderr).toMatch(/refused this tenant for this client: check CORESDK_TENANT_ID/)
     expect(down).toMatchObject({
       code: 1,
       stderr: 'coresdk: cannot reach the sidecar at http://127.0.0.1:9\n',
     })
+  })
+
+  it('prints stored values with their control characters escaped: a planted user agent cannot drive the terminal', async () => {
+    // ESC sequences (clear screen, set the window title, BEL), a C1 CSI, DEL and a line break that would forge a row.
+    const userAgent = '\u001b[2J\u001b]0;owned\u0007Mozilla\u009b31m\u007f\nusr_fake  active'
+    const sub = 'usr_\u001b[31mred\u0085'
+    const token = await identity.issuer.mint({ sub, jti: 'cli-esc', name: 'Eve\u0008\u009d' })
+    const planted = await api(
+      sidecar.url,
+      'POST',
+      '/v1/authenticate',
+      { authorization: bearer(token), userAgent },
+      { 'x-coresdk-sidecar-key': SECRET },
+    )
+    const id = (planted.json.session as { id: string }).id
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
+    const runs = await Promise.all([
+      runCoresdk(['sessions', 'get', id], env),
+      runCoresdk(['sessions', 'get', id, '--json'], env),
+      runCoresdk(['sessions', 'list', sub], env),
+      runCoresdk(['sessions', 'list', sub, '--json'], env),
+      runCoresdk(['sessions', 'get', 'sess_\u001b[2J'], env),
+    ])
+    for (const [i, run] of runs.entries()) {
+      expect(run.stdout, `run ${i} stdout`).not.toMatch(raw)
+      expect(run.stderr, `run ${i} stderr`).not.toMatch(raw)
+    }
+    const [detail, json, list, listJson, unknown] = runs
+    expect(detail!.code).toBe(0)
+    expect(detail!.stdout).toContain(
+      '\\u001b[2J\\u001b]0;owned\\u0007Mozilla\\u009b31m\\u007f\\u000ausr_fake  active',
+    )
+    expect(detail!.stdout).toMatch(/^user\s+usr_\\u001b\[31mred\\u0085$/m)
+    // The line break in the value did not make a line of its own.
+    expect(detail!.stdout.split('\n').filter((line) => line.startsWith('usr_fake'))).toEqual([])
+    // --json stays JSON that reads back to the stored values.
+    const session = JSON.parse(json!.stdout) as {
+      meta: Record<string, string>
+      claims: Record<string, unknown>
+    }
+    expect(session.meta.userAgent).toBe(userAgent)
+    expect(session.claims).toMatchObject({ sub, name: 'Eve\u0008\u009d' })
+    expect(json!.stdout).toContain('\\u009b31m\\u007f')
+    expect(list!.stdout).toContain(`${id}  usr_\\u001b[31mred\\u0085`)
+    expect((JSON.parse(listJson!.stdout) as Array<{ userId: string }>)[0]!.userId).toBe(sub)
+    expect(unknown).toMatchObject({ code: 1, stderr: 'coresdk: no session sess_\\u001b[2J\n' })
   })
 
   it('exits 2 on a usage error and prints help with --help', async () => {
@@ -126,6 +173,8 @@ describe('the coresdk admin CLI against a real sidecar', () => {
       ['sessions', 'list', 'u', 'v'],
       ['sessions', 'list', 'u', '--addr', 'ftp://x'],
       ['sessions', 'list', 'u', '--timeout=0'],
+      ['sessions', 'list', 'u', '--timeout=60001'],
+      ['sessions', 'list', 'u', '--tenant', 'not a tenant'],
     ]) {
       let stderr = ''
       const code = await runCli(args, { stdout: () => {}, stderr: (text) => (stderr += text), env })

@@ -1,6 +1,14 @@
 import { type AuthenticateResult, CoreSDKClient, type SDKConfig } from '@coresdk/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { api, bearer, type Identity, type SidecarProcess, startIdentity, startSidecar } from './helpers.ts'
+import {
+  api,
+  bearer,
+  type Identity,
+  SECRET,
+  type SidecarProcess,
+  startIdentity,
+  startSidecar,
+} from './helpers.ts'
 
 const TIMEOUT = 1000
 // How much later than the deadline an answer may come on a loaded two-core machine.
@@ -20,6 +28,7 @@ describe('the sidecar killed, frozen and restarted under load (same SDK instance
       env: {},
       mode: 'sidecar',
       sidecarAddr: sidecar.url,
+      sidecarSecret: SECRET,
       tenantId: 'acme',
       serviceName: 'my-api',
       sidecar: { timeout: TIMEOUT, cacheTtl: 0 },
@@ -34,19 +43,26 @@ describe('the sidecar killed, frozen and restarted under load (same SDK instance
     const result = await sdk.authenticate(request)
     return { started, elapsed: performance.now() - started, result }
   }
+  // Keys fetched, code compiled: the first timed call then measures the steady state.
+  const warmUp = async () =>
+    api(
+      sidecar.url,
+      'POST',
+      '/v1/authenticate',
+      { authorization: bearer(await identity.issuer.mint({ sub: 'usr_warm' })) },
+      { 'x-coresdk-sidecar-key': SECRET },
+    )
   const code = (sample: Sample) => (sample.result.ok ? 'ok' : sample.result.problem.body.code)
 
   beforeAll(async () => {
     identity = await startIdentity()
-    env = { ...identity.env, CORESDK_TENANT_ID: 'acme' }
+    env = { ...identity.env, CORESDK_TENANT_ID: 'acme', CORESDK_SIDECAR_SECRET: SECRET }
     sidecar = await startSidecar(env)
     closed = make({ failMode: 'closed' })
     open = make({ failMode: 'open', jwt: identity.jwt })
     openWithoutKeys = make({ failMode: 'open' })
     // Warm up (keys fetched, code compiled) without a deadline, so the first timed call measures the steady state.
-    await api(sidecar.url, 'POST', '/v1/authenticate', {
-      authorization: bearer(await identity.issuer.mint({ sub: 'usr_warm' })),
-    })
+    await warmUp()
   })
   afterAll(async () => {
     await Promise.all([closed?.close(), open?.close(), openWithoutKeys?.close()])
@@ -137,9 +153,7 @@ describe('the sidecar killed, frozen and restarted under load (same SDK instance
 
     // Restarted on the same address: the very same SDK instances recover by themselves.
     sidecar = await startSidecar(env, { port: sidecar.port })
-    await api(sidecar.url, 'POST', '/v1/authenticate', {
-      authorization: bearer(await identity.issuer.mint({ sub: 'usr_warm' })),
-    })
+    await warmUp()
     for (const sdk of [closed, open, openWithoutKeys]) {
       const result = await sdk.authenticate({ authorization: bearer(tokens[2]!) })
       expect(result).toMatchObject({ ok: true, degraded: false, user: { sub: 'usr_load_2' } })

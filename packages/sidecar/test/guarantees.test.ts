@@ -23,6 +23,7 @@ import { createSidecarServer } from '../src/index.ts'
 // sidecar mode against a real sidecar on an ephemeral port) on the memory store, one Redis and a 3-node Cluster.
 
 const TOLERANCE = 5
+const SIDECAR_SECRET = 'guarantees-sidecar-secret-0123456789abcdef'
 const KEY = crypto.getRandomValues(new Uint8Array(32))
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
@@ -109,12 +110,20 @@ const modes = {
     const base = await backing(kind)
     const store = faultyStore(base.store)
     const engine = new CoreSDKClient(engineConfig(store, extra))
-    const server = createSidecarServer({ sdk: engine, port: 0, logger: false })
+    // getTokens() is part of the guarantees: the opt-in endpoint is on here.
+    const server = createSidecarServer({
+      sdk: engine,
+      port: 0,
+      logger: false,
+      secret: SIDECAR_SECRET,
+      exposeTokens: true,
+    })
     const url = await server.listen()
     const sdk = new CoreSDKClient({
       env: {},
       mode: 'sidecar',
       sidecarAddr: url,
+      sidecarSecret: SIDECAR_SECRET,
       tenantId: 'acme',
       serviceName: 'guarantees',
       failMode: extra.failMode ?? 'open',

@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { request as httpRequest } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { freePort, type JwksServer, startJwksServer, TestIssuer } from '@coresdk/testing'
 
@@ -197,24 +196,3 @@ export async function api(
 }
 
 export const bearer = (token: string) => `Bearer ${token}`
-
-/** A GET through node:http, for headers fetch will not send as given (Host). */
-export function rawGet(
-  base: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  const url = new URL(base)
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path, headers, agent: false }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        body += chunk
-      })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}

@@ -4,7 +4,7 @@ import {
   api,
   bearer,
   type Identity,
-  rawGet,
+  SECRET,
   type SidecarProcess,
   startIdentity,
   startSidecar,
@@ -16,13 +16,15 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
   let identity: Identity
   let sidecar: SidecarProcess
   const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    api(sidecar.url, method, path, body, headers)
+    api(sidecar.url, method, path, body, { 'x-coresdk-sidecar-key': SECRET, ...headers })
 
   beforeAll(async () => {
     identity = await startIdentity()
     sidecar = await startSidecar({
       ...identity.env,
       CORESDK_TENANT_ID: 'acme',
+      CORESDK_SIDECAR_SECRET: SECRET,
+      CORESDK_SIDECAR_EXPOSE_TOKENS: '1',
       CORESDK_SIDECAR_BODY_LIMIT: '4096',
     })
   })
@@ -36,33 +38,12 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
     expect(await call('GET', '/readyz')).toMatchObject({ status: 200, json: { status: 'ready' } })
   })
 
-  it('serves the OpenAPI 3.1 document kept in the repository, describing every route it answers', async () => {
+  it('serves the OpenAPI 3.1 document kept in the repository (openapi.test.ts checks it against the protocol)', async () => {
     const response = await call('GET', '/openapi.json')
     expect(response.status).toBe(200)
     const file = JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8'))
     expect(response.json).toEqual(file)
     expect(response.json.openapi).toBe('3.1.0')
-    const paths = response.json.paths as Record<string, Record<string, unknown>>
-    const described = Object.entries(paths).flatMap(([path, ops]) =>
-      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
-    )
-    expect(described.sort()).toEqual(
-      [
-        'POST /v1/authorize',
-        'POST /v1/authenticate',
-        'POST /v1/logout',
-        'POST /v1/sessions',
-        'GET /v1/sessions/{id}',
-        'DELETE /v1/sessions/{id}',
-        'POST /v1/sessions/{id}/refresh',
-        'GET /v1/sessions/{id}/tokens',
-        'POST /v1/users/{userId}/revoke-all',
-        'GET /v1/users/{userId}/sessions',
-        'GET /healthz',
-        'GET /readyz',
-        'GET /openapi.json',
-      ].sort(),
-    )
   })
 
   it('authorizes a valid token and refuses a forged one with the one invalid_token body', async () => {
@@ -245,10 +226,6 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
       origin: 'https://evil.example',
     })
     expect(browser).toMatchObject({ status: 403, json: { code: 'forbidden_origin' } })
-    // A page on evil.example whose name now resolves to 127.0.0.1 (DNS rebinding) sends its own Host.
-    const rebinding = await rawGet(sidecar.url, '/v1/users/usr_many/sessions', { host: 'evil.example' })
-    expect(rebinding.status).toBe(403)
-    expect(JSON.parse(rebinding.body).code).toBe('forbidden_host')
   })
 
   it('logs one JSON line per request with method, route, status and duration, and never a token, cookie or claim value', async () => {
@@ -267,7 +244,7 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
     expect(requests).toContainEqual(
       expect.objectContaining({
         method: 'GET',
-        route: '/v1/users/:userId/sessions',
+        route: '/v1/users/{userId}/sessions',
         status: 200,
         tenant: 'acme',
       }),

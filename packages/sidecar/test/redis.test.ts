@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { CoreSDKClient } from '@coresdk/core'
 import { ensureRedis, freePort, type RedisService } from '@coresdk/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bearer, type Identity, type SidecarProcess, startIdentity, startSidecar } from './helpers.ts'
+import { bearer, type Identity, SECRET, type SidecarProcess, startIdentity, startSidecar } from './helpers.ts'
 
 const redis: RedisService = await ensureRedis()
 if (redis.url === null) console.log(`skipped: sidecar with Redis (${redis.reason})`)
@@ -18,6 +18,7 @@ describe.skipIf(redis.url === null)('two sidecars sharing Redis (REDIS_URL)', ()
       env: {},
       mode: 'sidecar',
       sidecarAddr: sidecar.url,
+      sidecarSecret: SECRET,
       tenantId: 'acme',
       sidecar: { cacheTtl: 0 },
     })
@@ -32,6 +33,9 @@ describe.skipIf(redis.url === null)('two sidecars sharing Redis (REDIS_URL)', ()
       CORESDK_TENANT_ID: 'acme',
       REDIS_URL: redis.url!,
       CORESDK_SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+      CORESDK_SIDECAR_SECRET: SECRET,
+      // getTokens() through the other sidecar shows the shared encryption key: the opt-in endpoint is on.
+      CORESDK_SIDECAR_EXPOSE_TOKENS: '1',
     }
     ;[first, second] = await Promise.all([startSidecar(env), startSidecar(env)])
   })
@@ -93,7 +97,11 @@ describe('readiness with a store that does not answer', () => {
   it('answers /healthz 200 but /readyz 503 store_unavailable, and stays up', async () => {
     const identity = await startIdentity()
     const port = await freePort()
-    const sidecar = await startSidecar({ ...identity.env, REDIS_URL: `redis://127.0.0.1:${port}` })
+    const sidecar = await startSidecar({
+      ...identity.env,
+      CORESDK_SIDECAR_SECRET: SECRET,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    })
     try {
       expect((await fetch(`${sidecar.url}/healthz`)).status).toBe(200)
       const ready = await fetch(`${sidecar.url}/readyz`)

@@ -27,6 +27,8 @@ describe('the SDK in sidecar mode (CORESDK_MODE=sidecar) against a real sidecar 
       ...identity.env,
       CORESDK_TENANT_ID: 'acme',
       CORESDK_SIDECAR_SECRET: SECRET,
+      // getTokens() below needs the opt-in endpoint.
+      CORESDK_SIDECAR_EXPOSE_TOKENS: '1',
     })
   })
   afterAll(async () => {
@@ -108,6 +110,28 @@ describe('the SDK in sidecar mode (CORESDK_MODE=sidecar) against a real sidecar 
       ok: false,
       problem: { status: 400 },
     })
+  })
+
+  it('finds the session of a provider session (sid) and revokes it; one-time keys are claimed once across clients', async () => {
+    const [one, two] = [client(), client()]
+    const sid = `op-session-${Date.now()}`
+    const login = await one
+      .sessions()
+      .create({ id_token: await identity.issuer.mint({ sub: 'usr_sid', sid }) })
+    const found = await two.sessions().findByProviderSession(sid)
+    expect(found).toBeInstanceOf(Session)
+    expect(found).toMatchObject({ id: login.id, userId: 'usr_sid' })
+    expect(await two.sessions().findByProviderSession('no-such-sid')).toBeNull()
+    expect(await two.sessions().findByProviderSession('\uD800')).toBeNull()
+    expect(await two.sessions().revoke(found!.id)).toBe(true)
+    // Still found once revoked: a logout delivered twice finds the same, already revoked, session.
+    expect((await one.sessions().findByProviderSession(sid))?.revokedAt).toBeInstanceOf(Date)
+
+    const key = `logout:${sid}`
+    const until = Date.now() + 60_000
+    expect(await one.sessions().claimOnce(key, until)).toBe(true)
+    expect(await two.sessions().claimOnce(key, until)).toBe(false)
+    await expect(one.sessions().claimOnce('', until)).rejects.toMatchObject({ code: 'invalid_request' })
   })
 
   it('creates, gets, refreshes, lists, reads tokens of and revokes sessions', async () => {

@@ -742,5 +742,36 @@ export function describeSessionStore(
         })
       })
     }
+
+    describe('claimOnce (optional: without it CoreSDK remembers one-time keys per process)', () => {
+      it('claims a one-time key once until it expires, apart per tenant; of 50 concurrent claims one wins', async (context) => {
+        if (store.claimOnce === undefined) return context.skip()
+        const claim = (tenantId: string, key: string, expiresAt: number) =>
+          store.claimOnce!(tenantId, key, expiresAt)
+        const key = randomName('logout-jti')
+        const later = Date.now() + 60_000
+        expect(await claim(tenant, key, later)).toBe(true)
+        expect(await claim(tenant, key, later)).toBe(false)
+        expect(await claim(tenant, key, later + 60_000)).toBe(false)
+        expect(await claim(otherTenant, key, later)).toBe(true)
+        // Any string, as for every key: separators, braces, NUL.
+        for (const odd of ['a:b', '{tag}', 'nul\u0000inside', 'é漢字'])
+          expect([await claim(tenant, odd, later), await claim(tenant, odd, later)]).toEqual([true, false])
+
+        const raced = randomName('raced')
+        const results = await Promise.all(Array.from({ length: 50 }, () => claim(tenant, raced, later)))
+        expect(results.filter(Boolean)).toHaveLength(1)
+
+        const brief = randomName('brief')
+        expect(await claim(tenant, brief, Date.now() + 300)).toBe(true)
+        expect(await claim(tenant, brief, Date.now() + 300)).toBe(false)
+        await sleep(400)
+        expect(await claim(tenant, brief, Date.now() + 60_000)).toBe(true)
+        // A claim already expired holds nothing.
+        const past = randomName('past')
+        expect(await claim(tenant, past, Date.now() - 1)).toBe(true)
+        expect(await claim(tenant, past, Date.now() + 60_000)).toBe(true)
+      })
+    })
   })
 }
