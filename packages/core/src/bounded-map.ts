@@ -22,6 +22,12 @@ export class BoundedMap<K, V> {
   readonly #slots = new Map<K, Slot<V>>()
   readonly #capacity: number
   readonly #byRead: boolean
+  // The first entry, and an iterator kept just past it. A Map keeps the place of a deleted entry until its table is
+  // rebuilt, and a fresh iterator walks every such place: asking `entries().next()` for the first entry after n
+  // evictions from the front costs n. A kept iterator passes each place once (a live Map iterator follows deletions,
+  // insertions and rebuilds), so finding the first entry is O(1) amortised.
+  #cursor: Iterator<[K, Slot<V>]> | undefined
+  #head: [K, Slot<V>] | undefined
 
   /** @param capacity how many entries are kept; 0 keeps none. */
   constructor(capacity: number, options: BoundedMapOptions = {}) {
@@ -50,6 +56,8 @@ export class BoundedMap<K, V> {
     if (this.#byRead) {
       this.#slots.delete(key)
       this.#slots.set(key, slot)
+      // Moved to the end with the same slot: no longer the first, though the slot still matches.
+      if (this.#head?.[0] === key) this.#head = undefined
     }
     return slot.value
   }
@@ -85,26 +93,28 @@ export class BoundedMap<K, V> {
 
   /** Removes and returns the first (least recent) entry. */
   shift(): [K, V] | undefined {
-    const first = this.#slots.entries().next()
-    if (first.done) return undefined
-    this.#slots.delete(first.value[0])
-    return [first.value[0], first.value[1].value]
+    const first = this.#first()
+    if (first === undefined) return undefined
+    this.#slots.delete(first[0])
+    return [first[0], first[1].value]
   }
 
   /** The first (least recent) entry and its expiry, without removing it. */
   peek(): { key: K; value: V; until: number } | undefined {
-    const first = this.#slots.entries().next()
-    if (first.done) return undefined
-    return { key: first.value[0], value: first.value[1].value, until: first.value[1].until }
+    const first = this.#first()
+    return first === undefined ? undefined : { key: first[0], value: first[1].value, until: first[1].until }
   }
 
   /** Drops expired entries from the front, at most `limit` of them; returns how many it dropped. */
   prune(now: number = Date.now(), limit = Number.POSITIVE_INFINITY): number {
     let dropped = 0
-    for (const [key, slot] of this.#slots) {
-      if (dropped >= limit || slot.until > now) break
-      this.#slots.delete(key)
+    for (
+      let first = this.#first();
+      first !== undefined && dropped < limit && first[1].until <= now;
       dropped++
+    ) {
+      this.#slots.delete(first[0])
+      first = this.#first()
     }
     return dropped
   }
@@ -129,5 +139,28 @@ export class BoundedMap<K, V> {
   /** Drops every entry. */
   clear(): void {
     this.#slots.clear()
+    this.#cursor = undefined
+    this.#head = undefined
+  }
+
+  #first(): [K, Slot<V>] | undefined {
+    const head = this.#head
+    // Still first unless deleted or written again since (a write makes a new slot at the end).
+    if (head !== undefined && this.#slots.get(head[0]) === head[1]) return head
+    this.#head = undefined
+    if (this.#slots.size === 0) {
+      this.#cursor = undefined
+      return undefined
+    }
+    this.#cursor ??= this.#slots.entries()
+    for (let next = this.#cursor.next(); !next.done; next = this.#cursor.next()) {
+      if (this.#slots.get(next.value[0]) === next.value[1]) {
+        this.#head = next.value
+        return next.value
+      }
+    }
+    // An iterator that has reached the end stays done: the next entry needs a new one.
+    this.#cursor = undefined
+    return undefined
   }
 }

@@ -31,7 +31,16 @@ import {
 } from './verify-token.ts'
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
-const NO_COOKIES: string[] = []
+// Shared by every result that sets no cookie; frozen, so no caller can add one to all of them.
+const NO_COOKIES = Object.freeze([]) as unknown as string[]
+const ANONYMOUS: AuthenticateResult = Object.freeze({
+  ok: true,
+  user: null,
+  session: null,
+  degraded: false,
+  via: null,
+  setCookie: NO_COOKIES,
+})
 
 /** Whether a store or sidecar failure means "unreachable", the only failure `failMode: 'open'` applies to. */
 function isUnreachable(code: CoreSDKErrorCode): boolean {
@@ -141,8 +150,7 @@ export class CoreSDKClient {
       const credential = readCredential(request, this.config.sessions.cookie.name)
       switch (credential.kind) {
         case 'none':
-          if (options?.optional)
-            return { ok: true, user: null, session: null, degraded: false, setCookie: NO_COOKIES }
+          if (options?.optional) return ANONYMOUS
           return this.#refuse(problemFor('missing_credentials', this.#realm))
         case 'malformed':
           return this.#refuse(problemFor('invalid_request', this.#realm))
@@ -151,7 +159,7 @@ export class CoreSDKClient {
         case 'bearer':
           return await this.#bearer(credential.token, request)
         case 'cookie':
-          return await this.#cookie(credential.id, credential.secret)
+          return await this.#cookies(credential.candidates)
       }
     } catch (error) {
       return this.#refuse(problemFor(CoreSDKError.from(error).code, this.#realm))
@@ -185,6 +193,23 @@ export class CoreSDKClient {
     )
   }
 
+  /**
+   * Tries each session cookie in turn. With siblings (one a subdomain planted), a bad one never clears the cookie:
+   * the clearing `Set-Cookie` could end the valid session it sits beside.
+   */
+  async #cookies(candidates: ReadonlyArray<{ id: string; secret: string }>): Promise<AuthenticateResult> {
+    if (candidates.length === 1) return this.#cookie(candidates[0]!.id, candidates[0]!.secret)
+    let refused: AuthenticateResult | undefined
+    for (const { id, secret } of candidates) {
+      const result = await this.#cookie(id, secret)
+      if (result.ok) return result
+      refused ??= result
+      // A store that cannot answer fails every sibling alike.
+      if (result.problem.status === 503) break
+    }
+    return refused!.ok ? refused! : { ok: false, problem: refused!.problem, setCookie: NO_COOKIES }
+  }
+
   async #cookie(id: string, secret: string): Promise<AuthenticateResult> {
     let answer: BackendAnswer
     try {
@@ -214,6 +239,7 @@ export class CoreSDKClient {
       user: answer.user,
       session: record === null ? null : new Session(record),
       degraded: answer.degraded,
+      via: cookie ? 'cookie' : 'bearer',
       setCookie: NO_COOKIES,
     }
   }
@@ -231,7 +257,14 @@ export class CoreSDKClient {
         return this.#refuse(problemFor('invalid_token', this.#realm))
     }
     // Fail open: the signature and claims are verified; what this instance knows of revocations still holds.
-    return { ok: true, user: verified.claims, session: null, degraded: true, setCookie: NO_COOKIES }
+    return {
+      ok: true,
+      user: verified.claims,
+      session: null,
+      degraded: true,
+      via: 'bearer',
+      setCookie: NO_COOKIES,
+    }
   }
 
   #failureCode(error: unknown): CoreSDKErrorCode {

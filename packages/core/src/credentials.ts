@@ -1,4 +1,3 @@
-import { parse as parseCookie } from 'cookie'
 import { isSessionId } from './crypto.ts'
 import type { AuthenticateRequest } from './engine.ts'
 
@@ -7,7 +6,7 @@ export type Credential =
   | { kind: 'none' }
   | { kind: 'malformed' }
   | { kind: 'bearer'; token: string }
-  | { kind: 'cookie'; id: string; secret: string }
+  | { kind: 'cookie'; candidates: ReadonlyArray<{ id: string; secret: string }> }
   | { kind: 'bad_cookie' }
 
 const NONE: Credential = { kind: 'none' }
@@ -24,9 +23,26 @@ export function bearerToken(value: string): string | null {
   return match === null ? null : match[1]!
 }
 
+// The scheme of an Authorization value: a header for another scheme (Basic from a proxy) is not ours to judge.
+const BEARER_SCHEME = /^bearer(?: |$)/i
+
+/** Every value of the cookie `name` in a Cookie header, in order (a subdomain may have planted siblings). */
+function cookieValues(header: string, name: string): string[] {
+  const values: string[] = []
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=')
+    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue
+    let value = pair.slice(eq + 1).trim()
+    if (value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+    if (value !== '') values.push(value)
+  }
+  return values
+}
+
 /**
  * Reads the credential of a request: one `Authorization: Bearer` header, else the session cookie. Several
- * `Authorization` values, or one that is not a bearer token, make the request malformed.
+ * `Authorization` values, or a Bearer one that is not a well-formed token, make the request malformed; a header for
+ * another scheme is left alone. Every cookie with the session cookie's name is a candidate, tried in order.
  */
 export function readCredential(request: AuthenticateRequest, cookieName: string): Credential {
   let authorization = request.authorization
@@ -34,18 +50,21 @@ export function readCredential(request: AuthenticateRequest, cookieName: string)
     if (authorization.length > 1) return MALFORMED
     authorization = authorization[0]
   }
-  if (typeof authorization === 'string') {
+  if (typeof authorization === 'string' && BEARER_SCHEME.test(authorization)) {
     const token = bearerToken(authorization)
     return token === null ? MALFORMED : { kind: 'bearer', token }
   }
   const header = Array.isArray(request.cookie) ? request.cookie.join('; ') : request.cookie
-  if (typeof header !== 'string' || header === '') return NONE
-  const value = parseCookie(header)[cookieName]
-  if (value === undefined || value === '') return NONE
-  const dot = value.indexOf('.')
-  if (dot === -1) return BAD_COOKIE
-  const id = value.slice(0, dot)
-  const secret = value.slice(dot + 1)
-  if (!isSessionId(id) || !SECRET.test(secret)) return BAD_COOKIE
-  return { kind: 'cookie', id, secret }
+  if (typeof header !== 'string' || header === '' || !header.includes(cookieName)) return NONE
+  const values = cookieValues(header, cookieName)
+  if (values.length === 0) return NONE
+  const candidates: Array<{ id: string; secret: string }> = []
+  for (const value of values) {
+    const dot = value.indexOf('.')
+    if (dot === -1) continue
+    const id = value.slice(0, dot)
+    const secret = value.slice(dot + 1)
+    if (isSessionId(id) && SECRET.test(secret)) candidates.push({ id, secret })
+  }
+  return candidates.length === 0 ? BAD_COOKIE : { kind: 'cookie', candidates }
 }

@@ -27,6 +27,8 @@ export type AuthenticateResult =
       session: Session | null
       /** True when the request passed without the session check because the store was unreachable (`failMode: 'open'`). */
       degraded: boolean
+      /** Which credential authenticated the request: a bearer token, a session cookie, or none (anonymous). */
+      via: 'bearer' | 'cookie' | null
       /** `Set-Cookie` values to send with the response. */
       setCookie: string[]
     }

@@ -15,6 +15,8 @@ export type CoreSDKErrorCode =
   | 'refresh_token_invalid'
   | 'refresh_failed'
   | 'forbidden'
+  | 'csrf_failed'
+  | 'payload_too_large'
   | 'internal_error'
 
 interface ProblemSpec {
@@ -77,6 +79,12 @@ const PROBLEMS: Record<CoreSDKErrorCode, ProblemSpec> = {
     title: 'Forbidden',
     detail: 'The credential does not grant access to this resource.',
   },
+  csrf_failed: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'A cookie-authenticated request that changes state must come from an allowed origin.',
+  },
+  payload_too_large: { status: 413, title: 'Payload too large', detail: 'The request body is too large.' },
   internal_error: { status: 500, title: 'Internal error', detail: 'An unexpected error occurred.' },
 }
 

@@ -1,19 +1,70 @@
-import type { RevocationEvent, SessionPatch, SessionRecord, SessionStore } from './types.ts'
+import { BoundedMap } from './bounded-map.ts'
+import { CoreSDKError } from './errors.ts'
+import { isRecordActive } from './session.ts'
+import type { RevocationEvent, SessionLimits, SessionPatch, SessionRecord, SessionStore } from './types.ts'
 
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
-  /** The most sessions kept; past it, expired ones are swept, then the oldest unrevoked ones dropped. @default 100000 */
+  /**
+   * The most session records kept, revoked ones included. At the cap a new session takes the place of an expired
+   * one, else of a revoked one (its revocation is remembered apart), else of the least recently used. @default 100000
+   */
   maxSessions?: number
-  /** How often expired records are swept, in ms (0 disables the timer; expiry is also checked on read). @default 60000 */
+  /**
+   * The most revocations remembered apart from their records: revoked credential keys and users' revoke-all markers,
+   * each until it expires. Room for the revocation of every live session is kept: when unexpired revocations fill
+   * it, least recently used sessions make way, and with none left a new session is refused (`internal_error`)
+   * rather than a revocation forgotten. @default 2 × maxSessions
+   */
+  maxRevocations?: number
+  /** How often records past their retention are swept, in ms (0 disables the timer; reads check too). @default 60000 */
   sweepInterval?: number
 }
 
-interface Marker {
-  at: number
-  until: number
+/**
+ * The per-user bound when `create` is given none (CoreSDKClient always passes its `sessions.maxPerUser` and
+ * `sessions.atCap`): no user holds more than 1000 active sessions, the oldest going first.
+ */
+const DEFAULT_LIMITS: SessionLimits = { maxPerUser: 1000, atCap: 'revoke_oldest' }
+
+/** How many ended (revoked or expired) sessions of a user `listForUser` still shows, beside the active ones. */
+const ENDED_LISTED = 100
+
+// Live records are filed by the second in which they stop being active, so that the store finds an expired one to
+// evict without a scan: a record is evicted as expired at most GRAIN ms after it expired.
+const GRAIN = 1000
+
+// A full pass over the revocations, when they seem full, at most this often: it finds expired entries that sit
+// behind unexpired ones, at a cost shared by every create in between.
+const SWEEP_GAP = 1000
+
+/** A record with what its eviction needs at hand, so that dropping it builds no name and looks nothing up twice. */
+interface Slot {
+  record: SessionRecord
+  /** The wheel bucket of a live record; -1 for a revoked one. */
+  bucket: number
+  /** The record's credential key, scoped by tenant, or null. */
+  keyName: string | null
+  user: UserSessions
 }
 
-const SEP = '\u0000'
+/** One user's sessions: the active ones in creation order, and the last ended ones. */
+interface UserSessions {
+  /** The user id, scoped by tenant: this entry's name in the store's user map. */
+  name: string
+  tenantId: string
+  active: Map<string, true>
+  /** Made on the first session that ends: most users never need it. */
+  ended: BoundedMap<string, true> | null
+  /** No active session of the user stops being active before this (ms): until then the cap needs no pruning. */
+  settledUntil: number
+}
+
+// One tenant's entry name: the tenant's length first, so that no tenant and name, whatever they hold, can spell
+// another pair (a separator could appear inside either).
+function scoped(tenantId: string, name: string): string {
+  return `${tenantId.length}:${tenantId}${name}`
+}
 
 // Records are stored frozen and handed out as they are: no copy on the read of every request, and no caller can
 // change what the store holds.
@@ -22,21 +73,58 @@ function freeze(record: SessionRecord): SessionRecord {
   return Object.freeze(record)
 }
 
+function activeEnd(record: SessionRecord): number {
+  return Math.min(record.expiresAt, record.absoluteExpiresAt, record.retainUntil)
+}
+
+function refusal(what: string): CoreSDKError {
+  return new CoreSDKError(
+    'internal_error',
+    `The memory session store refuses new sessions: ${what}. Raise maxRevocations, or wait for revocations to expire.`,
+  )
+}
+
+function positive(value: number | undefined, fallback: number, setting: string): number {
+  const n = value ?? fallback
+  if (!Number.isInteger(n) || n < 1)
+    throw new CoreSDKError('invalid_config', `Invalid ${setting}: it accepts a positive integer.`)
+  return n
+}
+
 /**
- * The embedded session store: one process, bounded, expired entries swept. Every operation is atomic because
- * it runs to completion within one turn of the event loop.
+ * The embedded session store: one process, bounded in records, revocations and per-user sessions. Every operation
+ * is atomic because it runs to completion within one turn of the event loop, and costs O(1) amortised apart from
+ * per-user work, which `limits.maxPerUser` bounds.
+ *
+ * A revoked credential never becomes valid again because its record was evicted: revoked credential keys and
+ * users' revoke-all markers are kept apart, until they expire, in structures of their own.
  */
 export class MemorySessionStore implements SessionStore {
-  readonly #sessions = new Map<string, SessionRecord>()
+  // Unrevoked records, least recently used first; revoked ones, oldest revocation first.
+  readonly #live: BoundedMap<string, Slot>
+  readonly #revoked: BoundedMap<string, Slot>
   readonly #keys = new Map<string, string>()
-  readonly #users = new Map<string, Set<string>>()
-  readonly #markers = new Map<string, Marker>()
-  readonly #listeners = new Set<(event: RevocationEvent) => void>()
+  readonly #users = new Map<string, UserSessions>()
+  readonly #wheel = new Map<number, Set<string>>()
+  #cursor = Math.floor(Date.now() / GRAIN)
+  // Revoked credential keys (value: revokedAt) until the record's retainUntil, and users' revoke-all markers.
+  readonly #tombstones: BoundedMap<string, number>
+  readonly #markers: BoundedMap<string, number>
+  // A revoke-all marker that had to make way, kept as one marker for every user: nothing issued at or before it
+  // starts a session until it expires.
+  #floor = { at: Number.NEGATIVE_INFINITY, until: 0 }
+  #lastSweep = 0
   readonly #maxSessions: number
+  readonly #listeners = new Set<(event: RevocationEvent) => void>()
   #timer: ReturnType<typeof setInterval> | undefined
 
   constructor(options: MemorySessionStoreOptions = {}) {
-    this.#maxSessions = options.maxSessions ?? 100_000
+    this.#maxSessions = positive(options.maxSessions, 100_000, 'maxSessions')
+    const maxRevocations = positive(options.maxRevocations, 2 * this.#maxSessions, 'maxRevocations')
+    this.#live = new BoundedMap(this.#maxSessions, { recency: 'read' })
+    this.#revoked = new BoundedMap(this.#maxSessions)
+    this.#tombstones = new BoundedMap(maxRevocations)
+    this.#markers = new BoundedMap(maxRevocations)
     const interval = options.sweepInterval ?? 60_000
     if (interval > 0) {
       this.#timer = setInterval(() => this.sweep(), interval)
@@ -47,103 +135,142 @@ export class MemorySessionStore implements SessionStore {
 
   /** The number of records held (revoked ones included). */
   get size(): number {
-    return this.#sessions.size
+    return this.#live.size + this.#revoked.size
+  }
+
+  /** The number of revocations remembered apart from records: revoked credential keys and revoke-all markers. */
+  get revocations(): { keys: number; markers: number } {
+    return { keys: this.#tombstones.size, markers: this.#markers.size }
   }
 
   async get(tenantId: string, id: string): Promise<SessionRecord | null> {
-    return this.#read(tenantId + SEP + id)
+    return this.#read(scoped(tenantId, id), Date.now())
   }
 
   async getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
-    const id = this.#keys.get(tenantId + SEP + key)
-    return id === undefined ? null : this.#read(tenantId + SEP + id)
+    return this.#bound(tenantId, scoped(tenantId, key), Date.now())
   }
 
   async create(
     tenantId: string,
     record: SessionRecord,
+    limits: SessionLimits = DEFAULT_LIMITS,
   ): Promise<{ record: SessionRecord; created: boolean }> {
     const now = Date.now()
-    if (record.key !== null) {
-      const boundId = this.#keys.get(tenantId + SEP + record.key)
-      const bound = boundId === undefined ? undefined : this.#sessions.get(tenantId + SEP + boundId)
+    const keyName = record.key === null ? null : scoped(tenantId, record.key)
+    if (keyName !== null) {
+      const bound = this.#bound(tenantId, keyName, now)
       // A revoked record stays bound until it is retained no longer, so its tokens cannot start a fresh session.
-      if (
-        bound &&
-        bound.retainUntil > now &&
-        (bound.revokedAt !== null || (bound.expiresAt > now && bound.absoluteExpiresAt > now))
-      ) {
+      if (bound && (bound.revokedAt !== null || isRecordActive(bound, now)))
         return { record: bound, created: false }
-      }
     }
-    if (this.#sessions.size >= this.#maxSessions) this.#makeRoom(now)
-    const marker = this.#marker(tenantId, record.userId, now)
-    const revokedAt =
-      marker !== null && record.issuedAt <= marker && record.revokedAt === null ? marker : record.revokedAt
+    const userName = scoped(tenantId, record.userId)
+    let revokedAt = record.revokedAt
+    const marker = this.#markers.get(userName, now)
+    if (revokedAt === null && marker !== undefined && record.issuedAt <= marker) revokedAt = marker
+    const tombstone = keyName === null ? undefined : this.#tombstones.get(keyName, now)
+    if (revokedAt === null && tombstone !== undefined) revokedAt = tombstone
     const stored = freeze({ ...record, tenantId, revokedAt })
-    this.#sessions.set(tenantId + SEP + record.id, stored)
-    if (record.key !== null) this.#keys.set(tenantId + SEP + record.key, record.id)
-    const userKey = tenantId + SEP + record.userId
-    let index = this.#users.get(userKey)
-    if (!index) {
-      index = new Set()
-      this.#users.set(userKey, index)
+    if (stored.retainUntil <= now) return { record: stored, created: true }
+    // A revoked record whose credential neither a revoked key nor its user's marker covers yet needs one kept apart.
+    const uncovered =
+      keyName !== null &&
+      revokedAt !== null &&
+      tombstone === undefined &&
+      (marker === undefined || record.issuedAt > marker)
+
+    if (revokedAt === null) {
+      if (record.issuedAt <= this.#floor.at && this.#floor.until > now)
+        throw refusal('a revoke-all it could not keep apart may cover this credential')
+      const user = this.#users.get(userName)
+      const atCap = user !== undefined && this.#activeCount(user, now) >= limits.maxPerUser
+      if (atCap && limits.atCap === 'refuse') throw new CoreSDKError('session_limit')
+      this.#makeRoom(now, true)
+      if (atCap) {
+        for (const id of user.active.keys()) {
+          if (user.active.size < limits.maxPerUser) break
+          this.#revokeRecord(scoped(tenantId, id), now, true)
+        }
+      }
+    } else {
+      if (uncovered) this.#reserve(now, 1)
+      this.#makeRoom(now, false)
     }
-    index.add(record.id)
+    this.#insert(scoped(tenantId, stored.id), stored, keyName, userName, now)
+    if (uncovered) this.#tombstones.set(keyName, revokedAt!, stored.retainUntil)
     return { record: stored, created: true }
   }
 
   async update(tenantId: string, id: string, patch: SessionPatch): Promise<SessionRecord | null> {
-    const current = this.#read(tenantId + SEP + id)
+    const name = scoped(tenantId, id)
+    const now = Date.now()
+    const current = this.#read(name, now)
     if (!current) return null
-    const next = freeze({ ...current, ...patch, revokedAt: current.revokedAt, id: current.id, tenantId })
-    this.#sessions.set(tenantId + SEP + id, next)
+    const { expiresAt, ...rest } = patch
+    // A touch never brings back a session that has stopped being active: it has left its user's bound for good.
+    const revivable = current.revokedAt !== null || activeEnd(current) > now
+    const next = freeze({
+      ...current,
+      ...rest,
+      ...(expiresAt !== undefined && revivable ? { expiresAt } : {}),
+      revokedAt: current.revokedAt,
+      id: current.id,
+      tenantId,
+    })
+    const slot = this.#live.get(name, now)
+    if (slot !== undefined) {
+      slot.record = next
+      this.#file(name, slot, activeEnd(next))
+    } else {
+      const revoked = this.#revoked.get(name)!
+      revoked.record = next
+      const { keyName } = revoked
+      const at = keyName === null ? undefined : this.#tombstones.get(keyName, now)
+      if (keyName !== null && at !== undefined && next.retainUntil > current.retainUntil)
+        this.#tombstones.set(keyName, at, next.retainUntil)
+    }
     return next
   }
 
   async revoke(tenantId: string, id: string, at: number): Promise<SessionRecord | null> {
-    const current = this.#read(tenantId + SEP + id)
+    const name = scoped(tenantId, id)
+    const current = this.#read(name, Date.now())
     if (!current) return null
-    if (current.revokedAt === null) {
-      const next = freeze({ ...current, revokedAt: at })
-      this.#sessions.set(tenantId + SEP + id, next)
-      this.#emit({ kind: 'session', tenantId, sessionId: id, key: current.key, userId: current.userId, at })
-      return next
-    }
-    return current
+    return this.#revokeRecord(name, at, true) ?? current
   }
 
   async revokeAllForUser(tenantId: string, userId: string, at: number, retainFor: number): Promise<string[]> {
-    const userKey = tenantId + SEP + userId
-    const previous = this.#markers.get(userKey)
-    this.#markers.set(userKey, {
-      at: Math.max(at, previous?.at ?? 0),
-      until: Math.max(at + retainFor, previous?.until ?? 0),
-    })
+    const now = Date.now()
+    const userName = scoped(tenantId, userId)
+    const previous = this.#markers.get(userName, now)
+    const until = Math.max(at + retainFor, this.#markers.expiresAt(userName) ?? 0)
+    this.#setMarker(userName, Math.max(at, previous ?? Number.NEGATIVE_INFINITY), until, now)
     const revoked: string[] = []
-    for (const id of this.#users.get(userKey) ?? []) {
-      const record = this.#sessions.get(tenantId + SEP + id)
-      if (record && record.revokedAt === null) {
-        this.#sessions.set(tenantId + SEP + id, freeze({ ...record, revokedAt: at }))
-        revoked.push(id)
-      }
+    for (const id of this.#users.get(userName)?.active.keys() ?? []) {
+      if (this.#revokeRecord(scoped(tenantId, id), at, false)) revoked.push(id)
     }
     this.#emit({ kind: 'user', tenantId, userId, at })
     return revoked
   }
 
   async getUserRevokedAt(tenantId: string, userId: string): Promise<number | null> {
-    return this.#marker(tenantId, userId, Date.now())
+    const now = Date.now()
+    const marker = this.#markers.get(scoped(tenantId, userId), now)
+    const floor = this.#floor.until > now ? this.#floor.at : undefined
+    if (marker === undefined && floor === undefined) return null
+    return Math.max(marker ?? Number.NEGATIVE_INFINITY, floor ?? Number.NEGATIVE_INFINITY)
   }
 
   async listForUser(tenantId: string, userId: string): Promise<SessionRecord[]> {
+    const user = this.#users.get(scoped(tenantId, userId))
+    if (!user) return []
+    const now = Date.now()
+    this.#prune(user, now)
     const out: SessionRecord[] = []
-    const index = this.#users.get(tenantId + SEP + userId)
-    if (!index) return out
-    for (const id of index) {
-      const record = this.#read(tenantId + SEP + id)
+    const ended = user.ended ? [...user.ended.entries()].map(([id]) => id) : []
+    for (const id of [...user.active.keys(), ...ended]) {
+      const record = this.#read(scoped(tenantId, id), now)
       if (record) out.push(record)
-      else index.delete(id)
     }
     return out.sort((a, b) => a.createdAt - b.createdAt)
   }
@@ -161,52 +288,235 @@ export class MemorySessionStore implements SessionStore {
 
   /** Every record held, as stored (for inspection in tests and debugging). */
   dump(): SessionRecord[] {
-    return [...this.#sessions.values()].map((r) => ({ ...r }))
+    const out: SessionRecord[] = []
+    for (const map of [this.#live, this.#revoked])
+      for (const [, slot] of map.entries()) out.push({ ...slot.record })
+    return out
   }
 
-  /** Drops records and markers past their retention. */
+  /** Drops records, revoked keys and markers past their retention (a full pass: the timer's work). */
   sweep(now: number = Date.now()): void {
-    for (const [k, record] of this.#sessions) if (record.retainUntil <= now) this.#drop(k, record)
-    for (const [k, marker] of this.#markers) if (marker.until <= now) this.#markers.delete(k)
+    for (const map of [this.#live, this.#revoked]) {
+      for (const [name, slot] of map.entries()) if (slot.record.retainUntil <= now) this.#drop(name, slot)
+    }
+    this.#tombstones.sweep(now)
+    this.#markers.sweep(now)
+    this.#lastSweep = now
   }
 
-  #read(k: string): SessionRecord | null {
-    const record = this.#sessions.get(k)
-    if (!record) return null
-    if (record.retainUntil <= Date.now()) {
-      this.#drop(k, record)
+  // ---- Records ----------------------------------------------------------------------------------------------
+
+  /** The record, counting as a use; dropped and null once past its retention. */
+  #read(name: string, now: number): SessionRecord | null {
+    const slot = this.#live.get(name, now) ?? this.#revoked.get(name, now)
+    if (slot === undefined) return null
+    if (slot.record.retainUntil <= now) {
+      this.#drop(name, slot)
       return null
     }
+    return slot.record
+  }
+
+  #bound(tenantId: string, keyName: string, now: number): SessionRecord | null {
+    const id = this.#keys.get(keyName)
+    if (id === undefined) return null
+    const record = this.#read(scoped(tenantId, id), now)
+    if (record === null) this.#keys.delete(keyName)
     return record
   }
 
-  #marker(tenantId: string, userId: string, now: number): number | null {
-    const marker = this.#markers.get(tenantId + SEP + userId)
-    return marker && marker.until > now ? marker.at : null
+  #insert(name: string, record: SessionRecord, keyName: string | null, userName: string, now: number): void {
+    const previous = this.#live.get(name) ?? this.#revoked.get(name)
+    if (previous !== undefined) this.#drop(name, previous)
+    if (keyName !== null) this.#keys.set(keyName, record.id)
+    let user = this.#users.get(userName)
+    if (!user) {
+      user = {
+        name: userName,
+        tenantId: record.tenantId,
+        active: new Map(),
+        ended: null,
+        settledUntil: Number.POSITIVE_INFINITY,
+      }
+      this.#users.set(userName, user)
+    }
+    const slot: Slot = { record, bucket: -1, keyName, user }
+    if (record.revokedAt === null) {
+      const end = activeEnd(record)
+      this.#live.set(name, slot)
+      this.#file(name, slot, end)
+      user.active.set(record.id, true)
+      if (end < user.settledUntil) user.settledUntil = end
+      if (end <= now) this.#end(user, record.id)
+    } else {
+      this.#revoked.set(name, slot)
+      this.#endedOf(user).set(record.id, true)
+    }
   }
 
-  #drop(k: string, record: SessionRecord): void {
-    this.#sessions.delete(k)
-    const prefix = record.tenantId + SEP
-    if (record.key !== null && this.#keys.get(prefix + record.key) === record.id)
-      this.#keys.delete(prefix + record.key)
-    const index = this.#users.get(prefix + record.userId)
-    index?.delete(record.id)
-    if (index && index.size === 0) this.#users.delete(prefix + record.userId)
+  /** Revokes a record at `at` (idempotent) and keeps its revocation apart; returns it when this call revoked it. */
+  #revokeRecord(name: string, at: number, report: boolean): SessionRecord | null {
+    const slot = this.#live.get(name)
+    if (slot === undefined) return null
+    const next = freeze({ ...slot.record, revokedAt: at })
+    this.#unfile(name, slot)
+    this.#live.delete(name)
+    slot.record = next
+    this.#revoked.set(name, slot)
+    this.#end(slot.user, next.id)
+    // Room is reserved for the revocation of every live record (see #makeRoom), so this never evicts one.
+    if (slot.keyName !== null) this.#tombstones.set(slot.keyName, at, next.retainUntil)
+    if (report)
+      this.#emit({
+        kind: 'session',
+        tenantId: next.tenantId,
+        sessionId: next.id,
+        key: next.key,
+        userId: next.userId,
+        at,
+      })
+    return next
   }
 
-  #makeRoom(now: number): void {
-    this.sweep(now)
-    if (this.#sessions.size < this.#maxSessions) return
-    // Drop the oldest unrevoked sessions first: a revoked record is what keeps its tokens rejected.
-    for (const [k, record] of this.#sessions) {
-      if (record.revokedAt === null) {
-        this.#drop(k, record)
-        if (this.#sessions.size < this.#maxSessions) return
+  #drop(name: string, slot: Slot): void {
+    const { record, keyName, user } = slot
+    if (slot.bucket < 0) this.#revoked.delete(name)
+    else {
+      this.#unfile(name, slot)
+      this.#live.delete(name)
+    }
+    if (keyName !== null && this.#keys.get(keyName) === record.id) this.#keys.delete(keyName)
+    user.active.delete(record.id)
+    user.ended?.delete(record.id)
+    if (user.active.size === 0 && (user.ended?.size ?? 0) === 0 && this.#users.get(user.name) === user)
+      this.#users.delete(user.name)
+  }
+
+  /**
+   * Makes room for one more record: at the cap an expired live record goes, else a revoked one (its revocation is
+   * kept apart), else the least recently used. A live record also needs room for its future revocation: while
+   * unexpired revocations fill that, live records make way the same way, and with none left the create is refused.
+   */
+  #makeRoom(now: number, live: boolean): void {
+    while (this.size >= this.#maxSessions) {
+      if (this.#evictExpired(now)) continue
+      const revoked = this.#revoked.peek()
+      if (revoked !== undefined) this.#drop(revoked.key, revoked.value)
+      else this.#evictLive()
+    }
+    if (live) this.#reserve(now, 1)
+  }
+
+  /** Ensures room for `count` more revocations beyond one for each live record, evicting live records if need be. */
+  #reserve(now: number, count: number): void {
+    const capacity = this.#tombstones.capacity
+    const fits = () => this.#tombstones.size + this.#live.size + count <= capacity
+    if (fits()) return
+    this.#tombstones.prune(now)
+    if (!fits() && now - this.#lastSweep >= SWEEP_GAP) {
+      this.#tombstones.sweep(now)
+      this.#lastSweep = now
+    }
+    while (!fits() && this.#live.size > 0) if (!this.#evictExpired(now)) this.#evictLive()
+    if (!fits()) throw refusal('it holds as many unexpired revocations as maxRevocations allows')
+  }
+
+  #evictLive(): void {
+    const oldest = this.#live.peek()
+    if (oldest !== undefined) this.#drop(oldest.key, oldest.value)
+  }
+
+  // ---- The expiry wheel: live records by the second they stop being active ------------------------------------
+
+  #file(name: string, slot: Slot, end: number): void {
+    const bucket = Math.max(Math.ceil(end / GRAIN), this.#cursor)
+    if (bucket === slot.bucket) return
+    this.#unfile(name, slot)
+    let names = this.#wheel.get(bucket)
+    if (!names) {
+      names = new Set()
+      this.#wheel.set(bucket, names)
+    }
+    names.add(name)
+    slot.bucket = bucket
+  }
+
+  #unfile(name: string, slot: Slot): void {
+    if (slot.bucket < 0) return
+    const names = this.#wheel.get(slot.bucket)
+    names?.delete(name)
+    if (names?.size === 0) this.#wheel.delete(slot.bucket)
+    slot.bucket = -1
+  }
+
+  /** Drops one live record that has stopped being active, if there is one; the cursor only moves forward. */
+  #evictExpired(now: number): boolean {
+    const due = Math.floor(now / GRAIN)
+    while (this.#cursor <= due) {
+      const names = this.#wheel.get(this.#cursor)
+      const name = names?.values().next().value
+      if (name !== undefined) {
+        const slot = this.#live.get(name)
+        if (slot !== undefined) this.#drop(name, slot)
+        else names!.delete(name)
+        return true
+      }
+      this.#wheel.delete(this.#cursor)
+      this.#cursor++
+    }
+    return false
+  }
+
+  // ---- Users --------------------------------------------------------------------------------------------------
+
+  /** How many active sessions the user holds, once those that stopped being active have been moved out. */
+  #activeCount(user: UserSessions, now: number): number {
+    if (now >= user.settledUntil) this.#prune(user, now)
+    return user.active.size
+  }
+
+  #prune(user: UserSessions, now: number): void {
+    let settled = Number.POSITIVE_INFINITY
+    for (const id of user.active.keys()) {
+      const record = this.#read(scoped(user.tenantId, id), now)
+      if (record === null) continue
+      const end = activeEnd(record)
+      if (end <= now) this.#end(user, id)
+      else settled = Math.min(settled, end)
+    }
+    user.settledUntil = settled
+  }
+
+  #end(user: UserSessions, id: string): void {
+    user.active.delete(id)
+    this.#endedOf(user).set(id, true)
+  }
+
+  #endedOf(user: UserSessions): BoundedMap<string, true> {
+    user.ended ??= new BoundedMap(ENDED_LISTED)
+    return user.ended
+  }
+
+  // ---- Revocations kept apart -----------------------------------------------------------------------------------
+
+  #setMarker(name: string, at: number, until: number, now: number): void {
+    if (!this.#markers.has(name) && this.#markers.size >= this.#markers.capacity) {
+      this.#markers.prune(now)
+      if (this.#markers.size >= this.#markers.capacity && now - this.#lastSweep >= SWEEP_GAP) {
+        this.#markers.sweep(now)
+        this.#lastSweep = now
+      }
+      const first = this.#markers.size >= this.#markers.capacity ? this.#markers.peek() : undefined
+      if (first !== undefined) {
+        // Never forgotten: the marker that makes way becomes the floor every user's new sessions are held to.
+        this.#floor = {
+          at: Math.max(this.#floor.at, first.value),
+          until: Math.max(this.#floor.until, first.until),
+        }
+        this.#markers.delete(first.key)
       }
     }
-    const oldest = this.#sessions.entries().next().value
-    if (oldest) this.#drop(oldest[0], oldest[1])
+    this.#markers.set(name, at, until)
   }
 
   #emit(event: RevocationEvent): void {

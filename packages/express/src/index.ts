@@ -1,22 +1,22 @@
+import type { Claims, CoreSDKClient, HttpProblem, LogoutResult, RouteHandler, Session } from '@coresdk/core'
 import {
-  type Claims,
-  type CoreSDKClient,
-  isPublicPath,
-  type LogoutResult,
-  type PublicPath,
-  problemFor,
-  type Session,
-} from '@coresdk/core'
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { bindClient, clientOf, sendProblem } from './request-client.ts'
-
-export { authRoute } from './auth-route.ts'
-export { coreSdkErrorHandler } from './error-handler.ts'
-export { requireRoles } from './require-roles.ts'
+  type AdapterKitOptions,
+  type AdapterRoute,
+  CoreSDKError,
+  createAdapterKit,
+  problemFromError,
+  type RequestAuth,
+  type RoleRequirement,
+  roleRequirement,
+  runAuthRoute,
+} from '@coresdk/core/adapter'
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 
 declare global {
   namespace Express {
     interface Request {
+      /** What CoreSDK found on this request: user, session, degraded, and the client (set by `coreSdkMiddleware`). */
+      coresdk: RequestAuth | undefined
       /** The verified claims of the caller, or null when anonymous (optional authentication, public path). */
       coresdk_user: Claims | null
       /** The caller's session; null when anonymous or when the store was unreachable (`failMode: 'open'`). */
@@ -27,23 +27,45 @@ declare global {
   }
 }
 
-/** Options of {@link coreSdkMiddleware}. */
-export interface CoreSdkMiddlewareOptions {
-  /** Let requests without any credential through as anonymous (`coresdk_user: null`); a bad credential is still refused. @default false */
-  optional?: boolean
-  /** Paths that skip authentication: exact (`/health`) or prefixes (`/public/*`), matched on the raw request path. @default [] */
-  publicPaths?: readonly PublicPath[]
+/** Options of {@link coreSdkMiddleware}: `optional`, `publicPaths` (matched on the raw path) and `allowedOrigins`. */
+export type CoreSdkMiddlewareOptions = AdapterKitOptions
+
+/** Writes core's problem as it is, through Node's own API, so Express adds no charset. */
+function send(res: Response, problem: HttpProblem, setCookie: readonly string[] = []): void {
+  if (setCookie.length > 0) res.append('Set-Cookie', [...setCookie])
+  res.statusCode = problem.status
+  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value)
+  res.end(JSON.stringify(problem.body))
 }
 
-/** Options of {@link logout}. */
-export interface LogoutOptions {
-  /** Revoke every session of the user, not only the current one. @default false */
-  everywhere?: boolean
+function gate(kitOf: (req: Request) => RequestAuth['kit'], route: AdapterRoute): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const kit = kitOf(req)
+    // The raw target (`originalUrl`), before Express decodes anything: no spelling of a route passes as public.
+    const result = await kit.handle(
+      { method: req.method, url: req.originalUrl, headers: req.rawHeaders },
+      route,
+      req.coresdk,
+    )
+    if (!result.next) return send(res, result.problem, result.setCookie)
+    if (result.setCookie.length > 0) res.append('Set-Cookie', [...result.setCookie])
+    req.coresdk = result.auth
+    req.coresdk_user = result.auth.user
+    req.coresdk_session = result.auth.session
+    req.coresdk_degraded = result.auth.degraded
+    next()
+  }
+}
+
+function kitOf(req: Request): RequestAuth['kit'] {
+  if (!req.coresdk)
+    throw new CoreSDKError('invalid_config', 'CoreSDK: coreSdkMiddleware(sdk) must run before this handler.')
+  return req.coresdk.kit
 }
 
 /**
- * Authenticates every request through `sdk.authenticate` and puts the result on `req.coresdk_user`,
- * `req.coresdk_session` and `req.coresdk_degraded`; answers a refused request with its problem.
+ * Authenticates every request and puts the result on `req.coresdk` (and `coresdk_user`, `coresdk_session`,
+ * `coresdk_degraded`); answers a refused request with its problem.
  * @example
  * app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
  * app.get('/api/me', (req, res) => res.json({ sub: req.coresdk_user?.sub }))
@@ -52,60 +74,80 @@ export function coreSdkMiddleware(
   sdk: CoreSDKClient,
   options: CoreSdkMiddlewareOptions = {},
 ): RequestHandler {
-  const publicPaths = options.publicPaths ?? []
-  return async (req: Request, res: Response, next: NextFunction) => {
-    bindClient(req, sdk)
-    req.coresdk_user = null
-    req.coresdk_session = null
-    req.coresdk_degraded = false
-    // The raw path, before Express decodes or lowercases anything, so no spelling of a route can pass as public.
-    if (isPublicPath(req.originalUrl, publicPaths)) return next()
-    const result = await sdk.authenticate(
-      {
-        authorization: req.headers.authorization,
-        cookie: req.headers.cookie,
-        userAgent: req.headers['user-agent'],
-      },
-      { optional: options.optional ?? false },
-    )
-    if (result.setCookie.length > 0) res.append('Set-Cookie', result.setCookie)
-    if (!result.ok) return sendProblem(res, result.problem)
-    req.coresdk_user = result.user
-    req.coresdk_session = result.session
-    req.coresdk_degraded = result.degraded
-    next()
-  }
+  const kit = createAdapterKit(sdk, options)
+  return gate(() => kit, {})
 }
 
-/**
- * Refuses anonymous requests with the 401 problem; use it on routes behind an optional `coreSdkMiddleware`.
- * @example
- * app.get('/api/me', requireAuth(), handler)
- */
+/** Refuses anonymous requests with the 401 problem (on a public path, it authenticates first). */
 export function requireAuth(): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (req.coresdk_user) return next()
-    sendProblem(res, problemFor('missing_credentials', { realm: clientOf(req).config.serviceName }))
-  }
+  return gate(kitOf, { optional: false })
 }
 
 /**
- * Revokes the current session (or, with `everywhere`, all the user's sessions) and clears the session cookie.
- * The caller sends the response.
+ * Lets a request through only when the user holds one of `roles` (or meets `{ anyOf, allOf }`): 401 when anonymous,
+ * 403 `forbidden` without them. A route with roles is never public. Runs after `coreSdkMiddleware`.
+ * @example
+ * app.get('/admin', requireRoles('admin'), handler)
+ */
+export function requireRoles(requirement: RoleRequirement): RequestHandler
+export function requireRoles(...roles: string[]): RequestHandler
+export function requireRoles(...args: [RoleRequirement] | string[]): RequestHandler {
+  return gate(kitOf, { roles: roleRequirement(args) })
+}
+
+/**
+ * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; the caller answers.
  * @example
  * app.post('/auth/logout', async (req, res) => { await logout(req, res); res.status(204).end() })
  */
 export async function logout(
   req: Request,
   res: Response,
-  options: LogoutOptions = {},
+  options: { everywhere?: boolean } = {},
 ): Promise<LogoutResult> {
-  const result = await clientOf(req).logout({
-    session: req.coresdk_session,
-    user: req.coresdk_user,
-    everywhere: options.everywhere ?? false,
-    degraded: req.coresdk_degraded,
-  })
+  const result = await kitOf(req).logout(req.coresdk, options)
   if (result.setCookie.length > 0) res.append('Set-Cookie', result.setCookie)
   return result
+}
+
+/**
+ * Mounts a framework-neutral route (such as `@coresdk/oidc`'s login and callback), its body limited to the kit's.
+ * @example
+ * app.get('/auth/login', authRoute(routes.login))
+ */
+export function authRoute(handler: RouteHandler): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const input = {
+      method: req.method,
+      url: req.originalUrl,
+      protocol: req.protocol,
+      headers: req.headers,
+      // A body parser that ran set req.body; otherwise the stream is read here, up to the limit.
+      body: req.body !== undefined || req.readableEnded ? (req.body ?? null) : req,
+    }
+    // Mounted without the middleware, the route still gets core's URL building and body limit.
+    const answer = req.coresdk
+      ? await req.coresdk.kit.route(handler, input)
+      : await runAuthRoute(handler, input)
+    res.statusCode = answer.status
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (name !== 'set-cookie') res.setHeader(name, value)
+      else if (value.length > 0) res.append('Set-Cookie', value)
+    }
+    res.end(answer.body)
+  }
+}
+
+/**
+ * Answers a `CoreSDKError` thrown by a route with core's problem (such as the 503 with `Retry-After`); passes any
+ * other error on. Register it after the routes.
+ * @example
+ * app.use(coreSdkErrorHandler())
+ */
+export function coreSdkErrorHandler(): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    // A response already under way can only be cut off, which Express's own handler does.
+    if (!(err instanceof CoreSDKError) || res.headersSent) return next(err)
+    send(res, req.coresdk ? req.coresdk.kit.problemFor(err) : problemFromError(err))
+  }
 }

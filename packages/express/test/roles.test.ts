@@ -8,11 +8,14 @@ import { coreSdkMiddleware, requireRoles } from '../src/index.ts'
 
 describeRoleChecks('express', async (sdk: CoreSDKClient) => {
   const app = express()
-  app.use(coreSdkMiddleware(sdk, { optional: true }))
+  app.use(coreSdkMiddleware(sdk, { optional: true, publicPaths: ['/public/*'] }))
   app.get('/api/staff', requireRoles('admin', 'support'), (req, res) => {
     res.json({ sub: req.coresdk_user!.sub })
   })
   app.get('/api/audit', requireRoles({ allOf: ['admin', 'auditor'] }), (req, res) => {
+    res.json({ sub: req.coresdk_user!.sub })
+  })
+  app.get('/public/staff', requireRoles('admin'), (req, res) => {
     res.json({ sub: req.coresdk_user!.sub })
   })
   const server = app.listen(0, '127.0.0.1')

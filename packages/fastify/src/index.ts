@@ -1,42 +1,37 @@
+import type { Claims, CoreSDKClient, HttpProblem, LogoutResult, RouteHandler, Session } from '@coresdk/core'
 import {
-  type Claims,
-  type CoreSDKClient,
+  type AdapterKitOptions,
+  type AdapterRoute,
   CoreSDKError,
-  type HttpProblem,
-  isPublicPath,
-  type LogoutResult,
-  type PublicPath,
+  createAdapterKit,
   problemFromError,
+  type RequestAuth,
   type RoleRequirement,
   roleRequirement,
-  type Session,
-} from '@coresdk/core'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+  runAuthRoute,
+} from '@coresdk/core/adapter'
+import type {
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  RouteShorthandOptionsWithHandler,
+} from 'fastify'
 import fp from 'fastify-plugin'
 
-export { authRoute } from './auth-route.ts'
-
-/** Per-route settings, under the route's `config: { coresdk: { … } }`. */
-export interface CoreSdkRouteConfig {
-  /** Skip authentication on this route. @default false */
-  public?: boolean
-  /** Let requests without any credential through as anonymous on this route. @default the plugin's `optional` */
-  optional?: boolean
-  /**
-   * The roles this route needs (`['admin', 'support']`: any of them; `{ allOf }`: every one), checked after
-   * authentication: 401 when anonymous, 403 `forbidden` without them. A route with roles is never public.
-   */
-  roles?: RoleRequirement
-}
+/** Per-route settings, under the route's `config: { coresdk: { public, optional, roles } }`. A route with roles is never public. */
+export type CoreSdkRouteConfig = AdapterRoute
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** What CoreSDK found on this request: user, session, degraded, and the client. */
+    coresdk: RequestAuth | null
     /** The verified claims of the caller, or null when anonymous (optional authentication, public route). */
-    coresdk_user: Claims | null
+    readonly coresdk_user: Claims | null
     /** The caller's session; null when anonymous or when the store was unreachable (`failMode: 'open'`). */
-    coresdk_session: Session | null
+    readonly coresdk_session: Session | null
     /** True when the request passed without the session check because the store was unreachable. */
-    coresdk_degraded: boolean
+    readonly coresdk_degraded: boolean
   }
   interface FastifyContextConfig {
     /** CoreSDK settings for this route. */
@@ -44,25 +39,14 @@ declare module 'fastify' {
   }
 }
 
-/** Options of {@link coreSdkPlugin}. */
-export interface CoreSdkPluginOptions {
+/** Options of {@link coreSdkPlugin}: the client, and `optional`, `publicPaths`, `allowedOrigins`. */
+export interface CoreSdkPluginOptions extends AdapterKitOptions {
   /** The client that authenticates requests. */
   sdk: CoreSDKClient
-  /** Let requests without any credential through as anonymous (`coresdk_user: null`); a bad credential is still refused. @default false */
-  optional?: boolean
-  /** Paths that skip authentication: exact (`/health`) or prefixes (`/public/*`), matched on the raw request path. @default [] */
-  publicPaths?: readonly PublicPath[]
 }
 
-/** Options of {@link logout}. */
-export interface LogoutOptions {
-  /** Revoke every session of the user, not only the current one. @default false */
-  everywhere?: boolean
-}
-
-const clients = new WeakMap<FastifyRequest, CoreSDKClient>()
-
-function sendProblem(reply: FastifyReply, problem: HttpProblem): FastifyReply {
+function send(reply: FastifyReply, problem: HttpProblem, setCookie: readonly string[] = []): FastifyReply {
+  for (const cookie of setCookie) reply.header('set-cookie', cookie)
   // A Buffer, because Fastify appends a charset to the content type of a string payload.
   return reply
     .code(problem.status)
@@ -70,65 +54,73 @@ function sendProblem(reply: FastifyReply, problem: HttpProblem): FastifyReply {
     .send(Buffer.from(JSON.stringify(problem.body)))
 }
 
+async function gate(request: FastifyRequest, reply: FastifyReply, route: AdapterRoute): Promise<void> {
+  if (!request.coresdk)
+    throw new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before this hook or helper.')
+  const raw = { method: request.method, url: request.raw.url ?? '/', headers: request.raw.rawHeaders }
+  const result = await request.coresdk.kit.handle(raw, route, request.coresdk)
+  if (!result.next) return void send(reply, result.problem, result.setCookie)
+  for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
+  request.coresdk = result.auth
+}
+
 const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) => {
-  const { sdk } = options
-  if (!sdk || typeof sdk.authenticate !== 'function') {
-    throw new CoreSDKError(
-      'invalid_config',
-      'CoreSDK: register coreSdkPlugin with { sdk: new CoreSDKClient(…) }.',
-    )
+  const kit = createAdapterKit(options.sdk, options)
+  const start = (await kit.handle({ method: 'GET', url: '/', headers: [] }, { public: true })) as {
+    auth: RequestAuth
   }
-  const publicPaths = options.publicPaths ?? []
-  app.decorateRequest('coresdk_user', null)
-  app.decorateRequest('coresdk_session', null)
-  app.decorateRequest('coresdk_degraded', false)
+  app.decorateRequest('coresdk', null)
+  for (const name of ['coresdk_user', 'coresdk_session', 'coresdk_degraded'] as const) {
+    const field = name.slice('coresdk_'.length) as 'user' | 'session' | 'degraded'
+    app.decorateRequest(name, {
+      getter(this: FastifyRequest) {
+        return this.coresdk?.[field] ?? null
+      },
+    })
+  }
   // A role requirement naming no role is a mistake in the app: refuse it when the route is declared.
   app.addHook('onRoute', (route) => {
     const roles = route.config?.coresdk?.roles
     if (roles !== undefined) roleRequirement([roles])
   })
-
   // onRequest runs before the body is read: a refused request never gets its body parsed.
   app.addHook('onRequest', async (request, reply) => {
-    clients.set(request, sdk)
-    const route = request.routeOptions.config?.coresdk
-    const roles = route?.roles
-    if (!roles && (route?.public || isPublicPath(request.raw.url ?? '', publicPaths))) return
-    const { headers } = request
-    const result = await sdk.authenticate(
-      { authorization: headers.authorization, cookie: headers.cookie, userAgent: headers['user-agent'] },
-      { optional: route?.optional ?? options.optional ?? false },
-    )
-    for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
-    if (!result.ok) return sendProblem(reply, result.problem)
-    request.coresdk_user = result.user
-    request.coresdk_session = result.session
-    request.coresdk_degraded = result.degraded
-    if (roles) {
-      const decision = sdk.rbac().check(result.user, roles)
-      if (!decision.allowed) return sendProblem(reply, decision.problem)
-    }
+    request.coresdk = kit.anonymous
+    await gate(request, reply, request.routeOptions.config?.coresdk ?? {})
   })
 }
 
 /**
- * Authenticates every request through `sdk.authenticate` (in `onRequest`) and puts the result on
- * `request.coresdk_user`, `request.coresdk_session` and `request.coresdk_degraded`; answers a refused request
- * with its problem. Opt a route out with `config: { coresdk: { public: true } }`; require roles with
- * `config: { coresdk: { roles: ['admin'] } }`.
+ * Authenticates every request (in `onRequest`) and puts the result on `request.coresdk` (read through
+ * `coresdk_user`, `coresdk_session`, `coresdk_degraded`); answers a refused request with its problem.
  * @example
  * await app.register(coreSdkPlugin, { sdk, publicPaths: ['/health'] })
  * app.get('/api/me', async (request) => ({ sub: request.coresdk_user?.sub }))
  */
 export const coreSdkPlugin = fp(plugin, { name: '@coresdk/fastify', fastify: '5.x' })
 
+/** An `onRequest` hook refusing anonymous requests with the 401 problem (on a public route, it authenticates first). */
+export function requireAuth(): onRequestAsyncHookHandler {
+  return (request, reply) => gate(request, reply, { optional: false })
+}
+
 /**
- * An error handler for `app.setErrorHandler`: answers a `CoreSDKError` thrown by a route (the store down, a session
- * unknown, a logout that could not be written) with core's problem, such as the 503 `store_unavailable` with
- * `Retry-After`; rethrows any other error, so the next handler up (Fastify's default at the root) answers it as before.
- * The plugin does not set it itself: being global (`fastify-plugin`), it would take over the app's own error handler.
+ * An `onRequest` hook letting a request through only with one of `roles` (or `{ anyOf, allOf }`): 401 when
+ * anonymous, 403 `forbidden` without them. The same as the route's `config: { coresdk: { roles } }`.
  * @example
- * await app.register(coreSdkPlugin, { sdk })
+ * app.get('/admin', { onRequest: requireRoles('admin') }, handler)
+ */
+export function requireRoles(requirement: RoleRequirement): onRequestAsyncHookHandler
+export function requireRoles(...roles: string[]): onRequestAsyncHookHandler
+export function requireRoles(...args: [RoleRequirement] | string[]): onRequestAsyncHookHandler {
+  const roles = roleRequirement(args)
+  return (request, reply) => gate(request, reply, { roles })
+}
+
+/**
+ * An error handler for `app.setErrorHandler`: answers a `CoreSDKError` with core's problem; rethrows any other
+ * error. The plugin does not set it itself: being global (`fastify-plugin`), it would take over the app's own.
+ * @example
  * app.setErrorHandler(coreSdkErrorHandler)
  */
 export function coreSdkErrorHandler(
@@ -137,29 +129,50 @@ export function coreSdkErrorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   if (!(error instanceof CoreSDKError)) throw error
-  return sendProblem(reply, problemFromError(error, { realm: clients.get(request)?.config.serviceName }))
+  return send(reply, request.coresdk ? request.coresdk.kit.problemFor(error) : problemFromError(error))
 }
 
 /**
- * Revokes the current session (or, with `everywhere`, all the user's sessions) and clears the session cookie.
- * The caller sends the response.
+ * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; the caller answers.
  * @example
  * app.post('/auth/logout', async (request, reply) => { await logout(request, reply); return reply.code(204).send() })
  */
 export async function logout(
   request: FastifyRequest,
   reply: FastifyReply,
-  options: LogoutOptions = {},
+  options: { everywhere?: boolean } = {},
 ): Promise<LogoutResult> {
-  const sdk = clients.get(request)
-  if (!sdk)
+  if (!request.coresdk)
     throw new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before calling logout().')
-  const result = await sdk.logout({
-    session: request.coresdk_session,
-    user: request.coresdk_user,
-    everywhere: options.everywhere ?? false,
-    degraded: request.coresdk_degraded,
-  })
+  const result = await request.coresdk.kit.logout(request.coresdk, options)
   for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
   return result
+}
+
+/**
+ * Route options mounting a framework-neutral route (such as `@coresdk/oidc`'s login and callback): it answers from
+ * `onRequest`, before Fastify parses the body, and is public to the plugin (the handler reads what it needs).
+ * @example
+ * app.get('/auth/login', authRoute(routes.login))
+ */
+export function authRoute(handler: RouteHandler): RouteShorthandOptionsWithHandler {
+  return {
+    config: { coresdk: { public: true } },
+    async onRequest(request, reply) {
+      const route = { method: request.method, url: request.raw.url ?? '/', protocol: request.protocol }
+      const input = { ...route, headers: request.headers, body: request.raw }
+      // Mounted without the plugin, the route still gets core's URL building and body limit.
+      const answer = request.coresdk
+        ? await request.coresdk.kit.route(handler, input)
+        : await runAuthRoute(handler, input)
+      reply.code(answer.status)
+      // Fastify appends every `set-cookie` value to those already set (by coreSdkPlugin, say).
+      for (const [name, value] of Object.entries(answer.headers))
+        for (const one of Array.isArray(value) ? value : [value]) reply.header(name, one)
+      // A Buffer keeps the content type as given (Fastify appends a charset to a string's); no body, no content type.
+      return reply.send(answer.body === '' ? undefined : Buffer.from(answer.body))
+    },
+    // Never reached: onRequest always answers.
+    handler: async (_request, reply) => reply.code(500).send(),
+  }
 }

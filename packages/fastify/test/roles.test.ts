@@ -21,7 +21,10 @@ async function createApp(sdk: CoreSDKClient, publicPaths: PublicPath[] = []) {
 }
 
 describeRoleChecks('fastify', async (sdk) => {
-  const app = await createApp(sdk)
+  const app = await createApp(sdk, ['/public/*'])
+  app.get('/public/staff', { config: { coresdk: { roles: ['admin'] } } }, async (request) => ({
+    sub: request.coresdk_user!.sub,
+  }))
   await app.listen({ port: 0, host: '127.0.0.1' })
   return {
     url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,

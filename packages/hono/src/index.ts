@@ -1,23 +1,23 @@
+import type { Claims, CoreSDKClient, HttpProblem, LogoutResult, RouteHandler, Session } from '@coresdk/core'
 import {
-  type Claims,
-  type CoreSDKClient,
-  isPublicPath,
-  type LogoutResult,
-  type PublicPath,
-  type Session,
-} from '@coresdk/core'
-import type { Context, MiddlewareHandler } from 'hono'
-import { bindClient, clientOf } from './request-client.ts'
+  type AdapterKitOptions,
+  type AdapterRequest,
+  type AdapterRoute,
+  CoreSDKError,
+  createAdapterKit,
+  problemFromError,
+  type RequestAuth,
+  type RoleRequirement,
+  roleRequirement,
+  runAuthRoute,
+} from '@coresdk/core/adapter'
+import type { Context, Handler, MiddlewareHandler } from 'hono'
+import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 
-export { authRoute } from './auth-route.ts'
-export { coreSdkErrorHandler } from './error-handler.ts'
-export { requireRoles } from './require-roles.ts'
-
-/**
- * The variables the middleware sets, for `new Hono<{ Variables: CoreSdkVariables }>()`. They are also added to
- * Hono's `ContextVariableMap`, so `c.get('coresdk_user')` is typed in every app.
- */
+/** The context variables the middleware sets: `c.get('coresdk_user')`, … */
 export type CoreSdkVariables = {
+  /** What CoreSDK found on this request: user, session, degraded, and the client. */
+  coresdk: RequestAuth
   /** The verified claims of the caller, or null when anonymous (optional authentication, public path). */
   coresdk_user: Claims | null
   /** The caller's session; null when anonymous or when the store was unreachable (`failMode: 'open'`). */
@@ -30,42 +30,52 @@ declare module 'hono' {
   interface ContextVariableMap extends CoreSdkVariables {}
 }
 
-/** Options of {@link coreSdkMiddleware}. */
-export interface CoreSdkMiddlewareOptions {
-  /** Let requests without any credential through as anonymous (`coresdk_user: null`); a bad credential is still refused. @default false */
-  optional?: boolean
-  /** Paths that skip authentication: exact (`/health`) or prefixes (`/public/*`), matched on the raw request path. @default [] */
-  publicPaths?: readonly PublicPath[]
-}
+/** Options of {@link coreSdkMiddleware}: `optional`, `publicPaths` (matched on the raw path) and `allowedOrigins`. */
+export type CoreSdkMiddlewareOptions = AdapterKitOptions
 
-/** Options of {@link logout}. */
-export interface LogoutOptions {
-  /** Revoke every session of the user, not only the current one. @default false */
-  everywhere?: boolean
-}
+type Env = { Variables: CoreSdkVariables }
+type Incoming = { url?: string; rawHeaders?: string[] }
 
-function rawPath(url: string): string {
-  // The path as the request carried it (Hono's own routing path is decoded): no spelling of a route passes as public.
+/** The request as received: on Node, Node's own (asking Hono builds a Web Request); elsewhere the Web one. */
+function requestOf(c: Context): AdapterRequest {
+  const incoming = (c.env as { incoming?: Incoming } | undefined)?.incoming
+  if (typeof incoming?.url === 'string' && Array.isArray(incoming.rawHeaders))
+    return { method: c.req.method, url: incoming.url, headers: incoming.rawHeaders }
+  // The path as the request carried it (Hono's routing path is decoded): no spelling of a route passes as public.
+  const url = c.req.url
   const start = url.indexOf('/', url.indexOf('://') + 3)
-  return start === -1 ? '/' : url.slice(start)
+  return { method: c.req.method, url: start === -1 ? '/' : url.slice(start), headers: c.req.raw.headers }
 }
 
-/** Node's own request, which @hono/node-server passes as `c.env.incoming`; absent on other runtimes. */
-interface IncomingLike {
-  url?: string
-  headers: Record<string, string | string[] | undefined>
+function send(c: Context, problem: HttpProblem, setCookie: readonly string[] = []): Response {
+  for (const cookie of setCookie) c.header('set-cookie', cookie, { append: true })
+  // Through the context, so cookies already set (a renewed session) go out with the problem.
+  return c.body(JSON.stringify(problem.body), problem.status as ContentfulStatusCode, problem.headers)
 }
 
-function incomingOf(c: Context): IncomingLike | undefined {
-  const incoming = (c.env as { incoming?: IncomingLike } | undefined)?.incoming
-  return incoming && typeof incoming.headers === 'object' && typeof incoming.url === 'string'
-    ? incoming
-    : undefined
+function gate(kitOf: (c: Context) => RequestAuth['kit'], route: AdapterRoute): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const result = await kitOf(c).handle(requestOf(c), route, c.get('coresdk'))
+    if (!result.next) return send(c, result.problem, result.setCookie)
+    for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
+    c.set('coresdk', result.auth)
+    c.set('coresdk_user', result.auth.user)
+    c.set('coresdk_session', result.auth.session)
+    c.set('coresdk_degraded', result.auth.degraded)
+    await next()
+  }
+}
+
+function kitOf(c: Context): RequestAuth['kit'] {
+  const auth = c.get('coresdk') as RequestAuth | undefined
+  if (!auth)
+    throw new CoreSDKError('invalid_config', 'CoreSDK: coreSdkMiddleware(sdk) must run before this handler.')
+  return auth.kit
 }
 
 /**
- * Authenticates every request through `sdk.authenticate` and sets `coresdk_user`, `coresdk_session` and
- * `coresdk_degraded` on the context; answers a refused request with its problem. Runs on every Hono runtime.
+ * Authenticates every request and sets `coresdk`, `coresdk_user`, `coresdk_session` and `coresdk_degraded`;
+ * answers a refused request with its problem.
  * @example
  * app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
  * app.get('/api/me', (c) => c.json({ sub: c.get('coresdk_user')?.sub }))
@@ -73,56 +83,84 @@ function incomingOf(c: Context): IncomingLike | undefined {
 export function coreSdkMiddleware(
   sdk: CoreSDKClient,
   options: CoreSdkMiddlewareOptions = {},
-): MiddlewareHandler<{ Variables: CoreSdkVariables }> {
-  const publicPaths = options.publicPaths ?? []
-  return async (c, next) => {
-    bindClient(c, sdk)
-    c.set('coresdk_user', null)
-    c.set('coresdk_session', null)
-    c.set('coresdk_degraded', false)
-    // On Node, read Node's request directly: asking Hono for a header builds a Web Headers object per request.
-    const incoming = incomingOf(c)
-    if (isPublicPath(incoming ? incoming.url! : rawPath(c.req.url), publicPaths)) return next()
-    const result = await sdk.authenticate(
-      incoming
-        ? {
-            authorization: incoming.headers.authorization,
-            cookie: incoming.headers.cookie,
-            userAgent: incoming.headers['user-agent'] as string | undefined,
-          }
-        : {
-            authorization: c.req.header('authorization'),
-            cookie: c.req.header('cookie'),
-            userAgent: c.req.header('user-agent'),
-          },
-      { optional: options.optional ?? false },
-    )
-    if (!result.ok) {
-      const headers = new Headers(result.problem.headers)
-      for (const cookie of result.setCookie) headers.append('set-cookie', cookie)
-      return new Response(JSON.stringify(result.problem.body), { status: result.problem.status, headers })
+): MiddlewareHandler<Env> {
+  const kit = createAdapterKit(sdk, options)
+  return gate(() => kit, {})
+}
+
+/** Refuses anonymous requests with the 401 problem (on a public path, it authenticates first). */
+export function requireAuth(): MiddlewareHandler<Env> {
+  return gate(kitOf, { optional: false })
+}
+
+/**
+ * Lets a request through only when the user holds one of `roles` (or meets `{ anyOf, allOf }`): 401 when anonymous,
+ * 403 `forbidden` without them. A route with roles is never public. Runs after `coreSdkMiddleware`.
+ * @example
+ * app.get('/admin', requireRoles('admin'), handler)
+ */
+export function requireRoles(requirement: RoleRequirement): MiddlewareHandler<Env>
+export function requireRoles(...roles: string[]): MiddlewareHandler<Env>
+export function requireRoles(...args: [RoleRequirement] | string[]): MiddlewareHandler<Env> {
+  return gate(kitOf, { roles: roleRequirement(args) })
+}
+
+/**
+ * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; the caller answers.
+ * @example
+ * app.post('/auth/logout', async (c) => { await logout(c); return c.body(null, 204) })
+ */
+export async function logout(c: Context, options: { everywhere?: boolean } = {}): Promise<LogoutResult> {
+  const result = await kitOf(c).logout(c.get('coresdk'), options)
+  for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
+  return result
+}
+
+/**
+ * Mounts a framework-neutral route (such as `@coresdk/oidc`'s login and callback), its body limited to the kit's.
+ * @example
+ * app.get('/auth/login', authRoute(routes.login))
+ */
+export function authRoute(handler: RouteHandler): Handler {
+  return async (c) => {
+    const raw = c.req.raw
+    const incoming = (c.env as { incoming?: Incoming } | undefined)?.incoming
+    const input = {
+      method: raw.method,
+      // On Node the target as received (its Host is checked); elsewhere the runtime's absolute URL.
+      url: typeof incoming?.url === 'string' ? incoming.url : c.req.url,
+      protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
+      headers: raw.headers,
+      body: raw.body,
     }
-    for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
-    c.set('coresdk_user', result.user)
-    c.set('coresdk_session', result.session)
-    c.set('coresdk_degraded', result.degraded)
-    await next()
+    const auth = c.get('coresdk') as RequestAuth | undefined
+    // Mounted without the middleware, the route still gets core's URL building and body limit.
+    const answer = auth ? await auth.kit.route(handler, input) : await runAuthRoute(handler, input)
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (Array.isArray(value)) for (const one of value) c.header(name, one, { append: true })
+      else c.header(name, value)
+    }
+    // No body at all for an empty one: a 204 or 304 must not carry one.
+    if (answer.body === '') return c.body(null, answer.status as StatusCode)
+    return c.body(answer.body, answer.status as ContentfulStatusCode)
   }
 }
 
 /**
- * Revokes the current session (or, with `everywhere`, all the user's sessions) and clears the session cookie.
- * The caller sends the response.
+ * An `app.onError` handler: answers a `CoreSDKError` with core's problem; anything else as Hono would.
  * @example
- * app.post('/auth/logout', async (c) => { await logout(c); return c.body(null, 204) })
+ * app.onError(coreSdkErrorHandler)
  */
-export async function logout(c: Context, options: LogoutOptions = {}): Promise<LogoutResult> {
-  const result = await clientOf(c, 'logout()').logout({
-    session: c.get('coresdk_session'),
-    user: c.get('coresdk_user'),
-    everywhere: options.everywhere ?? false,
-    degraded: c.get('coresdk_degraded'),
-  })
-  for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
-  return result
+export function coreSdkErrorHandler(err: Error, c: Context): Response {
+  if (err instanceof CoreSDKError) {
+    const auth = c.get('coresdk') as RequestAuth | undefined
+    return send(c, auth ? auth.kit.problemFor(err) : problemFromError(err))
+  }
+  // Hono's own default, which an onError handler replaces and cannot defer to: an HTTPException's response, else 500.
+  if ('getResponse' in err && typeof err.getResponse === 'function') {
+    const res = err.getResponse() as Response
+    return c.newResponse(res.body, res)
+  }
+  console.error(err)
+  return c.text('Internal Server Error', 500)
 }

@@ -8,7 +8,8 @@ import { type CoreSdkVariables, coreSdkMiddleware, requireRoles } from '../src/i
 
 describeRoleChecks('hono', async (sdk: CoreSDKClient) => {
   const app = new Hono<{ Variables: CoreSdkVariables }>()
-  app.use(coreSdkMiddleware(sdk, { optional: true }))
+  app.use(coreSdkMiddleware(sdk, { optional: true, publicPaths: ['/public/*'] }))
+  app.get('/public/staff', requireRoles('admin'), (c) => c.json({ sub: c.get('coresdk_user')!.sub }))
   app.get('/api/staff', requireRoles('admin', 'support'), (c) => c.json({ sub: c.get('coresdk_user')!.sub }))
   app.get('/api/audit', requireRoles({ allOf: ['admin', 'auditor'] }), (c) =>
     c.json({ sub: c.get('coresdk_user')!.sub }),

@@ -1,71 +1,53 @@
-import { type CoreSDKClient, isPublicPath, type RoleRequirement } from '@coresdk/core'
+import type { AdapterKit, RoleRequirement } from '@coresdk/core/adapter'
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common'
 import { Reflector } from '@nestjs/core'
-import {
-  CORESDK_CLIENT,
-  CORESDK_MODULE_OPTIONS,
-  CORESDK_PUBLIC,
-  CORESDK_ROLES,
-  type CoreSdkModuleOptions,
-  type CoreSdkRequest,
-} from './coresdk.constants.ts'
+import { CORESDK_KIT, CORESDK_PUBLIC, CORESDK_ROLES, type CoreSdkRequest } from './coresdk.constants.ts'
 import { CoreSdkException } from './coresdk.exception.ts'
 import { type AnyResponse, appendSetCookie } from './coresdk.response.ts'
 
-const authenticated = new WeakSet<object>()
+interface PlatformRequest extends CoreSdkRequest {
+  method: string
+  rawHeaders?: string[]
+  /** Fastify's request wraps Node's. */
+  raw?: { url?: string; rawHeaders: string[] }
+}
 
 /**
- * Authenticates the request through `sdk.authenticate` and puts `coresdk_user`, `coresdk_session` and
- * `coresdk_degraded` on it; a refused request is answered with core's problem. Skips `@Public()` handlers, and
- * checks `@Roles()` (which make a handler never public).
- * Only HTTP is authenticated: any other context is refused unless `@Public()`.
+ * Authenticates the request through core's adapter kit and puts the result on it (`coresdk`, `coresdk_user`,
+ * `coresdk_session`, `coresdk_degraded`); `@Public()` opens a route, `@Roles()` checks roles (never public).
  * @example
- * ```ts
  * @UseGuards(CoreSdkGuard)
- * @Controller('api')
- * export class MeController {}
- * ```
+ * @Controller('api') export class ApiController {}
  */
 @Injectable()
 export class CoreSdkGuard implements CanActivate {
   constructor(
-    @Inject(CORESDK_CLIENT) private readonly sdk: CoreSDKClient,
-    @Inject(CORESDK_MODULE_OPTIONS) private readonly options: CoreSdkModuleOptions,
+    @Inject(CORESDK_KIT) private readonly kit: AdapterKit,
     @Inject(Reflector) private readonly reflector: Reflector,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()]
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(CORESDK_PUBLIC, targets)
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(CORESDK_PUBLIC, targets) === true
     const roles = this.reflector
       .getAll<Array<RoleRequirement | undefined>>(CORESDK_ROLES, targets)
       .filter((requirement) => requirement !== undefined)
-    if (context.getType() !== 'http') return isPublic === true && roles.length === 0
+    if (context.getType() !== 'http') return isPublic && roles.length === 0
     const http = context.switchToHttp()
-    const req = http.getRequest<CoreSdkRequest>()
-    // The guard may run twice (global and @UseGuards): authenticate once.
-    if (authenticated.has(req)) return true
-    req.coresdk_user = null
-    req.coresdk_session = null
-    req.coresdk_degraded = false
-    const skip = isPublic || isPublicPath(req.originalUrl ?? req.url ?? '', this.options.publicPaths ?? [])
-    if (skip && roles.length === 0) return true
-
-    const { authorization, cookie, 'user-agent': userAgent } = req.headers
-    const result = await this.sdk.authenticate(
-      { authorization, cookie, userAgent: typeof userAgent === 'string' ? userAgent : undefined },
-      { optional: this.options.optional ?? false },
-    )
-    appendSetCookie(http.getResponse<AnyResponse>(), result.setCookie)
-    if (!result.ok) throw new CoreSdkException(result.problem)
-    req.coresdk_user = result.user
-    req.coresdk_session = result.session
-    req.coresdk_degraded = result.degraded
-    for (const requirement of roles) {
-      const decision = this.sdk.rbac().check(result.user, requirement)
-      if (!decision.allowed) throw new CoreSdkException(decision.problem)
+    const req = http.getRequest<PlatformRequest>()
+    // Node's request as received: on the Fastify platform it sits behind `raw`.
+    const node = req.raw ?? { url: req.originalUrl ?? req.url, rawHeaders: req.rawHeaders ?? [] }
+    const request = { method: req.method, url: node.url ?? '/', headers: node.rawHeaders }
+    // Each requirement in turn; a guard that runs twice (global and @UseGuards) reuses what the first one found.
+    for (const route of roles.length === 0 ? [{ public: isPublic }] : roles.map((r) => ({ roles: r }))) {
+      const result = await this.kit.handle(request, route, req.coresdk)
+      appendSetCookie(http.getResponse<AnyResponse>(), result.setCookie)
+      if (!result.next) throw new CoreSdkException(result.problem)
+      req.coresdk = result.auth
+      req.coresdk_user = result.auth.user
+      req.coresdk_session = result.auth.session
+      req.coresdk_degraded = result.auth.degraded
     }
-    authenticated.add(req)
     return true
   }
 }

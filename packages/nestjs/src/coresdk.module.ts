@@ -1,4 +1,5 @@
 import { CoreSDKClient, CoreSDKError } from '@coresdk/core'
+import { createAdapterKit } from '@coresdk/core/adapter'
 import {
   type DynamicModule,
   Global,
@@ -11,7 +12,12 @@ import {
   type Provider,
 } from '@nestjs/common'
 import { APP_FILTER, APP_GUARD } from '@nestjs/core'
-import { CORESDK_CLIENT, CORESDK_MODULE_OPTIONS, type CoreSdkModuleOptions } from './coresdk.constants.ts'
+import {
+  CORESDK_CLIENT,
+  CORESDK_KIT,
+  CORESDK_MODULE_OPTIONS,
+  type CoreSdkModuleOptions,
+} from './coresdk.constants.ts'
 import { CoreSdkExceptionFilter } from './coresdk.exception.ts'
 import { CoreSdkGuard } from './coresdk.guard.ts'
 import { CoreSdkService } from './coresdk.service.ts'
@@ -76,6 +82,11 @@ export class CoreSdkModule implements OnApplicationShutdown {
     const providers: Provider[] = [
       ...optionProviders,
       { provide: CORESDK_CLIENT, useFactory: clientFrom, inject: [CORESDK_MODULE_OPTIONS] },
+      {
+        provide: CORESDK_KIT,
+        useFactory: createAdapterKit,
+        inject: [CORESDK_CLIENT, CORESDK_MODULE_OPTIONS],
+      },
       CoreSdkGuard,
       CoreSdkService,
       { provide: APP_FILTER, useClass: CoreSdkExceptionFilter },
@@ -85,7 +96,7 @@ export class CoreSdkModule implements OnApplicationShutdown {
       module: CoreSdkModule,
       imports,
       providers,
-      exports: [CORESDK_CLIENT, CORESDK_MODULE_OPTIONS, CoreSdkGuard, CoreSdkService],
+      exports: [CORESDK_CLIENT, CORESDK_KIT, CORESDK_MODULE_OPTIONS, CoreSdkGuard, CoreSdkService],
     }
   }
 

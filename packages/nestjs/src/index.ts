@@ -1,6 +1,7 @@
 export type { CoreSdkModuleOptions, CoreSdkRequest } from './coresdk.constants.ts'
 export {
   CORESDK_CLIENT,
+  CORESDK_KIT,
   CORESDK_MODULE_OPTIONS,
   CORESDK_PUBLIC,
   CORESDK_ROLES,

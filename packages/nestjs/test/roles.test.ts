@@ -26,6 +26,21 @@ class StaffController {
 @Controller('api')
 class GuardedStaffController extends StaffController {}
 
+/** Under a public path (and marked `@Public()`), yet with roles: never public. */
+@Controller('public')
+class PublicStaffController {
+  @Public()
+  @Roles('admin')
+  @Get('staff')
+  staff(@CoreSdkUser() user: Claims) {
+    return { sub: user.sub }
+  }
+}
+
+@UseGuards(CoreSdkGuard)
+@Controller('public')
+class GuardedPublicStaffController extends PublicStaffController {}
+
 /** Roles on the class and on a handler both apply; `@Public()` does not lift a role requirement. */
 @Roles('staff')
 @Controller('desk')
@@ -50,8 +65,8 @@ class DeskController {
 
 function expressModule(sdk: CoreSDKClient): Type {
   @Module({
-    imports: [CoreSdkModule.forRoot({ sdk, optional: true, globalGuard: true })],
-    controllers: [StaffController, DeskController],
+    imports: [CoreSdkModule.forRoot({ sdk, optional: true, globalGuard: true, publicPaths: ['/public/*'] })],
+    controllers: [StaffController, DeskController, PublicStaffController],
   })
   class AppModule {}
   return AppModule
@@ -59,8 +74,12 @@ function expressModule(sdk: CoreSDKClient): Type {
 
 function fastifyModule(sdk: CoreSDKClient): Type {
   @Module({
-    imports: [CoreSdkModule.forRootAsync({ useFactory: async () => ({ sdk, optional: true }) })],
-    controllers: [GuardedStaffController],
+    imports: [
+      CoreSdkModule.forRootAsync({
+        useFactory: async () => ({ sdk, optional: true, publicPaths: ['/public/*'] }),
+      }),
+    ],
+    controllers: [GuardedStaffController, GuardedPublicStaffController],
   })
   class AppModule {}
   return AppModule

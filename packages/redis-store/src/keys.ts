@@ -1,6 +1,24 @@
-/** Escapes a tenant, user, session id or credential key for use inside a Redis key: no `:`, `{` or `}` survive. */
+/**
+ * Escapes a tenant, user, session id or credential key for use inside a Redis key: no `:`, `{` or `}` survive, and
+ * two different strings never give one name. Never throws: `encodeURIComponent` refuses a lone UTF-16 surrogate,
+ * which is written `%uD800` instead (its output never holds `%u`, so the two forms cannot meet). The result is
+ * ASCII, so nothing is lost on the way to Redis (a lone surrogate sent as UTF-8 would become U+FFFD).
+ */
 export function encodeKeyPart(value: string): string {
-  return encodeURIComponent(value)
+  try {
+    return encodeURIComponent(value)
+  } catch {
+    let out = ''
+    // The string iterator yields code points, and a lone surrogate as a string of its own.
+    for (const char of value) {
+      const code = char.charCodeAt(0)
+      out +=
+        char.length === 1 && code >= 0xd800 && code <= 0xdfff
+          ? `%u${code.toString(16).toUpperCase()}`
+          : encodeURIComponent(char)
+    }
+    return out
+  }
 }
 
 /**

@@ -120,4 +120,26 @@ describe('LocalCache', () => {
     // The owner of an id never changes, so it is kept even then.
     expect(cache.owner('t', record.id)).toBe(record.userId)
   })
+
+  it('forgets the sessions of a user cached before a user message, and serves those cached after it', () => {
+    const { cache } = setup()
+    const before = makeSessionRecord({ tenantId: 't' })
+    const after = makeSessionRecord({ tenantId: 't', userId: before.userId })
+    cache.put('t', before, cache.epoch)
+    cache.apply({ kind: 'user', tenantId: 't', userId: before.userId, at: 1 })
+    cache.put('t', after, cache.epoch)
+    expect(cache.get('t', before.id)).toBeUndefined()
+    expect(cache.getByKey('t', before.key!)).toBeUndefined()
+    expect(cache.get('t', after.id)).toEqual(after)
+  })
+
+  it('forgets every user rather than a revoke-all when more users are forgotten at once than it holds', () => {
+    const { cache } = setup({ maxEntries: 2 })
+    const records = Array.from({ length: 2 }, () => makeSessionRecord({ tenantId: 't' }))
+    for (const r of records) cache.put('t', r, cache.epoch)
+    for (const r of records) cache.apply({ kind: 'user', tenantId: 't', userId: r.userId, at: 1 })
+    // A third user's message while both marks are still needed: one mark would have to go.
+    cache.apply({ kind: 'user', tenantId: 't', userId: 'usr_third', at: 1 })
+    for (const r of records) expect(cache.get('t', r.id)).toBeUndefined()
+  })
 })

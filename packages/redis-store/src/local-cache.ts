@@ -1,4 +1,4 @@
-import type { RevocationEvent, SessionRecord } from '@coresdk/core'
+import { BoundedMap, type RevocationEvent, type SessionRecord } from '@coresdk/core'
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -21,15 +21,15 @@ export interface LocalCacheOptions {
 
 interface Entry {
   record: SessionRecord
-  until: number
+  /** The epoch the record was cached at: a user message at a later epoch makes it stale. */
+  epoch: number
 }
 
-interface MarkerEntry {
-  at: number | null
-  until: number
+// One tenant's entry name: the tenant's length first, so that no tenant and name, whatever they hold, can spell
+// another pair (a separator could appear inside either).
+function scoped(tenantId: string, name: string): string {
+  return `${tenantId.length}:${tenantId}${name}`
 }
-
-const SEP = '\u0000'
 
 /** How the cache has been used. */
 export interface LocalCacheStats {
@@ -43,15 +43,18 @@ export interface LocalCacheStats {
 /**
  * Session state cached per instance: sessions by id and by key, users' revoke-all markers, and which user a session
  * id belongs to (that never changes). Revocation messages update it; a read may fill it only when no message arrived
- * while the read was in flight (the `epoch` check), so a reply older than a revocation is never cached.
+ * while the read was in flight (the `epoch` check), so a reply older than a revocation is never cached. Every map is
+ * a {@link BoundedMap}: each operation, a user's revoke-all included, is O(1).
  */
 export class LocalCache {
-  readonly #byId = new Map<string, Entry>()
-  readonly #byKey = new Map<string, string>()
-  readonly #markers = new Map<string, MarkerEntry>()
-  readonly #owners = new Map<string, string>()
+  readonly #byId: BoundedMap<string, Entry>
+  readonly #byKey: BoundedMap<string, string>
+  readonly #markers: BoundedMap<string, number | null>
+  readonly #owners: BoundedMap<string, string>
+  // The epoch at which each user was last forgotten, for as long as an entry cached before it could live.
+  readonly #forgotten: BoundedMap<string, number>
   readonly #maxStaleness: number
-  readonly #maxEntries: number
+  readonly #enabled: boolean
   readonly #now: () => number
   #trusted = false
   #epoch = 0
@@ -60,7 +63,14 @@ export class LocalCache {
 
   constructor(options: LocalCacheOptions = {}, now: () => number = Date.now) {
     this.#maxStaleness = options.maxStaleness ?? 1000
-    this.#maxEntries = options.maxEntries ?? 10_000
+    const maxEntries = Math.max(options.maxEntries ?? 10_000, 0)
+    this.#enabled = this.#maxStaleness > 0 && maxEntries > 0
+    this.#byId = new BoundedMap(maxEntries)
+    this.#byKey = new BoundedMap(maxEntries)
+    this.#markers = new BoundedMap(maxEntries)
+    // Owners are kept even with the cache off: the user of a session id never changes.
+    this.#owners = new BoundedMap(Math.max(maxEntries, 1_000))
+    this.#forgotten = new BoundedMap(maxEntries)
     this.#now = now
   }
 
@@ -71,7 +81,7 @@ export class LocalCache {
 
   /** Whether the cache is in use. */
   get enabled(): boolean {
-    return this.#maxStaleness > 0 && this.#maxEntries > 0
+    return this.#enabled
   }
 
   /** Starts using the cache (the channel is subscribed). */
@@ -83,17 +93,16 @@ export class LocalCache {
   distrust(): void {
     this.#trusted = false
     this.#epoch++
-    this.#byId.clear()
-    this.#byKey.clear()
-    this.#markers.clear()
+    this.#forgetAll()
   }
 
   /** The cached session, or undefined. */
   get(tenantId: string, id: string): SessionRecord | undefined {
     if (!this.#trusted) return undefined
-    const k = tenantId + SEP + id
-    const entry = this.#byId.get(k)
-    if (entry === undefined || entry.until <= this.#now()) {
+    const now = this.#now()
+    const k = scoped(tenantId, id)
+    const entry = this.#byId.get(k, now)
+    if (entry === undefined || this.#isForgotten(tenantId, entry, now)) {
       if (entry !== undefined) this.#byId.delete(k)
       this.#misses++
       return undefined
@@ -106,85 +115,82 @@ export class LocalCache {
   /** The cached session bound to a key, or undefined. */
   getByKey(tenantId: string, key: string): SessionRecord | undefined {
     if (!this.#trusted) return undefined
-    const id = this.#byKey.get(tenantId + SEP + key)
+    const k = scoped(tenantId, key)
+    const id = this.#byKey.get(k, this.#now())
     if (id === undefined) {
       this.#misses++
       return undefined
     }
     const record = this.get(tenantId, id)
-    if (record === undefined || record.key !== key) this.#byKey.delete(tenantId + SEP + key)
-    return record?.key === key ? record : undefined
+    if (record?.key === key) return record
+    this.#byKey.delete(k)
+    return undefined
   }
 
   /** Caches a session read or written at `epoch`; a revoked one is cached whatever the epoch (revocation is final). */
   put(tenantId: string, record: SessionRecord, epoch: number): void {
-    this.#owners.set(tenantId + SEP + record.id, record.userId)
-    this.#trim(this.#owners)
+    this.#owners.set(scoped(tenantId, record.id), record.userId)
     if (!this.#trusted || !this.enabled) return
     if (epoch !== this.#epoch && record.revokedAt === null) return
     const now = this.#now()
     const until = Math.min(now + this.#maxStaleness, record.retainUntil)
     if (until <= now) return
-    const k = tenantId + SEP + record.id
-    this.#byId.delete(k)
-    this.#byId.set(k, { record: deepFreeze(structuredClone(record)), until })
-    if (record.key !== null) this.#byKey.set(tenantId + SEP + record.key, record.id)
-    this.#trim(this.#byId)
-    this.#trim(this.#byKey)
+    this.#byId.set(scoped(tenantId, record.id), { record: deepFreeze(structuredClone(record)), epoch }, until)
+    if (record.key !== null) this.#byKey.set(scoped(tenantId, record.key), record.id, until)
   }
 
   /** The user a session id belongs to, when known. */
   owner(tenantId: string, id: string): string | undefined {
-    return this.#owners.get(tenantId + SEP + id)
+    return this.#owners.get(scoped(tenantId, id))
   }
 
   /** Remembers the user of a session id. */
   setOwner(tenantId: string, id: string, userId: string): void {
-    this.#owners.set(tenantId + SEP + id, userId)
-    this.#trim(this.#owners)
+    this.#owners.set(scoped(tenantId, id), userId)
   }
 
   /** The cached revoke-all marker (null: none), or undefined when not cached. */
   getMarker(tenantId: string, userId: string): number | null | undefined {
     if (!this.#trusted) return undefined
-    const k = tenantId + SEP + userId
-    const entry = this.#markers.get(k)
-    if (entry === undefined || entry.until <= this.#now()) {
-      if (entry !== undefined) this.#markers.delete(k)
-      this.#misses++
-      return undefined
-    }
-    this.#hits++
-    return entry.at
+    const at = this.#markers.get(scoped(tenantId, userId), this.#now())
+    if (at === undefined) this.#misses++
+    else this.#hits++
+    return at
   }
 
   /** Caches a marker read at `epoch`. */
   putMarker(tenantId: string, userId: string, at: number | null, epoch: number): void {
     if (!this.#trusted || !this.enabled || epoch !== this.#epoch) return
-    this.#markers.set(tenantId + SEP + userId, { at, until: this.#now() + this.#maxStaleness })
-    this.#trim(this.#markers)
+    this.#markers.set(scoped(tenantId, userId), at, this.#now() + this.#maxStaleness)
   }
 
   /** Applies a revocation: a session is marked revoked; a user's cached sessions and marker are forgotten. */
   apply(event: RevocationEvent): void {
     this.#epoch++
     if (event.kind === 'session') {
-      const k = event.tenantId + SEP + event.sessionId
-      const entry = this.#byId.get(k)
-      if (entry !== undefined && entry.record.revokedAt === null) {
-        entry.record = Object.freeze({ ...entry.record, revokedAt: event.at })
+      const k = scoped(event.tenantId, event.sessionId)
+      const until = this.#byId.expiresAt(k)
+      const entry = this.#byId.get(k, this.#now())
+      if (entry !== undefined && until !== undefined && entry.record.revokedAt === null) {
+        const record = Object.freeze({ ...entry.record, revokedAt: event.at })
+        this.#byId.set(k, { record, epoch: this.#epoch }, until)
       }
       return
     }
     this.forgetUser(event.tenantId, event.userId)
   }
 
-  /** Forgets a user's cached sessions and marker. */
+  /** Forgets a user's cached sessions and marker, in O(1): entries cached before now are no longer served. */
   forgetUser(tenantId: string, userId: string): void {
-    this.#markers.delete(tenantId + SEP + userId)
-    for (const [k, entry] of this.#byId) {
-      if (entry.record.userId === userId && k.startsWith(tenantId + SEP)) this.#byId.delete(k)
-    }
+    const k = scoped(tenantId, userId)
+    this.#markers.delete(k)
+    const now = this.#now()
+    // Marks are written in time order and all live maxStaleness, so the expired ones are at the front.
+    this.#forgotten.prune(now)
+    // Too many users forgotten at once to remember them all: forgetting every user instead is always safe.
+    if (this.#forgotten.size >= this.#forgotten.capacity) this.#forgetAll()
+    // An entry cached before this lives at most maxStaleness more: so long the mark must be kept.
+    this.#forgotten.set(k, this.#epoch, now + this.#maxStaleness)
   }
 
   /** Counters and size, for monitoring. */
@@ -192,12 +198,16 @@ export class LocalCache {
     return { hits: this.#hits, misses: this.#misses, entries: this.#byId.size, trusted: this.#trusted }
   }
 
-  #trim(map: Map<string, unknown>): void {
-    const max = Math.max(this.#maxEntries, 1)
-    while (map.size > max) {
-      const oldest = map.keys().next().value
-      if (oldest === undefined) return
-      map.delete(oldest)
-    }
+  #isForgotten(tenantId: string, entry: Entry, now: number): boolean {
+    if (this.#forgotten.size === 0) return false
+    const at = this.#forgotten.get(scoped(tenantId, entry.record.userId), now)
+    return at !== undefined && entry.epoch < at
+  }
+
+  #forgetAll(): void {
+    this.#byId.clear()
+    this.#byKey.clear()
+    this.#markers.clear()
+    this.#forgotten.clear()
   }
 }

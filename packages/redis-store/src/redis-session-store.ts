@@ -6,9 +6,10 @@ import {
   type SessionStore,
 } from '@coresdk/core'
 import type { Cluster, Redis } from 'ioredis'
+import { storeError } from './errors.ts'
 import { encodeKeyPart, KeyLayout } from './keys.ts'
 import { LocalCache, type LocalCacheOptions, type LocalCacheStats } from './local-cache.ts'
-import { scripts } from './scripts.ts'
+import { PAGE_SIZE, scripts } from './scripts.ts'
 
 /** An ioredis client: a single node or Sentinel (`Redis`), or a `Cluster`. */
 export type RedisClient = Redis | Cluster
@@ -55,8 +56,30 @@ function decodeFields(fields: unknown): SessionRecord | null {
     : null
 }
 
-function decodeHash(hash: Record<string, string>): SessionRecord | null {
-  return decodeFields(Object.entries(hash).flat())
+// A record issued at or before its user's revoke-all marker reads as revoked even before the revoke-all's pages
+// have reached it: a marker set is a revoke-all made.
+function underMarker(record: SessionRecord | null, marker: unknown): SessionRecord | null {
+  if (record === null || record.revokedAt !== null || marker === null || marker === undefined) return record
+  const at = Number(marker)
+  return record.issuedAt <= at ? { ...record, revokedAt: at } : record
+}
+
+type SessionLimits = NonNullable<Parameters<SessionStore['create']>[2]>
+
+/**
+ * The per-user bound when `create` is given none (CoreSDKClient always passes its `sessions.maxPerUser` and
+ * `sessions.atCap`): no user holds more than 1000 active sessions, the oldest going first.
+ */
+const DEFAULT_LIMITS: SessionLimits = { maxPerUser: 1000, atCap: 'revoke_oldest' }
+
+// A loop bound, not a limit anyone meets: 1000 pages of PAGE_SIZE is far past any per-user cap.
+const MAX_PAGES = 1000
+
+function checkLimits(limits: SessionLimits): void {
+  if (!Number.isInteger(limits?.maxPerUser) || limits.maxPerUser < 1)
+    throw new TypeError('create() takes limits.maxPerUser as a positive integer.')
+  if (limits.atCap !== 'revoke_oldest' && limits.atCap !== 'refuse')
+    throw new TypeError("create() takes limits.atCap as 'revoke_oldest' or 'refuse'.")
 }
 
 function encodeFields(record: SessionRecord, bind: string): string[] {
@@ -92,6 +115,14 @@ function parseEvent(message: string): RevocationEvent | null {
     }
   }
   return null
+}
+
+// A pointer holds its user id as JSON: ASCII whatever the id holds, so a lone surrogate survives the trip to Redis.
+function readPointer(value: string | null): string | null {
+  if (value === null) return null
+  const userId: unknown = JSON.parse(value)
+  if (typeof userId !== 'string') throw new TypeError('A pointer key holds no user id.')
+  return userId
 }
 
 function invalid(setting: string, accepts: string): CoreSDKError {
@@ -213,7 +244,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
           },
           (error: unknown) => {
             clearTimeout(timer)
-            reject(CoreSDKError.from(error, 'store_unavailable'))
+            reject(storeError(error))
           },
         )
     })
@@ -222,7 +253,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   async #owner(tenantId: string, id: string): Promise<string | null> {
     const known = this.#cache.owner(tenantId, id)
     if (known !== undefined) return known
-    const userId = await this.#client.get(this.#keys.idPointer(tenantId, id))
+    const userId = readPointer(await this.#client.get(this.#keys.idPointer(tenantId, id)))
     if (userId !== null) this.#cache.setOwner(tenantId, id, userId)
     return userId
   }
@@ -230,13 +261,18 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   async #writePointers(tenantId: string, record: SessionRecord): Promise<void> {
     if (record.retainUntil <= Date.now()) return
     const writes: Array<Promise<unknown>> = [
-      this.#client.set(this.#keys.idPointer(tenantId, record.id), record.userId, 'PXAT', record.retainUntil),
+      this.#client.set(
+        this.#keys.idPointer(tenantId, record.id),
+        JSON.stringify(record.userId),
+        'PXAT',
+        record.retainUntil,
+      ),
     ]
     if (record.key !== null) {
       writes.push(
         this.#client.set(
           this.#keys.keyPointer(tenantId, record.key),
-          record.userId,
+          JSON.stringify(record.userId),
           'PXAT',
           record.retainUntil,
         ),
@@ -252,7 +288,11 @@ class RedisSessionStoreImpl implements RedisSessionStore {
       const epoch = this.#cache.epoch
       const userId = await this.#owner(tenantId, id)
       if (userId === null) return null
-      const record = decodeHash(await this.#client.hgetall(this.#keys.session(tenantId, userId, id)))
+      const [fields, marker] = (await scripts.read.run(this.#client, this.#keys.userIndex(tenantId, userId), [
+        this.#keys.userBase(tenantId, userId),
+        encodeKeyPart(id),
+      ])) as [unknown, unknown]
+      const record = underMarker(decodeFields(fields), marker)
       if (record !== null) this.#cache.put(tenantId, record, epoch)
       return record
     })
@@ -263,39 +303,62 @@ class RedisSessionStoreImpl implements RedisSessionStore {
     if (cached !== undefined) return Promise.resolve(cached)
     return this.#run(async () => {
       const epoch = this.#cache.epoch
-      const userId = await this.#client.get(this.#keys.keyPointer(tenantId, key))
+      const userId = readPointer(await this.#client.get(this.#keys.keyPointer(tenantId, key)))
       if (userId === null) return null
-      const fields = await scripts.getByBind.run(this.#client, this.#keys.userIndex(tenantId, userId), [
-        this.#keys.userBase(tenantId, userId),
-        encodeKeyPart(key),
-      ])
-      const record = decodeFields(fields)
+      const [fields, marker] = (await scripts.getByBind.run(
+        this.#client,
+        this.#keys.userIndex(tenantId, userId),
+        [this.#keys.userBase(tenantId, userId), encodeKeyPart(key)],
+      )) as [unknown, unknown]
+      const record = underMarker(decodeFields(fields), marker)
       if (record !== null) this.#cache.put(tenantId, record, epoch)
       return record
     })
   }
 
-  create(tenantId: string, record: SessionRecord): Promise<{ record: SessionRecord; created: boolean }> {
+  create(
+    tenantId: string,
+    record: SessionRecord,
+    limits: SessionLimits = DEFAULT_LIMITS,
+  ): Promise<{ record: SessionRecord; created: boolean }> {
     return this.#run(async () => {
+      checkLimits(limits)
       const epoch = this.#cache.epoch
       const stored: SessionRecord = { ...record, tenantId }
       const bind = record.key === null ? '' : encodeKeyPart(record.key)
-      const reply = (await scripts.create.run(this.#client, this.#keys.userIndex(tenantId, record.userId), [
-        this.#keys.userBase(tenantId, record.userId),
-        encodeKeyPart(record.id),
-        bind,
-        Date.now(),
-        record.issuedAt,
-        record.retainUntil,
-        ...encodeFields(stored, bind),
-      ])) as [number, unknown]
-      const result = decodeFields(reply[1])
+      const [status, fields, revoked, marker] = (await scripts.create.run(
+        this.#client,
+        this.#keys.userIndex(tenantId, record.userId),
+        [
+          this.#keys.userBase(tenantId, record.userId),
+          encodeKeyPart(record.id),
+          bind,
+          Date.now(),
+          record.issuedAt,
+          record.retainUntil,
+          Math.min(record.expiresAt, record.absoluteExpiresAt),
+          record.createdAt,
+          limits.maxPerUser,
+          limits.atCap,
+          this.#keys.channel,
+          ...encodeFields(stored, bind),
+        ],
+      )) as [number, unknown, string[], unknown]
+      if (status === -1) throw new CoreSDKError('session_limit')
+      const result = underMarker(decodeFields(fields), marker)
       if (result === null) throw new Error('The create script returned no record.')
+      // Cached at once, in the same turn as the sessions the cap revoked (known here before their messages come
+      // back), and only when no revocation arrived while the script ran: one could have been of this session.
+      const unchanged = this.#cache.epoch === epoch
+      for (const message of revoked) {
+        const event = parseEvent(message)
+        if (event !== null) this.#cache.apply(event)
+      }
+      if (unchanged || result.revokedAt !== null) this.#cache.put(tenantId, result, this.#cache.epoch)
       // The pointers are written after the record: a reader that misses them finds nothing and creates, which the
       // script answers with the existing record; a create that failed here is repaired by the next one.
       await this.#writePointers(tenantId, result)
-      this.#cache.put(tenantId, result, epoch)
-      return { record: result, created: reply[0] === 1 }
+      return { record: result, created: status === 1 }
     })
   }
 
@@ -355,16 +418,22 @@ class RedisSessionStoreImpl implements RedisSessionStore {
         throw new TypeError('revokeAllForUser() takes times in ms.')
       const when = Math.floor(at)
       const event: RevocationEvent = { kind: 'user', tenantId, userId, at: when }
-      const ids = (await scripts.revokeAll.run(this.#client, this.#keys.userIndex(tenantId, userId), [
-        this.#keys.userBase(tenantId, userId),
-        when,
-        Math.max(1, Math.ceil(retainFor)),
-        Date.now(),
-        this.#keys.channel,
-        JSON.stringify(event),
-      ])) as string[]
+      const base = this.#keys.userBase(tenantId, userId)
+      const keep = Math.max(1, Math.ceil(retainFor))
+      const ids: string[] = []
+      // The first page sets the marker, so from then on every session issued before it reads as revoked (see
+      // underMarker); each page revokes at most PAGE_SIZE indexed sessions, so no one script holds Redis long.
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const [revoked, remaining] = (await scripts.revokeAll.run(
+          this.#client,
+          this.#keys.userIndex(tenantId, userId),
+          [base, when, keep, Date.now(), this.#keys.channel, JSON.stringify(event), page === 0 ? 1 : 0],
+        )) as [string[], number]
+        for (const id of revoked) ids.push(JSON.parse(id) as string)
+        if (remaining === 0) break
+      }
       this.#cache.apply(event)
-      return ids.map((id) => decodeURIComponent(id))
+      return ids
     })
   }
 
@@ -382,16 +451,22 @@ class RedisSessionStoreImpl implements RedisSessionStore {
 
   listForUser(tenantId: string, userId: string): Promise<SessionRecord[]> {
     return this.#run(async () => {
-      const reply = (await scripts.list.run(this.#client, this.#keys.userIndex(tenantId, userId), [
-        this.#keys.userBase(tenantId, userId),
-        Date.now(),
-      ])) as unknown[]
-      const records: SessionRecord[] = []
-      for (const fields of reply) {
-        const record = decodeFields(fields)
-        if (record !== null) records.push(record)
+      const byId = new Map<string, SessionRecord>()
+      let marker: unknown = null
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const [active, ended, pageMarker, count] = (await scripts.list.run(
+          this.#client,
+          this.#keys.userIndex(tenantId, userId),
+          [this.#keys.userBase(tenantId, userId), Date.now(), page * PAGE_SIZE],
+        )) as [unknown[], unknown[], unknown, number]
+        if (page === 0) marker = pageMarker
+        for (const fields of [...ended, ...active]) {
+          const record = underMarker(decodeFields(fields), marker)
+          if (record !== null) byId.set(record.id, record)
+        }
+        if (count < PAGE_SIZE) break
       }
-      return records.sort((a, b) => a.createdAt - b.createdAt)
+      return [...byId.values()].sort((a, b) => a.createdAt - b.createdAt)
     })
   }
 

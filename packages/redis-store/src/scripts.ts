@@ -1,11 +1,23 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 
+/** The most sessions one script reads or revokes: list and revoke-all page through a larger index. */
+export const PAGE_SIZE = 500
+
+/** The most ended (revoked or expired) sessions kept listed per user, beside the active ones. */
+export const ENDED_LISTED = 100
+
 // Every script takes the user's index as KEYS[1] (which routes it to the user's Cluster slot) and the user's key
 // base as ARGV[1]; the keys it builds from the base share the index's hash tag, so they live on the same slot.
 // Record fields are stored JSON-encoded, one hash field each; `_bind` holds the record's encoded credential key.
+//
+// Per user: `idx` holds the active sessions scored by creation (oldest first, for the cap), `exp` the same ids
+// scored by when each stops being active (for pruning), `end` the last ENDED_LISTED ended ones scored by their
+// retention (for listing). A session leaves `idx` and `exp` when revoked or expired; its hash and key binding stay
+// until its retainUntil, so a revoked session's credential stays refused however many came after it.
 
-const LIVE = `
+const HELPERS = `
+local PAGE, ENDED = ${PAGE_SIZE}, ${ENDED_LISTED}
 local function is_live(rk, now)
   local f = redis.call('HMGET', rk, 'retainUntil', 'revokedAt', 'expiresAt', 'absoluteExpiresAt')
   if not f[1] then return false end
@@ -13,123 +25,209 @@ local function is_live(rk, now)
   if f[2] ~= 'null' then return true end
   return tonumber(f[3]) > now and tonumber(f[4]) > now
 end
-local function touch_index(idx, now)
-  redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
-  local last = redis.call('ZRANGE', idx, -1, -1, 'WITHSCORES')
-  if last[2] then redis.call('PEXPIREAT', idx, last[2]) end
+-- Moves a session from the active index to the recently ended, keeping at most ENDED of those.
+local function ended(base, id, retain)
+  redis.call('ZREM', base .. 'idx', id)
+  redis.call('ZREM', base .. 'exp', id)
+  if not retain then return end
+  redis.call('ZADD', base .. 'end', retain, id)
+  local n = redis.call('ZCARD', base .. 'end')
+  if n > ENDED then redis.call('ZREMRANGEBYRANK', base .. 'end', 0, n - ENDED - 1) end
+end
+-- Ends what has stopped being active (at most PAGE sessions a call) and forgets what is no longer retained.
+local function prune(base, now)
+  redis.call('ZREMRANGEBYSCORE', base .. 'end', '-inf', now)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', base .. 'exp', '-inf', now, 'LIMIT', 0, PAGE)) do
+    local retain = redis.call('HGET', base .. 's:' .. id, 'retainUntil')
+    if retain and tonumber(retain) <= now then retain = false end
+    ended(base, id, retain)
+  end
+end
+-- The index keys live as long as their last member needs them.
+local function expire_index(base)
+  local last = redis.call('ZRANGE', base .. 'exp', -1, -1, 'WITHSCORES')
+  if last[2] then
+    redis.call('PEXPIREAT', base .. 'exp', last[2])
+    redis.call('PEXPIREAT', base .. 'idx', last[2])
+  end
+  local kept = redis.call('ZRANGE', base .. 'end', -1, -1, 'WITHSCORES')
+  if kept[2] then redis.call('PEXPIREAT', base .. 'end', kept[2]) end
+end
+local function session_event(f, at)
+  return '{"kind":"session","tenantId":' .. f[2] .. ',"sessionId":' .. f[3] .. ',"key":' .. f[4] ..
+    ',"userId":' .. f[5] .. ',"at":' .. at .. '}'
+end
+-- Revokes one session at 'at', published on 'channel' unless that is nil. Returns its fields {revokedAt, tenantId,
+-- id, key, userId, retainUntil} when this call revoked it, else false.
+local function revoke_one(base, id, at, channel)
+  local rk = base .. 's:' .. id
+  local f = redis.call('HMGET', rk, 'revokedAt', 'tenantId', 'id', 'key', 'userId', 'retainUntil')
+  ended(base, id, f[6])
+  if f[1] ~= 'null' then return false end
+  redis.call('HSET', rk, 'revokedAt', at)
+  if channel then redis.call('PUBLISH', channel, session_event(f, at)) end
+  return f
 end
 `
 
-/** ARGV: base, id, bind ('' for none), now, issuedAt, retainUntil, then field/value pairs. → {created, fields}. */
-const CREATE = `${LIVE}
+/**
+ * ARGV: base, id, bind ('' for none), now, issuedAt, retainUntil, activeEnd, createdAt, maxPerUser, atCap, channel,
+ * then field/value pairs. → {1 created | 0 bound to a live one | -1 refused at the cap, fields, revoked events, marker}.
+ */
+const CREATE = `${HELPERS}
 local base, id, bind = ARGV[1], ARGV[2], ARGV[3]
-local now, issued, retain = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local now, issued, retain, active_end = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local created, max, policy, channel = ARGV[8], tonumber(ARGV[9]), ARGV[10], ARGV[11]
+local marker = redis.call('GET', base .. 'rev') or false
 if bind ~= '' then
   local bound = redis.call('GET', base .. 'k:' .. bind)
   if bound and is_live(base .. 's:' .. bound, now) then
-    return {0, redis.call('HGETALL', base .. 's:' .. bound)}
+    return {0, redis.call('HGETALL', base .. 's:' .. bound), {}, marker}
   end
 end
-local fields = {}
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-local marker = redis.call('GET', base .. 'rev')
-if marker and tonumber(marker) >= issued then
-  for i = 1, #fields, 2 do
-    if fields[i] == 'revokedAt' and fields[i + 1] == 'null' then fields[i + 1] = marker end
+local fields, active = {}, true
+for i = 12, #ARGV, 2 do
+  local value = ARGV[i + 1]
+  if ARGV[i] == 'revokedAt' then
+    if value == 'null' and marker and tonumber(marker) >= issued then value = marker end
+    active = value == 'null'
+  end
+  fields[#fields + 1] = ARGV[i]
+  fields[#fields + 1] = value
+end
+if tonumber(retain) <= now then return {1, fields, {}, marker} end
+local revoked = {}
+if active then
+  prune(base, now)
+  local count = redis.call('ZCARD', base .. 'idx')
+  if count >= max then
+    if policy == 'refuse' then return {-1, {}, {}, marker} end
+    for _, victim in ipairs(redis.call('ZRANGE', base .. 'idx', 0, count - max)) do
+      local f = revoke_one(base, victim, ARGV[4], channel)
+      if f then revoked[#revoked + 1] = session_event(f, ARGV[4]) end
+    end
   end
 end
-if tonumber(retain) <= now then return {1, fields} end
 local rk = base .. 's:' .. id
 redis.call('DEL', rk)
 redis.call('HSET', rk, unpack(fields))
 redis.call('PEXPIREAT', rk, retain)
 if bind ~= '' then redis.call('SET', base .. 'k:' .. bind, id, 'PXAT', retain) end
-redis.call('ZADD', KEYS[1], retain, id)
-touch_index(KEYS[1], now)
-return {1, fields}
+if active then
+  redis.call('ZADD', base .. 'idx', created, id)
+  redis.call('ZADD', base .. 'exp', active_end, id)
+else
+  ended(base, id, retain)
+end
+expire_index(base)
+return {1, fields, revoked, marker}
 `
 
-/** ARGV: base, bind. → fields of the session bound to the key, or {}. */
+/** ARGV: base, id. → {fields of the session, or {}; the user's revoke-all marker or false}. */
+const READ = `
+local base = ARGV[1]
+return {redis.call('HGETALL', base .. 's:' .. ARGV[2]), redis.call('GET', base .. 'rev') or false}
+`
+
+/** ARGV: base, bind. → {fields of the session bound to the key, or {}; the marker or false}. */
 const GET_BY_BIND = `
-local id = redis.call('GET', ARGV[1] .. 'k:' .. ARGV[2])
-if not id then return {} end
-return redis.call('HGETALL', ARGV[1] .. 's:' .. id)
+local base = ARGV[1]
+local marker = redis.call('GET', base .. 'rev') or false
+local id = redis.call('GET', base .. 'k:' .. ARGV[2])
+if not id then return {{}, marker} end
+return {redis.call('HGETALL', base .. 's:' .. id), marker}
 `
 
 /** ARGV: base, id, now, then field/value pairs of the patch. → fields, or {} when absent. */
-const UPDATE = `${LIVE}
+const UPDATE = `${HELPERS}
 local base, id, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local rk = base .. 's:' .. id
-if redis.call('EXISTS', rk) == 0 then return {} end
-local allowed = { lastSeenAt = true, expiresAt = true, secretHash = true, tokens = true, claims = true, retainUntil = true }
-local fields, retain = {}, nil
+local f = redis.call('HMGET', rk, 'revokedAt', 'expiresAt', 'absoluteExpiresAt')
+if not f[1] then return {} end
+-- A touch never brings back a session that has stopped being active: it has left the user's index for good.
+local over = f[1] == 'null' and math.min(tonumber(f[2]), tonumber(f[3])) <= now
+local allowed = { lastSeenAt = true, expiresAt = not over, secretHash = true, tokens = true, claims = true, retainUntil = true }
+local fields, retain, expires = {}, nil, nil
 for i = 4, #ARGV, 2 do
   if allowed[ARGV[i]] then
     fields[#fields + 1] = ARGV[i]
     fields[#fields + 1] = ARGV[i + 1]
     if ARGV[i] == 'retainUntil' then retain = ARGV[i + 1] end
+    if ARGV[i] == 'expiresAt' then expires = tonumber(ARGV[i + 1]) end
   end
 end
 if #fields > 0 then redis.call('HSET', rk, unpack(fields)) end
+if expires and redis.call('ZSCORE', base .. 'exp', id) then
+  redis.call('ZADD', base .. 'exp', math.min(expires, tonumber(f[3])), id)
+end
 if retain then
   redis.call('PEXPIREAT', rk, retain)
   local bind = redis.call('HGET', rk, '_bind')
   if bind and bind ~= '' and redis.call('GET', base .. 'k:' .. bind) == id then
     redis.call('PEXPIREAT', base .. 'k:' .. bind, retain)
   end
-  redis.call('ZADD', KEYS[1], retain, id)
-  touch_index(KEYS[1], now)
+  redis.call('ZADD', base .. 'end', 'XX', retain, id)
 end
+expire_index(base)
 return redis.call('HGETALL', rk)
 `
 
 /** ARGV: base, id, at, channel. Publishes the event when this call revoked it. → fields, or {} when absent. */
-const REVOKE = `
-local base, id, at, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local rk = base .. 's:' .. id
-if redis.call('EXISTS', rk) == 0 then return {} end
-if redis.call('HGET', rk, 'revokedAt') == 'null' then
-  redis.call('HSET', rk, 'revokedAt', at)
-  local f = redis.call('HMGET', rk, 'tenantId', 'id', 'key', 'userId')
-  redis.call('PUBLISH', channel, '{"kind":"session","tenantId":' .. f[1] .. ',"sessionId":' .. f[2] ..
-    ',"key":' .. f[3] .. ',"userId":' .. f[4] .. ',"at":' .. at .. '}')
-end
-return redis.call('HGETALL', rk)
+const REVOKE = `${HELPERS}
+local base, id = ARGV[1], ARGV[2]
+if redis.call('EXISTS', base .. 's:' .. id) == 0 then return {} end
+revoke_one(base, id, ARGV[3], ARGV[4])
+expire_index(base)
+return redis.call('HGETALL', base .. 's:' .. id)
 `
 
-/** ARGV: base, at, retainFor, now, channel, event JSON. → ids (encoded) it revoked. */
-const REVOKE_ALL = `
-local base, at, keep, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local mk = base .. 'rev'
-local current = redis.call('GET', mk)
-local marker = at
-if current and tonumber(current) > tonumber(at) then marker = current end
-local ttl = redis.call('PTTL', mk)
-if ttl > keep then keep = ttl end
-redis.call('SET', mk, marker, 'PX', keep)
+/**
+ * ARGV: base, at, retainFor, now, channel, event JSON, first ('1' sets the marker and publishes the event). Revokes
+ * up to PAGE active sessions. → {JSON ids it revoked, how many active sessions remain}.
+ */
+const REVOKE_ALL = `${HELPERS}
+local base, at, keep = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if ARGV[7] == '1' then
+  local mk = base .. 'rev'
+  local current = redis.call('GET', mk)
+  local marker = at
+  if current and tonumber(current) > tonumber(at) then marker = current end
+  local ttl = redis.call('PTTL', mk)
+  if ttl > keep then keep = ttl end
+  redis.call('SET', mk, marker, 'PX', keep)
+  redis.call('PUBLISH', ARGV[5], ARGV[6])
+end
 local revoked = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
-  local rk = base .. 's:' .. id
-  if redis.call('HGET', rk, 'revokedAt') == 'null' then
-    redis.call('HSET', rk, 'revokedAt', at)
-    revoked[#revoked + 1] = id
-  end
+for _, id in ipairs(redis.call('ZRANGE', base .. 'idx', 0, PAGE - 1)) do
+  local f = revoke_one(base, id, at, nil)
+  if f then revoked[#revoked + 1] = f[3] end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('PUBLISH', ARGV[5], ARGV[6])
-return revoked
+prune(base, tonumber(ARGV[4]))
+expire_index(base)
+return {revoked, redis.call('ZCARD', base .. 'idx')}
 `
 
-/** ARGV: base, now. → a list of field lists, one per retained session of the user. */
-const LIST = `${LIVE}
-local base, now = ARGV[1], ARGV[2]
-touch_index(KEYS[1], now)
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local fields = redis.call('HGETALL', base .. 's:' .. id)
-  if #fields > 0 then out[#out + 1] = fields end
+/**
+ * ARGV: base, now, start. → {field lists of up to PAGE active sessions from rank 'start', field lists of the ended
+ * ones (on the first page only), the marker or false, how many ids the page held}.
+ */
+const LIST = `${HELPERS}
+local base, now, start = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local function records(ids)
+  local out = {}
+  for _, id in ipairs(ids) do
+    local fields = redis.call('HGETALL', base .. 's:' .. id)
+    if #fields > 0 then out[#out + 1] = fields end
+  end
+  return out
 end
-return out
+local ended_ones = {}
+if start == 0 then
+  prune(base, now)
+  ended_ones = records(redis.call('ZRANGE', base .. 'end', 0, -1))
+end
+local ids = redis.call('ZRANGE', base .. 'idx', start, start + PAGE - 1)
+return {records(ids), ended_ones, redis.call('GET', base .. 'rev') or false, #ids}
 `
 
 /** A Lua script run with EVALSHA, falling back to EVAL when the server does not have it cached. */
@@ -156,6 +254,7 @@ export class Script {
 /** The store's scripts. */
 export const scripts = {
   create: new Script(CREATE),
+  read: new Script(READ),
   getByBind: new Script(GET_BY_BIND),
   update: new Script(UPDATE),
   revoke: new Script(REVOKE),

@@ -1,3 +1,4 @@
+import { type RedisClusterService, requireServices, startRedisCluster } from '@coresdk/testing'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { redisClientOptions } from '../src/index.ts'
 
@@ -34,4 +35,19 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
   return sorted[index] ?? Number.NaN
+}
+
+/**
+ * A 3-node Redis Cluster of the calling file's own, or the reason there is none (for `describe.skipIf`); a missing
+ * cluster is a failure under `CORESDK_REQUIRE_SERVICES=1`.
+ */
+export async function startTestCluster(): Promise<{ cluster: RedisClusterService | null; reason: string }> {
+  try {
+    return { cluster: await startRedisCluster(3), reason: '' }
+  } catch (error) {
+    const reason = `no Redis Cluster could be started (${(error as Error).message})`
+    if (requireServices()) throw new Error(`${reason}; CORESDK_REQUIRE_SERVICES=1 makes this a failure`)
+    console.warn(`skipped: ${reason}`)
+    return { cluster: null, reason }
+  }
 }

@@ -1,25 +1,10 @@
-import {
-  describeSessionStore,
-  makeSessionRecord,
-  type RedisClusterService,
-  requireServices,
-  startRedisCluster,
-} from '@coresdk/testing'
+import { describeSessionStore, makeSessionRecord } from '@coresdk/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisSessionStore } from '../src/index.ts'
-import { connectCluster } from './helpers.ts'
+import { connectCluster, startTestCluster } from './helpers.ts'
 
-let cluster: RedisClusterService | null = null
-let reason = ''
-try {
-  cluster = await startRedisCluster(3)
-} catch (error) {
-  reason = `no Redis Cluster could be started (${(error as Error).message})`
-  if (requireServices()) throw new Error(`${reason}; CORESDK_REQUIRE_SERVICES=1 makes this a failure`)
-}
+const { cluster, reason } = await startTestCluster()
 afterAll(() => cluster?.stop())
-
-if (cluster === null) console.warn(`skipped: ${reason}`)
 
 describe.skipIf(cluster === null)(`RedisSessionStore on Redis Cluster ${reason}`, () => {
   const nodes = cluster?.nodes ?? []

@@ -294,16 +294,45 @@ for (const [modeName, start] of Object.entries(modes)) {
         await expect(sdk.sessions().revokeAllForUser('\uD800')).rejects.toMatchObject({
           code: 'invalid_request',
         })
-        const odd = ['nul\u0000inside', '{tag}', 'a:b:c', `long_${'x'.repeat(10_000)}`, 'emoji_😀']
+        // Each run's own users: a revoke-all below outlives the run in a shared Redis.
+        const run = crypto.randomUUID().slice(0, 8)
+        const odd = ['nul\u0000inside', '{tag}', 'a:b:c', `long_${'x'.repeat(10_000)}`, 'emoji_😀'].map(
+          (s) => `${s}${run}`,
+        )
         for (const sub of odd) {
           const token = await issuer.mint({ sub, sid: `sid:${sub}` })
           const seen = await sdk.authenticate(bearer(token))
-          expect(seen.ok, sub.slice(0, 12)).toBe(true)
+          expect(seen.ok ? true : seen.problem.body.code, sub.slice(0, 12)).toBe(true)
           if (!seen.ok) continue
           expect((await sdk.sessions().listForUser(sub)).map((s) => s.id)).toEqual([seen.session!.id])
           expect(await sdk.sessions().revokeAllForUser(sub)).toBe(1)
           expect((await sdk.authenticate(bearer(token))).ok).toBe(false)
         }
+      })
+
+      it('(f) a user holds at most sessions.maxPerUser active sessions: the oldest is revoked, or the new one refused', async () => {
+        const { sdk } = await harness({ sessions: { maxPerUser: 3 } })
+        const sub = user('capped')
+        const tokens = await Promise.all([1, 2, 3, 4, 5].map((n) => issuer.mint({ sub, jti: `${sub}-${n}` })))
+        const ids: string[] = []
+        for (const token of tokens) {
+          const seen = await sdk.authenticate(bearer(token))
+          expect(seen.ok).toBe(true)
+          if (seen.ok) ids.push(seen.session!.id)
+        }
+        const active = (await sdk.sessions().listForUser(sub)).map((s) => s.id)
+        expect(active.sort()).toEqual(ids.slice(2).sort())
+        // The sessions the cap revoked stay revoked: their tokens are refused. The sidecar revoked them, not this
+        // client, so in sidecar mode a cached answer may stand for up to its staleness bound (sidecar.cacheTtl, 1 s).
+        if (modeName === 'sidecar') await new Promise((resolve) => setTimeout(resolve, 1100))
+        for (const token of tokens.slice(0, 2)) expect((await sdk.authenticate(bearer(token))).ok).toBe(false)
+        const refusing = await harness({ sessions: { maxPerUser: 1, atCap: 'refuse' } })
+        const other = user('refused')
+        const one = await refusing.sdk.sessions().create({ id_token: await issuer.mint({ sub: other }) })
+        await expect(
+          refusing.sdk.sessions().create({ id_token: await issuer.mint({ sub: other, jti: `${other}-2` }) }),
+        ).rejects.toMatchObject({ code: 'session_limit' })
+        expect((await refusing.sdk.authenticate({ cookie: cookieOf(one.setCookie) })).ok).toBe(true)
       })
 
       if (modeName === 'embedded') {

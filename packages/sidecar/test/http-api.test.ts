@@ -102,8 +102,15 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
       problem: { status: 401, body: { code: 'missing_credentials' } },
     })
     const anonymous = await call('POST', '/v1/authenticate', { optional: true })
-    expect(anonymous.json).toEqual({ ok: true, user: null, session: null, degraded: false, setCookie: [] })
-    const malformed = await call('POST', '/v1/authenticate', { authorization: 'Basic dXNlcjpwYXNz' })
+    expect(anonymous.json).toEqual({
+      ok: true,
+      user: null,
+      session: null,
+      degraded: false,
+      via: null,
+      setCookie: [],
+    })
+    const malformed = await call('POST', '/v1/authenticate', { authorization: 'Bearer a b' })
     expect(malformed.json).toMatchObject({
       ok: false,
       problem: { status: 400, body: { code: 'invalid_request' } },

@@ -99,6 +99,7 @@ describe('the SDK in sidecar mode (CORESDK_MODE=sidecar) against a real sidecar 
       user: null,
       session: null,
       degraded: false,
+      via: null,
       setCookie: [],
     })
     expect(await sdk.authenticate({ authorization: 'Bearer a b' })).toMatchObject({

@@ -104,7 +104,7 @@ export function rawRequest(
   base: string,
   method: string,
   path: string,
-  headers: Record<string, string> = {},
+  headers: Record<string, string | string[]> = {},
 ): Promise<RecordedResponse> {
   const url = new URL(base)
   const started = performance.now()
@@ -261,8 +261,9 @@ export function describeAdapter(
       mode,
       ...extra,
     })
-    const get = (path: string, headers?: Record<string, string>) => rawRequest(app.url, 'GET', path, headers)
-    const post = (path: string, headers?: Record<string, string>) =>
+    const get = (path: string, headers?: Record<string, string | string[]>) =>
+      rawRequest(app.url, 'GET', path, headers)
+    const post = (path: string, headers?: Record<string, string | string[]>) =>
       rawRequest(app.url, 'POST', path, headers)
     const me = (token: string) => get('/api/me', bearer(token))
 
@@ -312,9 +313,86 @@ export function describeAdapter(
       expect(response.body).not.toContain('usr_forged')
     })
 
-    it('refuses a malformed Authorization header with 400 invalid_request', async () => {
-      expectProblem(await get('/api/me', { authorization: 'Basic dXNlcjpwYXNz' }), 'invalid_request')
+    it('refuses a malformed Bearer header, and more than one Authorization header, with 400 invalid_request', async () => {
       expectProblem(await get('/api/me', { authorization: 'Bearer a b' }), 'invalid_request')
+      const token = await identity.mint({ sub: 'usr_two_headers' })
+      // Node folds repeated Authorization headers into the first: only the raw headers show the second.
+      expectProblem(
+        await get('/api/me', { authorization: [`Bearer ${token}`, 'Bearer forged'] }),
+        'invalid_request',
+      )
+      expectProblem(
+        await get('/api/me', { authorization: [`Bearer ${token}`, `Bearer ${token}`] }),
+        'invalid_request',
+      )
+    })
+
+    it('leaves an Authorization header of another scheme alone: a session cookie still authenticates', async () => {
+      const basic = { authorization: 'Basic dXNlcjpwYXNz' }
+      expectProblem(await get('/api/me', basic), 'missing_credentials')
+      const created = await sdk
+        .sessions()
+        .create({ id_token: await identity.mint({ sub: 'usr_basic_proxy' }) })
+      const withCookie = await get('/api/me', { ...basic, cookie: created.setCookie.split(';')[0]! })
+      expect(withCookie.status).toBe(200)
+      expect(JSON.parse(withCookie.body).sub).toBe('usr_basic_proxy')
+    })
+
+    it('with several session cookies (one planted by a subdomain), the valid one wins and none is cleared', async () => {
+      const created = await sdk.sessions().create({ id_token: await identity.mint({ sub: 'usr_siblings' }) })
+      const valid = created.setCookie.split(';')[0]!
+      const planted = `coresdk_session=${created.id}.${'A'.repeat(43)}`
+      for (const cookie of [
+        `${planted}; ${valid}`,
+        `${valid}; ${planted}`,
+        `${planted}; other=1; ${valid}`,
+      ]) {
+        const response = await get('/api/me', { cookie })
+        expect(response.status, cookie).toBe(200)
+        expect(response.headers['set-cookie']).toBeUndefined()
+      }
+      // Only bad siblings: refused, and still no cookie cleared (it might not be ours).
+      const bad = await get('/api/me', { cookie: `${planted}; coresdk_session=garbage` })
+      expect(bad.status).toBe(401)
+      expect((await get('/api/me', { cookie: valid })).status).toBe(200)
+    })
+
+    it('refuses a cookie-authenticated POST or DELETE from another origin (403 csrf_failed); bearer requests are unaffected', async () => {
+      const created = await sdk.sessions().create({ id_token: await identity.mint({ sub: 'usr_csrf' }) })
+      const cookie = created.setCookie.split(';')[0]!
+      const host = new URL(app.url).host
+      const forged: Array<Record<string, string>> = [
+        { cookie, origin: 'https://evil.example' },
+        { cookie, origin: 'null' },
+        { cookie, 'sec-fetch-site': 'cross-site' },
+        { cookie, 'sec-fetch-site': 'same-site' },
+      ]
+      for (const headers of forged) {
+        expectProblem(await post('/auth/logout', headers), 'csrf_failed')
+        expectProblem(
+          await rawRequest(app.url, 'DELETE', `/api/sessions/${created.id}`, headers),
+          'csrf_failed',
+        )
+      }
+      // The forged requests changed nothing.
+      expect((await get('/api/me', { cookie, origin: 'https://evil.example' })).status).toBe(200)
+      const token = await identity.mint({ sub: 'usr_csrf_bearer' })
+      expect((await post('/auth/logout', { ...bearer(token), origin: 'https://evil.example' })).status).toBe(
+        204,
+      )
+      expect((await post('/auth/logout', { cookie, origin: `http://${host}` })).status).toBe(204)
+      expectProblem(await get('/api/me', { cookie }), 'invalid_token')
+    })
+
+    it('lets a same-origin or origin-less cookie POST through (a browser says same-origin; a non-browser says nothing)', async () => {
+      const allowed: Array<Record<string, string>> = [{ 'sec-fetch-site': 'same-origin' }, {}]
+      for (const extra of allowed) {
+        const created = await sdk
+          .sessions()
+          .create({ id_token: await identity.mint({ sub: 'usr_same_origin' }) })
+        const cookie = created.setCookie.split(';')[0]!
+        expect((await post('/auth/logout', { cookie, ...extra })).status).toBe(204)
+      }
     })
 
     it('refuses a token whose session was revoked', async () => {

@@ -7,7 +7,9 @@ import { TestIssuer } from './mint.ts'
  * Starts a real HTTP server on an ephemeral port running the adapter with `sdk`, authentication optional (an
  * anonymous request reaches the role check), serving:
  * - `GET /api/staff`: the adapter's role check for any of `admin`, `support`; 200 `{ sub }`;
- * - `GET /api/audit`: the adapter's role check for all of `admin`, `auditor`; 200 `{ sub }`.
+ * - `GET /api/audit`: the adapter's role check for all of `admin`, `auditor`; 200 `{ sub }`;
+ * - `GET /public/staff`: under a public path (`publicPaths: ['/public/*']`, or the framework's public marker) and
+ *   with the role check for `admin`: a route with roles is never public; 200 `{ sub }`.
  */
 export type StartRoleApp = (sdk: CoreSDKClient) => Promise<AdapterServer>
 
@@ -55,6 +57,14 @@ export function describeRoleChecks(name: string, start: StartRoleApp): void {
     afterAll(async () => {
       await app?.close()
       await sdk?.close()
+    })
+
+    it('a route with roles is never public: under a public path it still authenticates and checks the roles', async () => {
+      const admin = await get('/public/staff', { sub: 'usr_public_admin', roles: ['admin'] })
+      expect(admin.status).toBe(200)
+      expect(JSON.parse(admin.body)).toEqual({ sub: 'usr_public_admin' })
+      expectForbidden(await get('/public/staff', { sub: 'usr_public_viewer', roles: ['viewer'] }))
+      expectProblem(await get('/public/staff'), 'missing_credentials', REALM)
     })
 
     it('lets a user holding one of the roles through (200)', async () => {

@@ -184,6 +184,117 @@ export function describeSessionStore(
       })
     })
 
+    describe('keys made of awkward strings', () => {
+      // What a careless key encoding breaks: a throw (encodeURIComponent on a lone surrogate), a lossy conversion
+      // (a lone surrogate sent as UTF-8 becomes U+FFFD), an ambiguous join (NUL, ':'), a forged Cluster hash tag.
+      const AWKWARD: Array<[string, string]> = [
+        ['a lone high surrogate', '\uD800'],
+        ['another lone high surrogate', '\uDBFF'],
+        ['a lone low surrogate between letters', 'a\uDC00b'],
+        ['the replacement character a lossy encoding makes of a lone surrogate', '\uFFFD'],
+        ['a valid surrogate pair', '\uD800\uDC00'],
+        ['NUL', 'a\u0000b'],
+        ['the NUL-free neighbour', 'ab'],
+        ['Cluster hash-tag braces', '{u:x}'],
+        ['unbalanced braces', '}{'],
+        ['colons', 'a:b::c'],
+        ['a percent escape', '%3A'],
+        ['what an escape of a lone surrogate could look like', '%uD800'],
+        ['a 10 KB string', 'x'.repeat(10_240)],
+        ['a 10 KB string one character different', `${'x'.repeat(10_239)}y`],
+        ['10 KB of lone surrogates', '\uDFFF'.repeat(10_240)],
+      ]
+
+      it('keeps users whose ids are awkward strings apart in every operation', async () => {
+        const sessions = new Map<string, SessionRecord[]>()
+        for (const [, userId] of AWKWARD) {
+          const keyed = record({ userId, key: `sid:${userId}`, claims: { sub: userId } })
+          const keyless = record({ userId, key: null, claims: { sub: userId } })
+          expect((await store.create(tenant, keyed)).created).toBe(true)
+          expect((await store.create(tenant, keyless)).created).toBe(true)
+          sessions.set(userId, [keyed, keyless])
+        }
+        for (const [what, userId] of AWKWARD) {
+          const [keyed, keyless] = sessions.get(userId)!
+          expect(await store.get(tenant, keyed!.id), what).toEqual(keyed)
+          expect(await store.getByKey(tenant, keyed!.key!), what).toEqual(keyed)
+          const listed = (await store.listForUser(tenant, userId)).map((s) => s.id).sort()
+          expect(listed, what).toEqual([keyed!.id, keyless!.id].sort())
+        }
+
+        const [, first] = AWKWARD[0]!
+        const [revokedKeyed] = sessions.get(first)!
+        await store.revoke(tenant, revokedKeyed!.id, Date.now())
+        const [, second] = AWKWARD[1]!
+        const at = Date.now()
+        expect([...(await store.revokeAllForUser(tenant, second, at, 60_000))].sort()).toEqual(
+          sessions
+            .get(second)!
+            .map((s) => s.id)
+            .sort(),
+        )
+        expect(await store.getUserRevokedAt(tenant, second)).toBe(at)
+
+        for (const [what, userId] of AWKWARD) {
+          const [keyed, keyless] = sessions.get(userId)!
+          const byKey = await store.getByKey(tenant, keyed!.key!)
+          expect(byKey?.id, what).toBe(keyed!.id)
+          expect(byKey?.revokedAt !== null, what).toBe(userId === first || userId === second)
+          expect((await store.get(tenant, keyless!.id))?.revokedAt !== null, what).toBe(userId === second)
+          if (userId !== second) expect(await store.getUserRevokedAt(tenant, userId), what).toBeNull()
+        }
+      })
+
+      it('keeps credential keys and session ids that are awkward strings apart', async () => {
+        const userId = randomName('usr')
+        const created: SessionRecord[] = []
+        for (const [, value] of AWKWARD) {
+          for (const key of [`sid:${value}`, `jti:${value}`, value]) {
+            const session = record({ userId, key, id: `${newSessionId()}${value}` })
+            expect((await store.create(tenant, session)).created).toBe(true)
+            created.push(session)
+          }
+        }
+        for (const session of created) {
+          expect(await store.get(tenant, session.id)).toEqual(session)
+          expect(await store.getByKey(tenant, session.key!)).toEqual(session)
+        }
+        expect((await store.listForUser(tenant, userId)).map((s) => s.id).sort()).toEqual(
+          created.map((s) => s.id).sort(),
+        )
+        const victim = created[3]!
+        expect((await store.revoke(tenant, victim.id, Date.now()))?.id).toBe(victim.id)
+        for (const session of created) {
+          const revoked = (await store.getByKey(tenant, session.key!))?.revokedAt !== null
+          expect(revoked, JSON.stringify(session.key!.slice(0, 20))).toBe(session === victim)
+        }
+        expect([...(await store.revokeAllForUser(tenant, userId, Date.now(), 60_000))].sort()).toEqual(
+          created
+            .filter((s) => s !== victim)
+            .map((s) => s.id)
+            .sort(),
+        )
+      })
+
+      it('never joins a tenant and a key or user ambiguously', async () => {
+        // Joined with a separator, ('t\0x', 'sid:1') and ('t', 'x\0sid:1') would name one entry.
+        const tenantA = `${tenant}\u0000x`
+        const a = makeSessionRecord({ tenantId: tenantA, key: 'sid:1', userId: 'u' })
+        const b = makeSessionRecord({ tenantId: tenant, key: 'x\u0000sid:1', userId: 'x\u0000u' })
+        for (const [t, s] of [
+          [tenantA, a],
+          [tenant, b],
+        ] as const) {
+          expect((await store.create(t, s)).created).toBe(true)
+        }
+        expect((await store.getByKey(tenantA, 'sid:1'))?.id).toBe(a.id)
+        expect((await store.getByKey(tenant, 'x\u0000sid:1'))?.id).toBe(b.id)
+        await store.revokeAllForUser(tenantA, 'u', Date.now(), 60_000)
+        expect(await store.getUserRevokedAt(tenant, 'x\u0000u')).toBeNull()
+        expect((await store.get(tenant, b.id))?.revokedAt).toBeNull()
+      })
+    })
+
     describe('update', () => {
       it('changes the patched fields and keeps the others', async () => {
         const session = record()
@@ -413,9 +524,152 @@ export function describeSessionStore(
           const stored = await store.get(tenant, result.record.id)
           expect(stored?.revokedAt ?? null, `session ${result.record.id}`).not.toBeNull()
         }
-        const list = await store.listForUser(tenant, userId)
-        expect(list).toHaveLength(100)
-        expect(list.filter((s) => s.revokedAt === null)).toEqual([])
+        expect((await store.listForUser(tenant, userId)).filter((s) => s.revokedAt === null)).toEqual([])
+      })
+
+      it('revoke-all racing creates under a bound: none issued before it survives, those issued after it are kept', async () => {
+        const userId = randomName('usr')
+        const limits = { maxPerUser: 10, atCap: 'revoke_oldest' } as const
+        const at = Date.now()
+        const creates: Array<Promise<{ record: SessionRecord; created: boolean }>> = []
+        let revokeAll: Promise<string[]> | undefined
+        for (let i = 0; i < 60; i++) {
+          if (i === 30) revokeAll = store.revokeAllForUser(tenant, userId, at, 60_000)
+          const issuedAt = i % 2 === 0 ? at - 1000 + i : at + 1 + i
+          creates.push(store.create(tenant, record({ userId, issuedAt }), limits))
+        }
+        const results = await Promise.all(creates)
+        await revokeAll
+        for (const { record: created } of results) {
+          const stored = await store.get(tenant, created.id)
+          if (created.issuedAt <= at) expect(stored?.revokedAt ?? null, created.id).not.toBeNull()
+        }
+        const active = (await store.listForUser(tenant, userId)).filter((s) => s.revokedAt === null)
+        expect(active.length).toBeGreaterThan(0)
+        expect(active.length).toBeLessThanOrEqual(limits.maxPerUser)
+        expect(active.every((s) => s.issuedAt > at)).toBe(true)
+      })
+    })
+
+    describe('the per-user bound (limits)', () => {
+      const active = (r: SessionRecord | null | undefined, now = Date.now()) =>
+        r != null && r.revokedAt === null && r.expiresAt > now && r.absoluteExpiresAt > now
+
+      it('100 concurrent creates for one user with maxPerUser 3 leave exactly 3 active sessions, and listForUser agrees', async () => {
+        const userId = randomName('usr')
+        const limits = { maxPerUser: 3, atCap: 'revoke_oldest' } as const
+        const results = await Promise.all(
+          Array.from({ length: 100 }, () => store.create(tenant, record({ userId }), limits)),
+        )
+        expect(results.every((r) => r.created)).toBe(true)
+        const stored = await Promise.all(results.map((r) => store.get(tenant, r.record.id)))
+        const survivors = stored.filter((r) => active(r)).map((r) => r!.id)
+        expect(survivors).toHaveLength(3)
+        const listed = (await store.listForUser(tenant, userId)).filter((r) => active(r)).map((r) => r.id)
+        expect(listed.sort()).toEqual(survivors.sort())
+        // Revoked by the cap, and refused as any revoked session is: by key, and for a fresh create with its key.
+        for (const { record: created } of results.filter((r) => !survivors.includes(r.record.id))) {
+          expect((await store.getByKey(tenant, created.key!))?.revokedAt ?? null, created.id).not.toBeNull()
+        }
+        const victim = results.find((r) => !survivors.includes(r.record.id))!.record
+        const again = await store.create(tenant, record({ userId, key: victim.key }), limits)
+        expect(again).toMatchObject({ created: false, record: { id: victim.id } })
+        expect(again.record.revokedAt).not.toBeNull()
+      })
+
+      it("revoke_oldest revokes the user's oldest active session and reports it like a revoke", async (context) => {
+        const userId = randomName('usr')
+        const limits = { maxPerUser: 2, atCap: 'revoke_oldest' } as const
+        const events: RevocationEvent[] = []
+        const unsubscribe = store.onRevocation?.((event) => events.push(event))
+        try {
+          const now = Date.now()
+          const [oldest, middle, newest] = [0, 1, 2].map((i) => record({ userId, createdAt: now + i }))
+          for (const session of [oldest!, middle!]) await store.create(tenant, session, limits)
+          await store.create(tenant, newest!, limits)
+          expect((await store.get(tenant, oldest!.id))?.revokedAt).not.toBeNull()
+          expect((await store.get(tenant, middle!.id))?.revokedAt).toBeNull()
+          expect((await store.get(tenant, newest!.id))?.revokedAt).toBeNull()
+          expect(await store.getUserRevokedAt(tenant, userId)).toBeNull()
+          if (!unsubscribe) return context.skip('this store does not report revocations')
+          const event = await eventually(() =>
+            events.find((e) => e.kind === 'session' && e.sessionId === oldest!.id),
+          )
+          expect(event).toMatchObject({ kind: 'session', tenantId: tenant, userId, key: oldest!.key })
+        } finally {
+          unsubscribe?.()
+        }
+      })
+
+      it('refuse rejects a session past the bound with session_limit, stores nothing, and accepts one again once a slot frees', async () => {
+        const userId = randomName('usr')
+        const limits = { maxPerUser: 2, atCap: 'refuse' } as const
+        const [a, b] = [record({ userId }), record({ userId })]
+        for (const session of [a, b]) await store.create(tenant, session, limits)
+        const refused = record({ userId })
+        await expect(store.create(tenant, refused, limits)).rejects.toMatchObject({ code: 'session_limit' })
+        expect(await store.get(tenant, refused.id)).toBeNull()
+        expect(await store.getByKey(tenant, refused.key!)).toBeNull()
+        expect((await store.get(tenant, a.id))?.revokedAt).toBeNull()
+        await store.revoke(tenant, a.id, Date.now())
+        expect((await store.create(tenant, refused, limits)).created).toBe(true)
+      })
+
+      it('100 concurrent creates under refuse with maxPerUser 3 store exactly 3 and refuse the others', async () => {
+        const userId = randomName('usr')
+        const limits = { maxPerUser: 3, atCap: 'refuse' } as const
+        const outcomes = await Promise.all(
+          Array.from({ length: 100 }, () =>
+            store.create(tenant, record({ userId }), limits).then(
+              (r) => r.record.id,
+              (error: { code?: string }) => error.code,
+            ),
+          ),
+        )
+        expect(outcomes.filter((o) => o === 'session_limit')).toHaveLength(97)
+        const listed = (await store.listForUser(tenant, userId)).map((r) => r.id).sort()
+        expect(listed).toEqual(outcomes.filter((o) => o !== 'session_limit').sort())
+      })
+
+      it('counts neither expired nor revoked sessions toward the bound', async () => {
+        const userId = randomName('usr')
+        const limits = { maxPerUser: 2, atCap: 'refuse' } as const
+        const now = Date.now()
+        await store.create(tenant, record({ userId, expiresAt: now + 100, lastSeenAt: now }), limits)
+        const revoked = record({ userId })
+        await store.create(tenant, revoked, limits)
+        await store.revoke(tenant, revoked.id, Date.now())
+        await sleep(150)
+        const fresh = [record({ userId }), record({ userId })]
+        for (const session of fresh) expect((await store.create(tenant, session, limits)).created).toBe(true)
+        await expect(store.create(tenant, record({ userId }), limits)).rejects.toMatchObject({
+          code: 'session_limit',
+        })
+      })
+
+      it('never lets a touch bring an expired session back outside the bound', async () => {
+        const userId = randomName('usr')
+        const limits = { maxPerUser: 1, atCap: 'refuse' } as const
+        const now = Date.now()
+        const lapsed = record({ userId, expiresAt: now + 100 })
+        await store.create(tenant, lapsed, limits)
+        await sleep(150)
+        const current = record({ userId })
+        await store.create(tenant, current, limits)
+        await store.update(tenant, lapsed.id, { lastSeenAt: Date.now(), expiresAt: Date.now() + 60_000 })
+        const actives = (await store.listForUser(tenant, userId)).filter((r) => active(r))
+        expect(actives.map((r) => r.id)).toEqual([current.id])
+        expect(active(await store.get(tenant, lapsed.id))).toBe(false)
+      })
+
+      it('keeps the bound of each user to that user', async () => {
+        const limits = { maxPerUser: 1, atCap: 'refuse' } as const
+        const [one, two] = [record(), record()]
+        await store.create(tenant, one, limits)
+        expect((await store.create(tenant, two, limits)).created).toBe(true)
+        expect((await store.create(otherTenant, { ...one, tenantId: otherTenant }, limits)).created).toBe(
+          true,
+        )
       })
     })
 

@@ -1,0 +1,381 @@
+import type { CoreSDKClient } from './client.ts'
+import type { LogoutResult } from './engine.ts'
+import { CoreSDKError, problemFor, problemFromError } from './errors.ts'
+import { isPublicPath, type PublicPath } from './paths.ts'
+import { type RoleRequirement, roleRequirement } from './rbac.ts'
+import type { RouteHandler, RouteRequest, RouteResponse } from './route.ts'
+import type { Session } from './session.ts'
+import type { Claims, HttpProblem } from './types.ts'
+
+/** A request as an adapter hands it over: nothing parsed, nothing folded. */
+export interface AdapterRequest {
+  /** The HTTP method. */
+  method: string
+  /** The request target as received (path and query), before any decoding or routing. */
+  url: string
+  /**
+   * The headers as received: Node's `rawHeaders` (name, value, name, value, …), in which repeated headers stay
+   * apart, or a Web `Headers`.
+   */
+  headers: readonly string[] | Headers
+}
+
+/** What a route asks of CoreSDK. A route with roles is never public. */
+export interface AdapterRoute {
+  /** Skip authentication. @default false, or a match in the kit's `publicPaths` */
+  public?: boolean
+  /** Let a request without any credential through as anonymous. @default the kit's `optional` */
+  optional?: boolean
+  /** The roles the route needs (any of a list; `{ anyOf, allOf }`): 401 when anonymous, 403 without them. */
+  roles?: RoleRequirement
+}
+
+/** The outcome of authentication on one request: what an adapter stores on it, once. Frozen. */
+export interface RequestAuth {
+  /** The verified claims, or null when anonymous. */
+  readonly user: Claims | null
+  /** The caller's session; null when anonymous, or when the store was unreachable (`failMode: 'open'`). */
+  readonly session: Session | null
+  /** True when the request passed without the session check because the store was unreachable. */
+  readonly degraded: boolean
+  /** Whether the request was authenticated (false on a public route, which roles may still ask to check). */
+  readonly checked: boolean
+  /** The client that authenticated it. */
+  readonly client: CoreSDKClient
+  /** The kit that authenticated it, for the helpers that run later on the same request (roles, logout). */
+  readonly kit: AdapterKit
+}
+
+/** What {@link AdapterKit.handle} tells the adapter to do: go on with `auth`, or answer `problem`; send `setCookie` either way. */
+export type HandleResult =
+  | { next: true; auth: RequestAuth; setCookie: readonly string[] }
+  | { next: false; problem: HttpProblem; setCookie: readonly string[] }
+
+/** Options of {@link createAdapterKit}: the settings every adapter's middleware or plugin takes. */
+export interface AdapterKitOptions {
+  /** Let requests without any credential through as anonymous; a bad credential is still refused. @default false */
+  optional?: boolean
+  /** Paths that skip authentication: exact (`/health`) or prefixes (`/public/*`), matched on the raw path. @default [] */
+  publicPaths?: readonly PublicPath[]
+  /**
+   * The origins (`https://app.example.com`) a cookie-authenticated POST, PUT, PATCH or DELETE may come from.
+   * @default the request's own origin (its `Host`)
+   */
+  allowedOrigins?: readonly string[]
+  /**
+   * The service's public base URL (`https://api.example.com`), from which auth routes build their URLs (redirect
+   * URIs). Set it behind a proxy: without it the URL is built from the request's own `Host`.
+   */
+  publicUrl?: string
+}
+
+/** An auth route's request as an adapter hands it over. */
+export interface AuthRouteRequest {
+  method: string
+  /** The request target as received (path and query), or the absolute URL of a Web `Request`. */
+  url: string
+  /** The scheme the framework reports (`req.protocol`), used with a path and no `publicUrl`. */
+  protocol: string
+  headers: RouteRequest['headers']
+  /** A body a parser already read, or the unread stream (Node's or a Web one: read here, up to the limit), or null. */
+  body: RouteRequest['body'] | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>
+}
+
+/** The HTTP rules every adapter applies through one call per request. */
+export interface AdapterKit {
+  /** The client. */
+  readonly sdk: CoreSDKClient
+  /** The most bytes an auth route's body may hold. */
+  readonly bodyLimit: number
+  /** The auth of a request not (yet) authenticated: what an adapter stores before calling {@link AdapterKit.handle}. */
+  readonly anonymous: RequestAuth
+  /**
+   * Every HTTP rule of CoreSDK for one request: public paths (on the raw path), "a route with roles is never
+   * public", optional authentication, the credential check, CSRF for cookie-authenticated unsafe methods, and roles.
+   * `current` is what an earlier call stored on the request: it is reused, not checked again.
+   */
+  handle(request: AdapterRequest, route?: AdapterRoute, current?: RequestAuth): Promise<HandleResult>
+  /** Revokes the request's session (all the user's with `everywhere`); the cookies to set clear it. */
+  logout(auth: RequestAuth | undefined, options?: { everywhere?: boolean }): Promise<LogoutResult>
+  /** The problem for anything a route threw: a `CoreSDKError`'s own, else the 500 `internal_error`. */
+  problemFor(error: unknown): HttpProblem
+  /** The 413 problem for an auth route's body over {@link AdapterKit.bodyLimit}. */
+  tooLarge(): HttpProblem
+  /**
+   * Runs a framework-neutral route (the OIDC login, callback, logout): builds its URL (from `publicUrl`, else the
+   * `Host`, refused with a 400 problem when it is not a host), reads its body up to {@link AdapterKit.bodyLimit}
+   * (else the 413 problem) and returns the handler's answer for the adapter to write as it is.
+   */
+  route(handler: RouteHandler, request: AuthRouteRequest): Promise<RouteResponse>
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+// A host name or address and an optional port, as a Host header may carry them; anything else is refused.
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+
+function problemResponse(problem: HttpProblem): RouteResponse {
+  return { status: problem.status, headers: { ...problem.headers }, body: JSON.stringify(problem.body) }
+}
+
+function headerOf(headers: RouteRequest['headers'], name: string): string | undefined {
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
+  const value = (headers as Record<string, string | string[] | undefined>)[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+type Stream = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>
+
+function isStream(body: AuthRouteRequest['body']): body is Stream {
+  return (
+    body !== null &&
+    typeof body === 'object' &&
+    (Symbol.asyncIterator in body || typeof (body as ReadableStream).getReader === 'function')
+  )
+}
+
+async function readLimited(body: Stream, limit: number): Promise<string | null> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const take = (chunk: Uint8Array): boolean => {
+    size += chunk.byteLength
+    chunks.push(chunk)
+    return size <= limit
+  }
+  if (typeof (body as ReadableStream).getReader === 'function') {
+    // A Web stream, read through its reader: every runtime has one, not every runtime makes it iterable.
+    const reader = (body as ReadableStream<Uint8Array>).getReader()
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      if (!take(next.value)) {
+        await reader.cancel()
+        return null
+      }
+    }
+  } else {
+    for await (const chunk of body as AsyncIterable<Uint8Array>) if (!take(chunk)) return null
+  }
+  const all = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    all.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return new TextDecoder().decode(all)
+}
+const NONE: readonly string[] = Object.freeze([])
+
+interface Read {
+  authorization: string[]
+  cookie: string | undefined
+  userAgent: string | undefined
+  origin: string | undefined
+  fetchSite: string | undefined
+  host: string | undefined
+}
+
+/** The few headers the rules read, from raw headers (repeats kept apart) or Web `Headers`. */
+function readHeaders(headers: readonly string[] | Headers): Read {
+  const read: Read = {
+    authorization: [],
+    cookie: undefined,
+    userAgent: undefined,
+    origin: undefined,
+    fetchSite: undefined,
+    host: undefined,
+  }
+  if (!Array.isArray(headers)) {
+    const web = headers as Headers
+    // Web Headers join repeats with ", ", which no bearer token contains: the value is then malformed.
+    const authorization = web.get('authorization')
+    if (authorization !== null) read.authorization.push(authorization)
+    read.cookie = web.get('cookie') ?? undefined
+    read.userAgent = web.get('user-agent') ?? undefined
+    read.origin = web.get('origin') ?? undefined
+    read.fetchSite = web.get('sec-fetch-site') ?? undefined
+    read.host = web.get('host') ?? undefined
+    return read
+  }
+  const raw = headers as readonly string[]
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!
+    // Length first: most headers are none of these, and the test costs one comparison.
+    switch (name.length) {
+      case 13:
+        if (name.toLowerCase() === 'authorization') read.authorization.push(raw[i + 1]!)
+        break
+      case 6:
+        if (name.toLowerCase() === 'cookie')
+          read.cookie = read.cookie === undefined ? raw[i + 1] : `${read.cookie}; ${raw[i + 1]}`
+        else if (name.toLowerCase() === 'origin') read.origin = raw[i + 1]
+        break
+      case 10:
+        if (name.toLowerCase() === 'user-agent') read.userAgent = raw[i + 1]
+        break
+      case 14:
+        if (name.toLowerCase() === 'sec-fetch-site') read.fetchSite = raw[i + 1]
+        break
+      case 4:
+        if (name.toLowerCase() === 'host') read.host = raw[i + 1]
+        break
+    }
+  }
+  return read
+}
+
+/** Whether a state-changing, cookie-authenticated request comes from an allowed origin. */
+function sameOrigin(read: Read, allowed: readonly string[] | undefined): boolean {
+  if (read.origin !== undefined && read.origin !== 'null') {
+    if (allowed !== undefined) return allowed.includes(read.origin)
+    try {
+      return read.host !== undefined && new URL(read.origin).host === read.host.toLowerCase()
+    } catch {
+      return false
+    }
+  }
+  // No Origin (or an opaque one): the browser's own verdict, when it gave one. A client that sends neither is no
+  // browser, and so no victim of a forged cross-site request.
+  if (read.fetchSite !== undefined) return read.fetchSite === 'same-origin' || read.fetchSite === 'none'
+  return read.origin === undefined
+}
+
+/** The most bytes an auth route's body may hold. */
+const AUTH_ROUTE_BODY_LIMIT = 64 * 1024
+
+/**
+ * Runs a framework-neutral route, as {@link AdapterKit.route} does, for an adapter whose auth routes may be mounted
+ * without its middleware: builds the URL (from `publicUrl`, else a valid `Host`: a 400 problem otherwise), reads the
+ * body up to 64 KiB (else the 413 problem), and returns the handler's answer.
+ */
+export async function runAuthRoute(
+  handler: RouteHandler,
+  request: AuthRouteRequest,
+  options: { publicUrl?: string | undefined; realm?: string } = {},
+): Promise<RouteResponse> {
+  const realm = { realm: options.realm ?? 'coresdk' }
+  let url: URL
+  try {
+    if (options.publicUrl !== undefined) url = new URL(request.url, options.publicUrl)
+    // A Web Request (Workers, Bun, Deno) carries its absolute URL, already parsed by the runtime.
+    else if (/^https?:\/\//i.test(request.url)) url = new URL(request.url)
+    else {
+      const host = headerOf(request.headers, 'host')
+      if (host === undefined || !HOST.test(host)) return problemResponse(problemFor('invalid_request', realm))
+      url = new URL(request.url, `${request.protocol === 'https' ? 'https' : 'http'}://${host}`)
+    }
+  } catch {
+    return problemResponse(problemFor('invalid_request', realm))
+  }
+  let body: RouteRequest['body'] = null
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (isStream(request.body)) {
+      const text = await readLimited(request.body, AUTH_ROUTE_BODY_LIMIT)
+      if (text === null) {
+        const answer = problemResponse(problemFor('payload_too_large', realm))
+        return { ...answer, headers: { ...answer.headers, connection: 'close' } }
+      }
+      body = text
+    } else body = request.body
+  }
+  return handler({ url, method: request.method, headers: request.headers, body })
+}
+
+function freezeAuth(auth: RequestAuth): RequestAuth {
+  return Object.freeze(auth)
+}
+
+/**
+ * The adapter kit: every HTTP rule of CoreSDK behind one call per request, so that an adapter only translates its
+ * framework's request and applies the answer.
+ * @example
+ * const kit = createAdapterKit(sdk, { publicPaths: ['/health'] })
+ * const result = await kit.handle({ method: req.method, url: req.url, headers: req.rawHeaders })
+ * if (!result.next) return send(result.problem)
+ */
+export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions = {}): AdapterKit {
+  if (!sdk || typeof sdk.authenticate !== 'function')
+    throw new CoreSDKError('invalid_config', 'CoreSDK: an adapter takes a client: new CoreSDKClient(…).')
+  const publicPaths = options.publicPaths ?? []
+  const optional = options.optional ?? false
+  const allowedOrigins = options.allowedOrigins
+  const realm = { realm: sdk.config.serviceName }
+  let passPublic: HandleResult
+
+  const kit: AdapterKit = {
+    sdk,
+    anonymous: undefined as unknown as RequestAuth,
+    bodyLimit: AUTH_ROUTE_BODY_LIMIT,
+
+    async handle(request, route = {}, current) {
+      const roles = route.roles
+      if (roles === undefined && (route.public === true || isPublicPath(request.url, publicPaths)))
+        return current === undefined ? passPublic : { next: true, auth: current, setCookie: NONE }
+      let auth: RequestAuth | undefined = current?.checked ? current : undefined
+      let setCookie = NONE
+      if (auth === undefined) {
+        const read = readHeaders(request.headers)
+        const result = await sdk.authenticate(
+          {
+            authorization: read.authorization.length === 1 ? read.authorization[0] : read.authorization,
+            cookie: read.cookie,
+            userAgent: read.userAgent,
+          },
+          { optional: route.optional ?? optional },
+        )
+        setCookie = result.setCookie
+        if (!result.ok) return { next: false, problem: result.problem, setCookie }
+        if (result.via === 'cookie' && UNSAFE.has(request.method) && !sameOrigin(read, allowedOrigins))
+          return { next: false, problem: problemFor('csrf_failed', realm), setCookie }
+        auth = freezeAuth({
+          user: result.user,
+          session: result.session,
+          degraded: result.degraded,
+          checked: true,
+          client: sdk,
+          kit,
+        })
+      }
+      if (route.optional === false && auth.user === null)
+        return { next: false, problem: problemFor('missing_credentials', realm), setCookie }
+      if (roles !== undefined) {
+        const decision = sdk.rbac().check(auth.user, roles)
+        if (!decision.allowed) return { next: false, problem: decision.problem, setCookie }
+      }
+      return { next: true, auth, setCookie }
+    },
+
+    logout(auth, logoutOptions = {}) {
+      return sdk.logout({
+        session: auth?.session ?? null,
+        user: auth?.user ?? null,
+        everywhere: logoutOptions.everywhere ?? false,
+        degraded: auth?.degraded ?? false,
+      })
+    },
+
+    problemFor(error) {
+      return problemFromError(error, realm)
+    },
+
+    tooLarge() {
+      return problemFor('payload_too_large', realm)
+    },
+
+    route(handler, request) {
+      return runAuthRoute(handler, request, { publicUrl: options.publicUrl, realm: realm.realm })
+    },
+  }
+  const anonymous = freezeAuth({
+    user: null,
+    session: null,
+    degraded: false,
+    checked: false,
+    client: sdk,
+    kit,
+  })
+  ;(kit as { anonymous: RequestAuth }).anonymous = anonymous
+  passPublic = Object.freeze({ next: true, auth: anonymous, setCookie: NONE })
+  return Object.freeze(kit)
+}
+
+export type { HttpProblem, PublicPath, RoleRequirement, RouteHandler, RouteRequest, RouteResponse }
+export { CoreSDKError, isPublicPath, problemFromError, roleRequirement }
