@@ -535,7 +535,7 @@ export class MemorySessionStore implements SessionStore {
   async claimOnce(tenantId: string, key: string, expiresAt: number): Promise<boolean> {
     const now = Date.now()
     if (expiresAt <= now) return true
-    const k = tenantId + SEP + key
+    const k = scoped(tenantId, key)
     const held = this.#once.get(k)
     if (held !== undefined && held > now) return false
     if (this.#once.size >= this.#maxSessions) {
