@@ -13,6 +13,7 @@ import { describeUserAgent } from './user-agent.ts'
 const NAV: Array<[string, string]> = [
   ['/profile', 'Profile'],
   ['/sessions', 'My sessions'],
+  ['/api-call', 'Call the API'],
 ]
 const TIME_CLAIMS = new Set(['iat', 'exp', 'nbf', 'auth_time'])
 
@@ -41,6 +42,14 @@ function formatClaim(name: string, value: unknown): string {
   return `<code>${escapeHtml(typeof value === 'string' ? value : JSON.stringify(value))}</code>`
 }
 
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text))
+  } catch {
+    return text
+  }
+}
+
 function shell(res: Response, title: string, current: string, user: Claims, body: string): void {
   const name = typeof user.name === 'string' ? user.name : user.sub
   res.type('html').send(
@@ -62,12 +71,23 @@ export interface DemoAppOptions {
   oidc: OidcClient
   /** The app's public base URL, e.g. `http://localhost:3000`. */
   baseUrl: string
+  /** Where the app calls its own JSON API, e.g. `http://127.0.0.1:3000/api`. */
+  apiUrl: string
+  /** The API's audience: what its access tokens carry in `aud`. */
+  apiAudience: string
   /** The provider's display name on the login button. */
   providerName: string
 }
 
 /** The demo web app: login, profile, "My sessions" with revocation, and a small JSON API on @coresdk/express. */
-export function createDemoApp({ sdk, oidc, baseUrl, providerName }: DemoAppOptions): express.Express {
+export function createDemoApp({
+  sdk,
+  oidc,
+  baseUrl,
+  apiUrl,
+  apiAudience,
+  providerName,
+}: DemoAppOptions): express.Express {
   const app = express()
   const routes = createOidcHandlers(oidc)
   app.disable('x-powered-by')
@@ -117,6 +137,7 @@ export function createDemoApp({ sdk, oidc, baseUrl, providerName }: DemoAppOptio
     const who = await signedIn(req, res)
     if (who && who !== 'unavailable') return res.redirect(303, '/profile')
     const failed = req.query.error === 'login'
+    const revoked = req.query.state === 'revoked'
     res.type('html').send(
       page({
         title: 'Sign in · CoreSDK demo',
@@ -125,6 +146,7 @@ export function createDemoApp({ sdk, oidc, baseUrl, providerName }: DemoAppOptio
           <p class="muted">This app keeps a server-side session for each browser you sign in with. Sign in from two browsers,
           then revoke one from “My sessions”.</p>
           ${failed ? '<p class="error">The sign-in did not complete. Please try again.</p>' : ''}
+          ${revoked ? '<p class="error" data-notice="revoked">This browser’s session was revoked. You are signed out at the provider too: sign in again.</p>' : ''}
           <p><a class="button" href="/auth/login?returnTo=/profile">Sign in with ${escapeHtml(providerName)}</a></p>`,
       }),
     )
@@ -136,7 +158,11 @@ export function createDemoApp({ sdk, oidc, baseUrl, providerName }: DemoAppOptio
     // A browser gets a page, not a problem document: apply the cookies and go back home with a message.
     if (answer.status >= 400) {
       res.setHeader('set-cookie', answer.headers['set-cookie'] ?? [])
-      return res.redirect(303, '/?error=login')
+      // 401: the provider vouched for a login this app refuses, typically one from a provider session whose session
+      // here was revoked (a revocation sticks: that provider session cannot open another one). The way back is to
+      // end it at the provider, then sign in anew.
+      const endSession = answer.status === 401 ? oidc.logoutUrl({ state: 'revoked' }) : null
+      return res.redirect(303, endSession ?? '/?error=login')
     }
     send(res, answer)
   })
@@ -236,6 +262,48 @@ export function createDemoApp({ sdk, oidc, baseUrl, providerName }: DemoAppOptio
       return res.redirect(303, '/')
     }
     res.redirect(303, '/sessions')
+  })
+
+  // The app as a client of its own API: the session's access token as the bearer token (refreshed when about to
+  // expire), and, to show the difference, its ID token, which the API refuses (another audience, not an at+jwt).
+  app.get('/api-call', async (req, res) => {
+    const who = await guarded(req, res)
+    if (!who) return
+    let tokens = await sdk.sessions().getTokens(who.session.id)
+    if (tokens?.refreshToken && (tokens.accessTokenExpiresAt ?? 0) < Date.now() + 30_000) {
+      try {
+        await sdk.sessions().refresh(who.session.id)
+        tokens = await sdk.sessions().getTokens(who.session.id)
+      } catch {
+        return res.redirect(303, '/')
+      }
+    }
+    const calls = await Promise.all(
+      (['accessToken', 'idToken'] as const).map(async (kind) => {
+        const token = tokens?.[kind]
+        if (!token) return { kind, status: 0, body: 'no such token in the session' }
+        const answer = await fetch(`${apiUrl}/me`, { headers: { authorization: `Bearer ${token}` } })
+        return { kind, status: answer.status, body: await answer.text() }
+      }),
+    )
+    const rows = calls
+      .map(
+        ({ kind, status, body }) => `<tr data-call="${kind}">
+          <th>${kind === 'accessToken' ? 'Access token' : 'ID token'}</th>
+          <td><strong data-status>${status}</strong> <code>${escapeHtml(prettyJson(body))}</code></td></tr>`,
+      )
+      .join('')
+    shell(
+      res,
+      'Call the API',
+      '/api-call',
+      who.user,
+      `<h1>Call the API</h1>
+      <p class="muted"><code>GET /api/me</code> with <code>Authorization: Bearer …</code>. The API accepts access tokens
+      issued for it (audience <code>${escapeHtml(apiAudience)}</code>, <code>typ: at+jwt</code>),
+      never an ID token, whose audience is the client.</p>
+      <table><thead><tr><th>Bearer token</th><th>Answer</th></tr></thead><tbody>${rows}</tbody></table>`,
+    )
   })
 
   // The JSON API of the example apps, on the Express adapter.

@@ -92,7 +92,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       postLogoutRedirectUri: `${appUrl}/`,
       backchannelLogoutUri: `${appUrl}/auth/backchannel-logout`,
     }
-    await attachProvider(providerServer, issuer, client)
+    // The API's own identifier, apart from the client id: an ID token (aud = client id) is never a bearer token for it.
+    const api = { audience: `${appUrl}/api`, scope: 'api' }
+    await attachProvider(providerServer, issuer, client, api)
 
     const redisUrl = 'redisUrl' in options ? options.redisUrl : process.env.REDIS_URL
     const redis = redisUrl ? await redisStore(redisUrl) : null
@@ -104,13 +106,17 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       serviceName: 'coresdk-demo',
       jwt: {
         issuer,
-        audience: client.clientId,
+        // Bearer tokens on /api: access tokens issued for the API (RFC 9068 JWTs, typ at+jwt).
+        audience: api.audience,
+        requiredType: 'at+jwt',
+        // The ID token of a login, verified by sessions().create(): issued to the client.
         idTokenAudience: client.clientId,
         jwksUri: `${issuer}/jwks`,
         algorithms: ['RS256'],
       },
       sessions: {
-        ...(redis ? { store: redis.store } : {}),
+        // Redis is a shared store: the tokens sealed in it need a key of their own (this process's, one run long).
+        ...(redis ? { store: redis.store, encryptionKey: randomBytes(32) } : {}),
         tokenRefresher: refresher,
         // Secure cookies need https, except on localhost in Chromium and Firefox; plain http keeps every browser working.
         cookie: { secure: false },
@@ -125,13 +131,25 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       clientSecret: client.clientSecret,
       redirectUri: client.redirectUri,
       postLogoutRedirectUri: client.postLogoutRedirectUri,
-      scope: 'openid profile email offline_access',
-      // oidc-provider issues a refresh token (offline_access) only with an explicit consent prompt.
-      authorizationParams: { prompt: 'consent' },
+      scope: `openid profile email offline_access ${api.scope}`,
+      // oidc-provider issues a refresh token (offline_access) only with an explicit consent prompt; the resource
+      // asks for access tokens for the API.
+      authorizationParams: { prompt: 'consent', resource: api.audience },
       cookieSecret: randomBytes(32),
       allowInsecureRequests: true,
     })
-    appServer.on('request', createDemoApp({ sdk, oidc, baseUrl: appUrl, providerName: 'Demo Provider' }))
+    appServer.on(
+      'request',
+      createDemoApp({
+        sdk,
+        oidc,
+        baseUrl: appUrl,
+        // The app calls its own API over HTTP, as any client would, on the address it listens on.
+        apiUrl: `http://127.0.0.1:${appPort}/api`,
+        apiAudience: api.audience,
+        providerName: 'Demo Provider',
+      }),
+    )
 
     return {
       appUrl,

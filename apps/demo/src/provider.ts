@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import Provider, { type KoaContextWithOIDC } from 'oidc-provider'
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider'
 import { escapeHtml, page } from './html.ts'
 
 /** The demo's one registered client. */
@@ -10,6 +10,14 @@ export interface DemoClient {
   redirectUri: string
   postLogoutRedirectUri: string
   backchannelLogoutUri: string
+}
+
+/** The demo's API as a resource server of the provider: access tokens for it are JWTs with this audience. */
+export interface DemoApi {
+  /** The resource indicator and `aud` of its access tokens: the API's identifier, never the client id. */
+  audience: string
+  /** The scope a client asks for to call it. */
+  scope: string
 }
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{0,31}$/
@@ -49,9 +57,15 @@ function loginPage(uid: string, error?: string): string {
 
 /**
  * Starts a local OpenID provider (oidc-provider, in memory) on a listening server: a plain login page where any
- * username signs in, consent granted automatically, refresh-token rotation, back-channel and RP-initiated logout.
+ * username signs in, consent granted automatically, refresh-token rotation, back-channel and RP-initiated logout,
+ * and JWT access tokens (RFC 9068, `typ: at+jwt`) for one API, by resource indicator (RFC 8707).
  */
-export async function attachProvider(server: Server, issuer: string, client: DemoClient): Promise<Provider> {
+export async function attachProvider(
+  server: Server,
+  issuer: string,
+  client: DemoClient,
+  api: DemoApi,
+): Promise<Provider> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'demo-key', alg: 'RS256', use: 'sig' }
 
@@ -83,11 +97,32 @@ export async function attachProvider(server: Server, issuer: string, client: Dem
     }),
     // Put the profile and email claims in the ID token (as most providers do), so the session carries them.
     conformIdTokenClaims: false,
+    // The provider session in the access token too (as Keycloak and Auth0 do): a request to the API with it maps to
+    // the session of that login, and a back-channel logout of that provider session ends it.
+    extraTokenClaims: (_ctx, token) =>
+      token.kind === 'AccessToken' && token.sid ? { sid: token.sid } : undefined,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },
       revocation: { enabled: true },
+      // Access tokens are for the API, not for the client: their audience is the API's identifier, their format a
+      // JWT the API verifies. Without a resource asked for, the API is the default one.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => api.audience,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator) => {
+          if (indicator !== api.audience) throw new errors.InvalidTarget()
+          return {
+            scope: api.scope,
+            audience: api.audience,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: 300,
+            jwt: { sign: { alg: 'RS256' } },
+          }
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
@@ -173,9 +208,15 @@ export async function attachProvider(server: Server, issuer: string, client: Dem
       ? await provider.Grant.find(details.grantId)
       : new provider.Grant({ accountId: session?.accountId as string, clientId: params.client_id as string })
     if (!grant) throw new Error('grant not found')
-    const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] }
+    const missing = prompt.details as {
+      missingOIDCScope?: string[]
+      missingOIDCClaims?: string[]
+      missingResourceScopes?: Record<string, string[]>
+    }
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '))
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims)
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+      grant.addResourceScope(resource, scopes.join(' '))
     await provider.interactionFinished(
       req,
       res,

@@ -113,6 +113,14 @@ describe.each([
       await signIn(a, true)
       expect(await a.locator('table').textContent()).toContain(`${username}@example.test`)
       await shot(a, '03-profile')
+
+      // The app calls its API with the session's access token: accepted; with its ID token: refused.
+      await a.getByRole('link', { name: 'Call the API' }).click()
+      await a.waitForURL(`${demo.appUrl}/api-call`)
+      expect(await a.locator('tr[data-call="accessToken"] [data-status]').textContent()).toBe('200')
+      expect(await a.locator('tr[data-call="accessToken"]').textContent()).toContain(`"sub":"${username}"`)
+      expect(await a.locator('tr[data-call="idToken"] [data-status]').textContent()).toBe('401')
+      await shot(a, '03b-api-call')
       await signIn(b)
 
       // "My sessions" on the laptop lists both browsers and marks this one.
@@ -123,6 +131,20 @@ describe.each([
       expect(await a.locator('tr.current').textContent()).toContain('Headless Chrome')
       expect(await a.locator('tbody tr:not(.current)').textContent()).toContain('Firefox 128 on macOS')
       await shot(a, '04-my-sessions')
+
+      // As any client would: the API takes the access token as a bearer token, never the ID token.
+      const sessionId = (await a.locator('tr.current').getAttribute('data-session'))!
+      const tokens = (await demo.sdk.sessions().getTokens(sessionId))!
+      const api = `${demo.appUrl.replace('localhost', '127.0.0.1')}/api/me`
+      const byAccessToken = await fetch(api, { headers: { authorization: `Bearer ${tokens.accessToken}` } })
+      expect(byAccessToken.status).toBe(200)
+      // The access token carries the provider session: the API request is the session of that login.
+      expect(await byAccessToken.json()).toMatchObject({ sub: username, session_id: sessionId })
+      const byIdToken = await fetch(api, { headers: { authorization: `Bearer ${tokens.idToken}` } })
+      expect(byIdToken.status).toBe(401)
+      expect(await byIdToken.json()).toMatchObject({ code: 'invalid_token' })
+      expect(byIdToken.headers.get('www-authenticate')).toContain('error="invalid_token"')
+      expect(await rows.count()).toBe(2)
 
       // The laptop revokes the other browser's session.
       await a.locator('tbody tr:not(.current)').getByRole('button', { name: 'Revoke' }).click()
@@ -136,8 +158,18 @@ describe.each([
       expect(await b.getByRole('link', { name: /Sign in with/ }).isVisible()).toBe(true)
       await shot(b, '06-revoked-browser')
 
-      // It signs in again (its provider session is still alive), so the user has two sessions once more.
+      // Its provider session is still alive, but a revocation sticks: that provider session cannot open another
+      // session here. Signing in takes it to sign out at the provider, then to sign in anew.
       await b.getByRole('link', { name: /Sign in with/ }).click()
+      await b.waitForURL(`${demo.providerUrl}/session/end**`)
+      await b.getByRole('button', { name: 'Yes, sign me out' }).click()
+      await b.waitForURL(`${demo.appUrl}/?state=revoked`)
+      expect(await b.locator('[data-notice="revoked"]').isVisible()).toBe(true)
+      await shot(b, '06b-revoked-sign-in-again')
+      await b.getByRole('link', { name: /Sign in with/ }).click()
+      await b.waitForURL(`${demo.providerUrl}/interaction/**`)
+      await b.getByLabel('Username').fill(username)
+      await b.getByRole('button', { name: 'Sign in' }).click()
       await b.waitForURL(`${demo.appUrl}/profile`)
       await a.goto(`${demo.appUrl}/sessions`)
       expect(await rows.count()).toBe(2)

@@ -66,9 +66,6 @@ async function gate(request: FastifyRequest, reply: FastifyReply, route: Adapter
 
 const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) => {
   const kit = createAdapterKit(options.sdk, options)
-  const start = (await kit.handle({ method: 'GET', url: '/', headers: [] }, { public: true })) as {
-    auth: RequestAuth
-  }
   app.decorateRequest('coresdk', null)
   for (const name of ['coresdk_user', 'coresdk_session', 'coresdk_degraded'] as const) {
     const field = name.slice('coresdk_'.length) as 'user' | 'session' | 'degraded'

@@ -276,7 +276,8 @@ function logoutAnswer(
  * Configuration mistakes throw a `CoreSDKError` (`invalid_config`); an unreachable provider rejects.
  * @example
  * const refresher = createOidcRefresher()
- * const sdk = new CoreSDKClient({ jwt: { issuer, audience: clientId, idTokenAudience: clientId, jwksUri, algorithms: ['RS256'] },
+ * // audience: your API's identifier (what access tokens carry), never the client id, which ID tokens carry.
+ * const sdk = new CoreSDKClient({ jwt: { issuer, audience: 'https://api.example.com', idTokenAudience: clientId, jwksUri, algorithms: ['RS256'] },
  *   sessions: { tokenRefresher: refresher } })
  * const oidc = await createOidcClient({ sdk, issuer, clientId, clientSecret, redirectUri, cookieSecret, refresher })
  */

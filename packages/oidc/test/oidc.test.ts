@@ -92,7 +92,8 @@ function sdkFor(issuer: string, refresher = createOidcRefresher()): CoreSDKClien
     tenantId: 'oidc-test',
     jwt: {
       issuer,
-      audience: CLIENT_ID,
+      // The API's audience, apart from the client id: ID tokens are for sessions().create(), never bearer tokens.
+      audience: 'oidc-test-api',
       idTokenAudience: CLIENT_ID,
       jwksUri: `${issuer}/jwks`,
       algorithms: ['RS256'],
@@ -208,6 +209,15 @@ describe('login and callback', () => {
     const tokens = await sdk.sessions().getTokens(session)
     expect(tokens?.refreshToken).toEqual(expect.any(String))
     expect(tokens?.idToken).toEqual(expect.any(String))
+  })
+
+  it('the ID token of a login is refused as a bearer token: the API audience is not the client id', async () => {
+    const { session } = await signIn('ivo')
+    const idToken = (await sdk.sessions().getTokens(session))?.idToken
+    expect(idToken).toEqual(expect.any(String))
+    const me = await fetch(`${app.url}/me`, { headers: { authorization: `Bearer ${idToken}` } })
+    expect(me.status).toBe(401)
+    expect(await me.json()).toMatchObject({ code: 'invalid_token' })
   })
 
   it('the authorization request uses PKCE S256, a state and a nonce, and keeps them in an encrypted cookie', async () => {

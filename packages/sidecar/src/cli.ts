@@ -33,9 +33,9 @@ Exit codes: 0 done, 1 failed (not found, refused, unreachable), 2 usage error.
 
 const MAX_TIMEOUT_MS = 60_000
 // C0, DEL and C1: what a terminal may read as a command (ESC sequences, CSI as one C1 byte, BEL, backspace).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what they are for
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what they are for
 const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g
 const DEL_AND_C1 = /[\u007f-\u009f]/g
 

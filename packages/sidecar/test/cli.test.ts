@@ -124,7 +124,7 @@ describe('the coresdk admin CLI against a real sidecar', () => {
       { 'x-coresdk-sidecar-key': SECRET },
     )
     const id = (planted.json.session as { id: string }).id
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: the raw control characters the CLI must never print
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for raw control characters
     const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
     const runs = await Promise.all([
       runCoresdk(['sessions', 'get', id], env),
