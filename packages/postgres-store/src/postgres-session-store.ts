@@ -64,6 +64,7 @@ export interface PostgresSessionStore extends SessionStore {
 
 interface SessionRow {
   id_hash: Buffer
+  event: string
   last_seen_at: string
   expires_at: string
   retain_until: string
@@ -174,7 +175,7 @@ function statements(n: SchemaNames) {
     getByKey: make('getByKey', `SELECT * FROM ${s} WHERE key_hash = $1 AND retain_until > $2`),
     create: make(
       'create',
-      `SELECT * FROM ${n.name('create_session')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+      `SELECT * FROM ${n.name('create_session')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
     ),
     update: make(
       'update',
@@ -184,10 +185,7 @@ function statements(n: SchemaNames) {
       WHERE id_hash = $1 AND retain_until > $2 RETURNING *`,
     ),
     revoke: make('revoke', `SELECT * FROM ${n.name('revoke_session')}($1, $2, $3)`),
-    revokeAll: make(
-      'revokeAll',
-      `SELECT revoked_id FROM ${n.name('revoke_all')}($1, $2, $3, $4, $5, $6, $7)`,
-    ),
+    revokeAll: make('revokeAll', `SELECT revoked FROM ${n.name('revoke_all')}($1, $2, $3, $4, $5, $6, $7)`),
     marker: make('marker', `SELECT revoked_at FROM ${n.users} WHERE user_hash = $1 AND retain_until > $2`),
     list: make(
       'list',
@@ -424,6 +422,13 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
         JSON.stringify(record.secretHash),
         JSON.stringify(record.tokens),
         immutablePart(stored),
+        JSON.stringify({
+          kind: 'session',
+          tenantId,
+          sessionId: record.id,
+          key: record.key,
+          userId: record.userId,
+        }),
         max,
         limits?.atCap === 'refuse',
       ])
@@ -495,9 +500,9 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
         now,
         now + Math.max(1, Math.ceil(retainFor)),
         JSON.stringify(event),
-      ])) as Array<{ revoked_id: string }>
+      ])) as Array<{ revoked: string }>
       this.#cache.apply(event)
-      return rows.map((row) => JSON.parse(row.revoked_id) as string)
+      return rows.map((row) => (JSON.parse(row.revoked) as { sessionId: string }).sessionId)
     })
   }
 

@@ -110,7 +110,9 @@ CREATE TABLE ${n.sessions} (
   claims text NOT NULL,
   secret_hash text NOT NULL,
   tokens text NOT NULL,
-  data text NOT NULL
+  data text NOT NULL,
+  -- The session's revocation event without its time: {"kind":"session","tenantId":…,"sessionId":…,"key":…,"userId":…}.
+  event text NOT NULL
 );
 CREATE INDEX ${n.index('sessions_user_idx')} ON ${n.sessions} (user_hash, created_at);
 CREATE INDEX ${n.index('sessions_unrevoked_idx')} ON ${n.sessions} (user_hash, created_at) WHERE revoked_at IS NULL;
@@ -142,11 +144,10 @@ BEGIN
 END
 $fn$;
 
--- The event of a revoked session, from the record's own JSON (json, unlike jsonb, keeps escapes as they are).
-CREATE FUNCTION ${n.name('session_event')}(p_data text, p_at bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
-  SELECT json_build_object('kind', 'session', 'tenantId', d -> 'tenantId', 'sessionId', d -> 'id',
-    'key', d -> 'key', 'userId', d -> 'userId', 'at', p_at)::text
-  FROM (SELECT p_data::json AS d) AS record
+-- The event of a revoked session: its stored event with the time added. (Written by the client, as PostgreSQL's json
+-- parser refuses the escaped lone surrogates JSON.stringify writes.)
+CREATE FUNCTION ${n.name('session_event')}(p_event text, p_at bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT left(p_event, -1) || ',"at":' || p_at || '}'
 $fn$;
 
 -- Returns the stored row (its id_hash is p_id_hash), the live row already bound to the key, or no row when the user
@@ -155,7 +156,7 @@ CREATE FUNCTION ${n.name('create_session')}(
   p_id_hash bytea, p_user_hash bytea, p_key_hash bytea, p_lock bigint, p_lock_timeout text, p_now bigint,
   p_issued_at bigint, p_created_at bigint, p_last_seen_at bigint, p_expires_at bigint,
   p_absolute_expires_at bigint, p_retain_until bigint, p_revoked_at bigint,
-  p_claims text, p_secret_hash text, p_tokens text, p_data text,
+  p_claims text, p_secret_hash text, p_tokens text, p_data text, p_event text,
   p_max_per_user integer, p_refuse boolean
 ) RETURNS SETOF ${n.sessions} LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -203,7 +204,7 @@ BEGIN
       END IF;
     END IF;
     v_row := ROW(p_id_hash, p_user_hash, p_key_hash, p_created_at, p_last_seen_at, p_expires_at,
-      p_absolute_expires_at, p_retain_until, v_revoked, p_claims, p_secret_hash, p_tokens, p_data);
+      p_absolute_expires_at, p_retain_until, v_revoked, p_claims, p_secret_hash, p_tokens, p_data, p_event);
     IF p_retain_until <= p_now THEN
       -- Nothing to keep: answered as created, stored nowhere.
       RETURN NEXT v_row;
@@ -219,7 +220,7 @@ BEGIN
   END LOOP;
   IF v_active >= p_max_per_user AND NOT p_refuse THEN
     FOR v_old IN
-      SELECT id_hash, data FROM ${n.sessions}
+      SELECT id_hash, event FROM ${n.sessions}
       WHERE user_hash = p_user_hash AND id_hash <> p_id_hash AND revoked_at IS NULL AND expires_at > p_now
         AND absolute_expires_at > p_now AND retain_until > p_now
       ORDER BY created_at, id_hash
@@ -227,7 +228,7 @@ BEGIN
       FOR UPDATE
     LOOP
       UPDATE ${n.sessions} SET revoked_at = p_now WHERE id_hash = v_old.id_hash;
-      PERFORM ${n.name('notify')}(${n.name('session_event')}(v_old.data, p_now), p_now);
+      PERFORM ${n.name('notify')}(${n.name('session_event')}(v_old.event, p_now), p_now);
     END LOOP;
   END IF;
   RETURN NEXT v_row;
@@ -244,7 +245,7 @@ BEGIN
   WHERE id_hash = p_id_hash AND revoked_at IS NULL AND retain_until > p_now
   RETURNING * INTO v_row;
   IF FOUND THEN
-    PERFORM ${n.name('notify')}(${n.name('session_event')}(v_row.data, p_at), p_now);
+    PERFORM ${n.name('notify')}(${n.name('session_event')}(v_row.event, p_at), p_now);
   ELSE
     SELECT * INTO v_row FROM ${n.sessions} WHERE id_hash = p_id_hash AND retain_until > p_now;
     IF NOT FOUND THEN
@@ -256,11 +257,11 @@ END
 $fn$;
 
 -- Sets the user's cutoff (the later one wins, kept for the longer retention) and revokes every retained session of
--- the user, under the user's lock; returns the revoked ids as JSON strings.
+-- the user, under the user's lock; returns the revoked sessions' events.
 CREATE FUNCTION ${n.name('revoke_all')}(
   p_user_hash bytea, p_lock bigint, p_lock_timeout text, p_at bigint, p_now bigint, p_retain_until bigint,
   p_event text
-) RETURNS TABLE (revoked_id text) LANGUAGE plpgsql AS $fn$
+) RETURNS TABLE (revoked text) LANGUAGE plpgsql AS $fn$
 BEGIN
   PERFORM set_config('lock_timeout', p_lock_timeout, true);
   PERFORM pg_advisory_xact_lock(p_lock);
@@ -273,7 +274,7 @@ BEGIN
   RETURN QUERY
     UPDATE ${n.sessions} SET revoked_at = p_at
     WHERE user_hash = p_user_hash AND revoked_at IS NULL AND retain_until > p_now
-    RETURNING (data::json -> 'id')::text;
+    RETURNING event;
 END
 $fn$;
 `,

@@ -13,7 +13,7 @@ export function uniqueSchema(label: string): string {
 }
 
 /** A pool with the recommended options; a broken idle connection must not crash the test process. */
-export function openPool(url: string, overrides: pg.PoolConfig = {}): pg.Pool {
+export function openPool(url: string, overrides: pg.PoolConfig & { commandTimeout?: number } = {}): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, ...postgresPoolOptions(overrides) })
   pool.on('error', () => {})
   return pool
