@@ -6,6 +6,7 @@ import {
   type SessionStore,
 } from '@coresdk/core'
 import type { Client, Pool, PoolClient, QueryConfig } from 'pg'
+import { destroyConnection } from './connection.ts'
 import { toStoreError } from './errors.ts'
 import { LocalCache, type LocalCacheOptions, type LocalCacheStats } from './local-cache.ts'
 import { Lookup } from './lookup.ts'
@@ -319,7 +320,10 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
       const timer = setTimeout(() => {
         finish(new CoreSDKError('store_unavailable', `PostgreSQL did not answer within ${this.#timeout} ms.`))
         // The connection may be stuck (a black hole): it is closed, never handed to the next caller.
-        held?.release(new Error('deadline passed'))
+        if (held !== undefined) {
+          held.release(new Error('deadline passed'))
+          destroyConnection(held)
+        }
         held = undefined
       }, this.#timeout)
       this.#pool.connect().then(
@@ -341,7 +345,10 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
             (error: unknown) => {
               // A statement the server refused leaves the connection usable; anything else closes it.
               const usable = typeof (error as { severity?: unknown }).severity === 'string'
-              if (held === client) client.release(usable ? undefined : (error as Error))
+              if (held === client) {
+                client.release(usable ? undefined : (error as Error))
+                if (!usable) destroyConnection(client)
+              }
               held = undefined
               finish(error)
             },

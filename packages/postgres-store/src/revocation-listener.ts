@@ -1,4 +1,5 @@
 import type { ClientBase, Notification } from 'pg'
+import { destroyConnection } from './connection.ts'
 
 /** What the listener tells its store. */
 export interface ListenerEvents {
@@ -82,7 +83,7 @@ export class RevocationListener {
     this.#client = null
     clearInterval(this.#beat)
     this.#events.down()
-    end(client)
+    destroyConnection(client)
     this.#schedule()
   }
 
@@ -100,16 +101,8 @@ export class RevocationListener {
     clearInterval(this.#beat)
     const client = this.#client
     this.#client = null
-    if (client !== null) end(client)
+    if (client !== null) destroyConnection(client)
   }
-}
-
-function end(client: ClientBase): void {
-  // Over a dead socket `end()` may never finish: it must not hold anything up, nor throw later.
-  client.on('error', () => {})
-  const stream = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream
-  ;(client as unknown as { end(): Promise<void> }).end().catch(() => {})
-  stream?.destroy()
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
