@@ -78,6 +78,7 @@ interface SessionRow {
 
 // Overflow events are kept this long for listeners to read them by number; then the sweep deletes them.
 const EVENT_RETENTION_MS = 10 * 60_000
+const ignore = (): void => {}
 const SWEEP_BATCHES = 10
 
 function decodeRow(row: SessionRow): SessionRecord {
@@ -334,17 +335,23 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
             return
           }
           held = client
+          // pg-pool leaves a checked-out connection without an 'error' listener: one that breaks under a query
+          // would emit an unhandled 'error' and end the process. The query itself rejects, which is what counts.
+          client.on('error', ignore)
           // query_timeout per query is read by node-postgres, though its types do not list it.
           const config = { ...statement, values, query_timeout: this.#timeout } as unknown as QueryConfig
           client.query(config).then(
             (result) => {
+              client.off('error', ignore)
               if (held === client) client.release()
               held = undefined
               finish(undefined, result.rows)
             },
             (error: unknown) => {
-              // A statement the server refused leaves the connection usable; anything else closes it.
-              const usable = typeof (error as { severity?: unknown }).severity === 'string'
+              // A statement the server refused (severity ERROR) leaves the connection usable; anything else
+              // (FATAL, a socket error, a timeout) closes it.
+              const usable = (error as { severity?: unknown }).severity === 'ERROR'
+              if (usable) client.off('error', ignore)
               if (held === client) {
                 client.release(usable ? undefined : (error as Error))
                 if (!usable) destroyConnection(client)

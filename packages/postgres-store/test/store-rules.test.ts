@@ -227,12 +227,13 @@ describe.skipIf(postgres.url === null)(`the PostgreSQL store's own rules ${postg
       try {
         const now = Date.now()
         const old = Array.from({ length: 20 }, () =>
-          makeSessionRecord({ tenantId: tenant, expiresAt: now + 50, retainUntil: now + 100 }),
+          makeSessionRecord({ tenantId: tenant, expiresAt: now + 5000, retainUntil: now + 10_000 }),
         )
         const kept = makeSessionRecord({ tenantId: tenant })
         for (const record of [...old, kept]) await sweeper.store.create(tenant, record)
-        await sweeper.store.revokeAllForUser(tenant, 'usr_marker', now, 50)
-        const later = now + 1000
+        await sweeper.store.revokeAllForUser(tenant, 'usr_marker', now, 10_000)
+        // Swept as of a minute later: every record above is past its retention then, the one kept is not.
+        const later = now + 60_000
         const swept = await sweeper.store.sweep(later)
         expect(swept.sessions).toBeGreaterThanOrEqual(20)
         expect(swept.markers).toBeGreaterThanOrEqual(1)
