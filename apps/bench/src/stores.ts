@@ -59,8 +59,8 @@ async function openPostgres(fixture: Fixture): Promise<StoreResult> {
   let postgresStore: typeof import('@coresdk/postgres-store')
   try {
     postgresStore = await import('@coresdk/postgres-store')
-  } catch {
-    return { ok: false, reason: 'not available' }
+  } catch (error) {
+    return { ok: false, reason: `not available (${String(error).split('\n')[0]})` }
   }
   try {
     // Migrates the run's schema on first use (several workers at once take turns).

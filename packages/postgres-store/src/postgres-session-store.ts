@@ -8,10 +8,19 @@ import {
 import type { Client, Pool, PoolClient, QueryConfig } from 'pg'
 import { destroyConnection } from './connection.ts'
 import { toStoreError } from './errors.ts'
+import { parseEvent } from './events.ts'
 import { LocalCache, type LocalCacheOptions, type LocalCacheStats } from './local-cache.ts'
 import { Lookup } from './lookup.ts'
 import { RevocationListener } from './revocation-listener.ts'
 import { SchemaNames, type SchemaOptions } from './schema.ts'
+import {
+  decodeRow,
+  immutablePart,
+  type SessionRow,
+  type Statement,
+  type Statements,
+  statements,
+} from './statements.ts'
 
 /** The per-user bound `create` enforces (core's `SessionLimits`). */
 type SessionLimits = NonNullable<Parameters<SessionStore['create']>[2]>
@@ -63,91 +72,15 @@ export interface PostgresSessionStore extends SessionStore {
   sweep(now?: number): Promise<SweepResult>
 }
 
-interface SessionRow {
-  id_hash: Buffer
-  event: string
-  last_seen_at: string
-  expires_at: string
-  retain_until: string
-  revoked_at: string | null
-  claims: string
-  secret_hash: string
-  tokens: string
-  data: string
-}
-
 // Overflow events are kept this long for listeners to read them by number; then the sweep deletes them.
 const EVENT_RETENTION_MS = 10 * 60_000
 const ignore = (): void => {}
 const SWEEP_BATCHES = 10
 
-function decodeRow(row: SessionRow): SessionRecord {
-  return {
-    ...(JSON.parse(row.data) as Omit<SessionRecord, MutableField>),
-    lastSeenAt: Number(row.last_seen_at),
-    expiresAt: Number(row.expires_at),
-    retainUntil: Number(row.retain_until),
-    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
-    claims: JSON.parse(row.claims),
-    secretHash: JSON.parse(row.secret_hash),
-    tokens: JSON.parse(row.tokens),
-  }
-}
-
-type MutableField =
-  | 'lastSeenAt'
-  | 'expiresAt'
-  | 'retainUntil'
-  | 'revokedAt'
-  | 'claims'
-  | 'secretHash'
-  | 'tokens'
-
-/** The record's immutable part, as the `data` column holds it (any field a future record carries included). */
-function immutablePart(record: SessionRecord): string {
-  const {
-    lastSeenAt: _l,
-    expiresAt: _e,
-    retainUntil: _r,
-    revokedAt: _v,
-    claims: _c,
-    secretHash: _s,
-    tokens: _t,
-    ...rest
-  } = record
-  return JSON.stringify(rest)
-}
-
 function time(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value))
     throw new TypeError(`${name} must be a time in whole ms.`)
   return value
-}
-
-function parseEvent(text: string): RevocationEvent | null {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return null
-  }
-  if (typeof value !== 'object' || value === null) return null
-  const event = value as Record<string, unknown>
-  if (typeof event.tenantId !== 'string' || typeof event.userId !== 'string' || typeof event.at !== 'number')
-    return null
-  if (event.kind === 'user')
-    return { kind: 'user', tenantId: event.tenantId, userId: event.userId, at: event.at }
-  if (event.kind === 'session' && typeof event.sessionId === 'string') {
-    return {
-      kind: 'session',
-      tenantId: event.tenantId,
-      sessionId: event.sessionId,
-      key: typeof event.key === 'string' ? event.key : null,
-      userId: event.userId,
-      at: event.at,
-    }
-  }
-  return null
 }
 
 function invalid(setting: string, accepts: string): CoreSDKError {
@@ -159,60 +92,6 @@ function positive(value: number, setting: string, allowZero = false): number {
     throw invalid(setting, `it accepts a ${allowZero ? 'non-negative' : 'positive'} number of ms`)
   return value
 }
-
-interface Statement {
-  name: string
-  text: string
-}
-
-function statements(n: SchemaNames) {
-  const s = n.sessions
-  const make = (name: string, text: string): Statement => ({
-    // Prepared once per connection; the tag keeps two stores with other schemas apart on a shared pool.
-    name: `coresdk:${n.tag}:${name}`,
-    text,
-  })
-  return {
-    get: make('get', `SELECT * FROM ${s} WHERE id_hash = $1 AND retain_until > $2`),
-    getByKey: make('getByKey', `SELECT * FROM ${s} WHERE key_hash = $1 AND retain_until > $2`),
-    create: make(
-      'create',
-      `SELECT * FROM ${n.name('create_session')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-    ),
-    update: make(
-      'update',
-      `UPDATE ${s} SET last_seen_at = COALESCE($3, last_seen_at), expires_at = COALESCE($4, expires_at),
-        retain_until = COALESCE($5, retain_until), claims = COALESCE($6, claims),
-        secret_hash = COALESCE($7, secret_hash), tokens = COALESCE($8, tokens)
-      WHERE id_hash = $1 AND retain_until > $2 RETURNING *`,
-    ),
-    revoke: make('revoke', `SELECT * FROM ${n.name('revoke_session')}($1, $2, $3)`),
-    revokeAll: make('revokeAll', `SELECT revoked FROM ${n.name('revoke_all')}($1, $2, $3, $4, $5, $6, $7)`),
-    marker: make('marker', `SELECT revoked_at FROM ${n.users} WHERE user_hash = $1 AND retain_until > $2`),
-    list: make(
-      'list',
-      `SELECT * FROM ${s} WHERE user_hash = $1 AND retain_until > $2 ORDER BY created_at, id_hash`,
-    ),
-    event: make('event', `SELECT payload FROM ${n.events} WHERE seq = $1`),
-    sweepSessions: make(
-      'sweepSessions',
-      `DELETE FROM ${s} WHERE id_hash IN (SELECT id_hash FROM ${s} WHERE retain_until <= $1
-        ORDER BY retain_until LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1`,
-    ),
-    sweepMarkers: make(
-      'sweepMarkers',
-      `DELETE FROM ${n.users} WHERE user_hash IN (SELECT user_hash FROM ${n.users} WHERE retain_until <= $1
-        ORDER BY retain_until LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1`,
-    ),
-    sweepEvents: make(
-      'sweepEvents',
-      `DELETE FROM ${n.events} WHERE seq IN (SELECT seq FROM ${n.events} WHERE created_at <= $1
-        ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1`,
-    ),
-  }
-}
-
-type Statements = ReturnType<typeof statements>
 
 class PostgresSessionStoreImpl implements PostgresSessionStore {
   readonly #pool: Pool
