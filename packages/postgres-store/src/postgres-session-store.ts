@@ -135,7 +135,8 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
       options.listener ||
       (() => {
         const pool = this.#pool as Pool & { Client: new (config: object) => Client }
-        return new pool.Client({ ...this.#pool.options, keepAlive: true })
+        // pg-pool keeps the password as a non-enumerable property (out of logs), which a spread would drop.
+        return new pool.Client({ ...pool.options, password: pool.options.password, keepAlive: true })
       })
     this.#listener = new RevocationListener(
       connect,
