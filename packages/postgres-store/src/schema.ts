@@ -219,12 +219,13 @@ BEGIN
     END IF;
   END LOOP;
   IF v_active >= p_max_per_user AND NOT p_refuse THEN
+    -- Every active session but the newest (max - 1) goes, so the bound holds even after it was lowered.
     FOR v_old IN
       SELECT id_hash, event FROM ${n.sessions}
       WHERE user_hash = p_user_hash AND id_hash <> p_id_hash AND revoked_at IS NULL AND expires_at > p_now
         AND absolute_expires_at > p_now AND retain_until > p_now
-      ORDER BY created_at, id_hash
-      LIMIT v_active - p_max_per_user + 1
+      ORDER BY created_at DESC, id_hash DESC
+      OFFSET p_max_per_user - 1
       FOR UPDATE
     LOOP
       UPDATE ${n.sessions} SET revoked_at = p_now WHERE id_hash = v_old.id_hash;

@@ -72,6 +72,19 @@ describe.skipIf(postgres.url === null)(`the PostgreSQL store's own rules ${postg
       expect((await store.get(tenant, sessions[0]!.id))?.revokedAt).not.toBeNull()
     })
 
+    it('revoke_oldest after the cap was lowered: one create brings five active sessions down to two', async () => {
+      const userId = 'usr_lowered'
+      const older = Array.from({ length: 5 }, (_, i) =>
+        makeSessionRecord({ tenantId: tenant, userId, createdAt: Date.now() + i }),
+      )
+      for (const session of older)
+        await store.create(tenant, session, { maxPerUser: 10, atCap: 'revoke_oldest' })
+      const newest = makeSessionRecord({ tenantId: tenant, userId, createdAt: Date.now() + 10 })
+      await store.create(tenant, newest, { maxPerUser: 2, atCap: 'revoke_oldest' })
+      const list = await store.listForUser(tenant, userId)
+      expect(active(list).map((r) => r.id)).toEqual([older[4]!.id, newest.id])
+    })
+
     it('refuse: the sixth session is refused with session_limit, and nothing is stored', async () => {
       const userId = 'usr_refused'
       for (let i = 0; i < 5; i++)
