@@ -184,8 +184,15 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
     }
   }
 
-  /** Runs one statement on a pooled connection, within the deadline; every failure becomes a CoreSDKError. */
-  #query(statement: Statement, values: unknown[]): Promise<unknown[]> {
+  /**
+   * Runs one statement on a pooled connection, within the deadline, then `barrier` on the same connection before
+   * resolving the first one's rows; every failure becomes a CoreSDKError.
+   */
+  #query(
+    statement: Statement,
+    values: unknown[],
+    barrier?: { statement: Statement; values: unknown[] },
+  ): Promise<unknown[]> {
     if (this.#closed)
       return Promise.reject(new CoreSDKError('store_unavailable', 'The PostgreSQL session store is closed.'))
     return new Promise((resolve, reject) => {
@@ -219,27 +226,33 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
           // would emit an unhandled 'error' and end the process. The query itself rejects, which is what counts.
           client.on('error', ignore)
           // query_timeout per query is read by node-postgres, though its types do not list it.
-          const config = { ...statement, values, query_timeout: this.#timeout } as unknown as QueryConfig
-          client.query(config).then(
-            (result) => {
-              client.off('error', ignore)
-              if (held === client) client.release()
-              held = undefined
-              finish(undefined, result.rows)
-            },
-            (error: unknown) => {
-              // A statement the server refused (severity ERROR) leaves the connection usable; anything else
-              // (FATAL, a socket error, a timeout) closes it.
-              const usable = (error as { severity?: unknown }).severity === 'ERROR'
-              if (usable) client.off('error', ignore)
-              if (held === client) {
-                client.release(usable ? undefined : (error as Error))
-                if (!usable) destroyConnection(client)
-              }
-              held = undefined
-              finish(error)
-            },
-          )
+          const run = (s: Statement, v: unknown[]) =>
+            client.query({ ...s, values: v, query_timeout: this.#timeout } as unknown as QueryConfig)
+          run(statement, values)
+            .then(async (result) => {
+              if (barrier !== undefined) await run(barrier.statement, barrier.values)
+              return result
+            })
+            .then(
+              (result) => {
+                client.off('error', ignore)
+                if (held === client) client.release()
+                held = undefined
+                finish(undefined, result.rows)
+              },
+              (error: unknown) => {
+                // A statement the server refused (severity ERROR) leaves the connection usable; anything else
+                // (FATAL, a socket error, a timeout) closes it.
+                const usable = (error as { severity?: unknown }).severity === 'ERROR'
+                if (usable) client.off('error', ignore)
+                if (held === client) {
+                  client.release(usable ? undefined : (error as Error))
+                  if (!usable) destroyConnection(client)
+                }
+                held = undefined
+                finish(error)
+              },
+            )
         },
         (error: unknown) => finish(error),
       )
@@ -356,11 +369,12 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
   revoke(tenantId: string, id: string, at: number): Promise<SessionRecord | null> {
     return this.#run(async () => {
       if (!Number.isFinite(at)) throw new TypeError('revoke() takes a time in ms.')
-      const rows = await this.#query(this.#sql.revoke, [
-        this.#lookup.hash(tenantId, id),
-        Math.floor(at),
-        Date.now(),
-      ])
+      const idHash = this.#lookup.hash(tenantId, id)
+      // Announced when the revocation commits; reported only once it is durable (the barrier's synchronous commit).
+      const rows = await this.#query(this.#sql.revoke, [idHash, Math.floor(at), Date.now()], {
+        statement: this.#sql.flushSession,
+        values: [idHash],
+      })
       const row = rows[0] as SessionRow | undefined
       if (row === undefined) return null
       const record = decodeRow(row)
@@ -386,15 +400,19 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
       const now = Date.now()
       const event: RevocationEvent = { kind: 'user', tenantId, userId, at: when }
       const userHash = this.#lookup.hash(tenantId, userId)
-      const rows = (await this.#query(this.#sql.revokeAll, [
-        userHash,
-        this.#lookup.userLock(userHash),
-        this.#lockTimeout,
-        when,
-        now,
-        now + Math.max(1, Math.ceil(retainFor)),
-        JSON.stringify(event),
-      ])) as Array<{ revoked: string }>
+      const rows = (await this.#query(
+        this.#sql.revokeAll,
+        [
+          userHash,
+          this.#lookup.userLock(userHash),
+          this.#lockTimeout,
+          when,
+          now,
+          now + Math.max(1, Math.ceil(retainFor)),
+          JSON.stringify(event),
+        ],
+        { statement: this.#sql.flushUser, values: [userHash] },
+      )) as Array<{ revoked: string }>
       this.#cache.apply(event)
       return rows.map((row) => (JSON.parse(row.revoked) as { sessionId: string }).sessionId)
     })

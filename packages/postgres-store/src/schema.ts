@@ -236,12 +236,15 @@ BEGIN
 END
 $fn$;
 
--- Revokes once (the first revokedAt stays) and announces it; returns the row, or nothing when absent.
+-- Revokes once (the first revokedAt stays) and announces it; returns the row, or nothing when absent. It commits
+-- without waiting for the WAL flush, so the notification goes out at once; the client then makes it durable with
+-- the session's flush statement before reporting success (see the store's revoke()).
 CREATE FUNCTION ${n.name('revoke_session')}(p_id_hash bytea, p_at bigint, p_now bigint)
 RETURNS SETOF ${n.sessions} LANGUAGE plpgsql AS $fn$
 DECLARE
   v_row ${n.sessions}%ROWTYPE;
 BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
   UPDATE ${n.sessions} SET revoked_at = p_at
   WHERE id_hash = p_id_hash AND revoked_at IS NULL AND retain_until > p_now
   RETURNING * INTO v_row;
@@ -258,12 +261,14 @@ END
 $fn$;
 
 -- Sets the user's cutoff (the later one wins, kept for the longer retention) and revokes every retained session of
--- the user, under the user's lock; returns the revoked sessions' events.
+-- the user, under the user's lock; returns the revoked sessions' events. Committed like revoke_session: announced at
+-- once, made durable by the client's flush statement.
 CREATE FUNCTION ${n.name('revoke_all')}(
   p_user_hash bytea, p_lock bigint, p_lock_timeout text, p_at bigint, p_now bigint, p_retain_until bigint,
   p_event text
 ) RETURNS TABLE (revoked text) LANGUAGE plpgsql AS $fn$
 BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
   PERFORM set_config('lock_timeout', p_lock_timeout, true);
   PERFORM pg_advisory_xact_lock(p_lock);
   INSERT INTO ${n.users} AS u (user_hash, revoked_at, retain_until) VALUES (p_user_hash, p_at, p_retain_until)

@@ -280,6 +280,8 @@ export interface PostgresServerProcess {
   pid(): number | undefined
   /** A fast shutdown (SIGINT): every client is disconnected; the data is kept for `start()`. */
   stop(): Promise<void>
+  /** An immediate shutdown (SIGQUIT), as after a crash: what was not yet written to the WAL is lost. */
+  crash(): Promise<void>
   /** Starts the stopped server again, on the same port and with the same data. */
   start(): Promise<void>
   /** Stops the server and removes its folder. */
@@ -366,9 +368,12 @@ async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
 
 /**
  * Creates a PostgreSQL cluster in a temporary folder (`initdb`, trust authentication, no fsync) and starts it on a
- * free port of 127.0.0.1, as the `postgres` user when running as root. Rejects when the binaries are missing.
+ * free port of 127.0.0.1, as the `postgres` user when running as root, with `args` added to the server's command
+ * line (`['-c', 'name=value']`). Rejects when the binaries are missing.
  */
-export async function startPostgresServer(options: { port?: number } = {}): Promise<PostgresServerProcess> {
+export async function startPostgresServer(
+  options: { port?: number; args?: string[] } = {},
+): Promise<PostgresServerProcess> {
   const bin = await postgresBinDir()
   if (bin === null) throw new Error('PostgreSQL is not installed (Debian package postgresql)')
   const owner = await postgresUser()
@@ -406,6 +411,7 @@ export async function startPostgresServer(options: { port?: number } = {}): Prom
         'synchronous_commit=off',
         '-c',
         'full_page_writes=off',
+        ...(options.args ?? []),
       ],
       { ...owner, stdio: 'ignore' },
     )
@@ -426,17 +432,18 @@ export async function startPostgresServer(options: { port?: number } = {}): Prom
       'postgres',
     )
   }
-  const stop = async () => {
+  const halt = async (signal: 'SIGINT' | 'SIGQUIT') => {
     const server = child
     child = null
     if (server === null || server.exitCode !== null || server.signalCode !== null) return
     const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
     // SIGINT is the fast shutdown (SIGTERM would wait for every client to leave); SIGQUIT if that hangs.
-    server.kill('SIGINT')
+    server.kill(signal)
     const timer = setTimeout(() => server.kill('SIGQUIT'), 10_000)
     await exited
     clearTimeout(timer)
   }
+  const stop = () => halt('SIGINT')
   try {
     await start()
   } catch (error) {
@@ -449,6 +456,7 @@ export async function startPostgresServer(options: { port?: number } = {}): Prom
     port,
     pid: () => child?.pid,
     stop,
+    crash: () => halt('SIGQUIT'),
     start,
     destroy: async () => {
       await stop()
