@@ -339,8 +339,9 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
         max,
         limits?.atCap === 'refuse',
       ])
-      const row = rows[0] as SessionRow | undefined
+      const [row, ...revokedByCap] = rows as SessionRow[]
       if (row === undefined) throw new CoreSDKError('session_limit')
+      for (const revoked of revokedByCap) this.#learnRevoked(tenantId, decodeRow(revoked))
       const result = decodeRow(row)
       this.#cache.put(tenantId, result, epoch)
       return { record: result, created: idHash.equals(row.id_hash) }
@@ -378,18 +379,23 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
       const row = rows[0] as SessionRow | undefined
       if (row === undefined) return null
       const record = decodeRow(row)
-      // Revocation is final, so the revoked record is cached at once, without waiting for the notification.
-      this.#cache.apply({
-        kind: 'session',
-        tenantId,
-        sessionId: id,
-        key: record.key,
-        userId: record.userId,
-        at: record.revokedAt ?? Math.floor(at),
-      })
-      this.#cache.put(tenantId, record, this.#cache.epoch)
+      this.#learnRevoked(tenantId, record)
       return record
     })
+  }
+
+  /** Revocation is final, so a record this instance revoked is cached at once, without waiting for the notification. */
+  #learnRevoked(tenantId: string, record: SessionRecord): void {
+    if (record.revokedAt === null) return
+    this.#cache.apply({
+      kind: 'session',
+      tenantId,
+      sessionId: record.id,
+      key: record.key,
+      userId: record.userId,
+      at: record.revokedAt,
+    })
+    this.#cache.put(tenantId, record, this.#cache.epoch)
   }
 
   revokeAllForUser(tenantId: string, userId: string, at: number, retainFor: number): Promise<string[]> {

@@ -150,8 +150,8 @@ CREATE FUNCTION ${n.name('session_event')}(p_event text, p_at bigint) RETURNS te
   SELECT left(p_event, -1) || ',"at":' || p_at || '}'
 $fn$;
 
--- Returns the stored row (its id_hash is p_id_hash), the live row already bound to the key, or no row when the user
--- is at the cap and p_refuse is set.
+-- Returns the stored row (its id_hash is p_id_hash) followed by the sessions the cap revoked, the live row already
+-- bound to the key, or no row when the user is at the cap and p_refuse is set.
 CREATE FUNCTION ${n.name('create_session')}(
   p_id_hash bytea, p_user_hash bytea, p_key_hash bytea, p_lock bigint, p_lock_timeout text, p_now bigint,
   p_issued_at bigint, p_created_at bigint, p_last_seen_at bigint, p_expires_at bigint,
@@ -161,6 +161,7 @@ CREATE FUNCTION ${n.name('create_session')}(
 ) RETURNS SETOF ${n.sessions} LANGUAGE plpgsql AS $fn$
 DECLARE
   v_row ${n.sessions}%ROWTYPE;
+  v_capped ${n.sessions}%ROWTYPE;
   v_marker bigint;
   v_revoked bigint := p_revoked_at;
   v_active integer := 0;
@@ -218,21 +219,24 @@ BEGIN
       RAISE EXCEPTION 'credential key binding kept changing' USING ERRCODE = '40001';
     END IF;
   END LOOP;
+  RETURN NEXT v_row;
   IF v_active >= p_max_per_user AND NOT p_refuse THEN
-    -- Every active session but the newest (max - 1) goes, so the bound holds even after it was lowered.
+    -- Every active session but the newest (max - 1) goes, so the bound holds even after it was lowered. Each one
+    -- revoked follows the new row in the result, so the caller's own cache learns of it without waiting for the
+    -- notification.
     FOR v_old IN
-      SELECT id_hash, event FROM ${n.sessions}
+      SELECT id_hash FROM ${n.sessions}
       WHERE user_hash = p_user_hash AND id_hash <> p_id_hash AND revoked_at IS NULL AND expires_at > p_now
         AND absolute_expires_at > p_now AND retain_until > p_now
       ORDER BY created_at DESC, id_hash DESC
       OFFSET p_max_per_user - 1
       FOR UPDATE
     LOOP
-      UPDATE ${n.sessions} SET revoked_at = p_now WHERE id_hash = v_old.id_hash;
-      PERFORM ${n.name('notify')}(${n.name('session_event')}(v_old.event, p_now), p_now);
+      UPDATE ${n.sessions} SET revoked_at = p_now WHERE id_hash = v_old.id_hash RETURNING * INTO v_capped;
+      PERFORM ${n.name('notify')}(${n.name('session_event')}(v_capped.event, p_now), p_now);
+      RETURN NEXT v_capped;
     END LOOP;
   END IF;
-  RETURN NEXT v_row;
 END
 $fn$;
 

@@ -76,7 +76,11 @@ export function statements(n: SchemaNames) {
     ),
     update: make(
       'update',
-      `UPDATE ${s} SET last_seen_at = COALESCE($3, last_seen_at), expires_at = COALESCE($4, expires_at),
+      // A touch never brings back a session that has stopped being active (it left its user's bound for good):
+      // expires_at moves only while the session is active, or once it is revoked.
+      `UPDATE ${s} SET last_seen_at = COALESCE($3, last_seen_at),
+        expires_at = CASE WHEN $4::bigint IS NOT NULL AND (revoked_at IS NOT NULL
+          OR LEAST(expires_at, absolute_expires_at, retain_until) > $2) THEN $4::bigint ELSE expires_at END,
         retain_until = COALESCE($5, retain_until), claims = COALESCE($6, claims),
         secret_hash = COALESCE($7, secret_hash), tokens = COALESCE($8, tokens)
       WHERE id_hash = $1 AND retain_until > $2 RETURNING *`,

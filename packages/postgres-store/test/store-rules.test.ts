@@ -9,7 +9,8 @@ const postgres = await ensurePostgres()
 afterAll(() => postgres.stop?.())
 if (postgres.url === null) console.warn(`skipped: ${postgres.reason}`)
 
-const active = (records: SessionRecord[]) => records.filter((r) => r.revokedAt === null)
+const active = (records: SessionRecord[], now = Date.now()) =>
+  records.filter((r) => r.revokedAt === null && r.expiresAt > now && r.absoluteExpiresAt > now)
 
 function waitForEvent(
   store: PostgresSessionStore,
@@ -66,6 +67,8 @@ describe.skipIf(postgres.url === null)(`the PostgreSQL store's own rules ${postg
       const heard = waitForEvent(store, (e) => e.kind === 'session' && e.sessionId === sessions[0]!.id)
       const sixth = await store.create(tenant, sessions[5]!, { maxPerUser: 5, atCap: 'revoke_oldest' })
       expect(sixth.created).toBe(true)
+      // At once, from this instance's own cache too: not only once the notification is back.
+      expect((await store.get(tenant, sessions[0]!.id))?.revokedAt).not.toBeNull()
       expect(await heard).toMatchObject({ kind: 'session', tenantId: tenant, userId, key: sessions[0]!.key })
       const list = await store.listForUser(tenant, userId)
       expect(active(list).map((r) => r.id)).toEqual(sessions.slice(1).map((s) => s.id))
@@ -98,6 +101,25 @@ describe.skipIf(postgres.url === null)(`the PostgreSQL store's own rules ${postg
       })
       expect(await store.get(tenant, sixth.id)).toBeNull()
       expect(active(await store.listForUser(tenant, userId))).toHaveLength(5)
+    })
+
+    it('a touch never brings an expired session back past the cap', async () => {
+      const userId = 'usr_touched'
+      const limits = { maxPerUser: 1, atCap: 'refuse' } as const
+      const lapsed = makeSessionRecord({ tenantId: tenant, userId, expiresAt: Date.now() + 100 })
+      await store.create(tenant, lapsed, limits)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      const current = makeSessionRecord({ tenantId: tenant, userId })
+      await store.create(tenant, current, limits)
+      const touched = await store.update(tenant, lapsed.id, {
+        lastSeenAt: Date.now(),
+        expiresAt: Date.now() + 60_000,
+      })
+      expect(touched?.expiresAt).toBe(lapsed.expiresAt)
+      expect(active(await store.listForUser(tenant, userId)).map((r) => r.id)).toEqual([current.id])
+      // An active session's touch still slides its expiry.
+      const later = Date.now() + 120_000
+      expect((await store.update(tenant, current.id, { expiresAt: later }))?.expiresAt).toBe(later)
     })
 
     it('neither counts expired nor revoked sessions, nor another tenant’s, against the cap', async () => {
