@@ -185,14 +185,11 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
   }
 
   /**
-   * Runs one statement on a pooled connection, within the deadline, then `barrier` on the same connection before
-   * resolving the first one's rows; every failure becomes a CoreSDKError.
+   * Runs one statement on a pooled connection, within the deadline; every failure becomes a CoreSDKError. With
+   * `durable`, the write functions' results (committed without waiting for the WAL flush, so that notifications leave
+   * and locks are released at once) are resolved only after the flush barrier has committed synchronously.
    */
-  #query(
-    statement: Statement,
-    values: unknown[],
-    barrier?: { statement: Statement; values: unknown[] },
-  ): Promise<unknown[]> {
+  #query(statement: Statement, values: unknown[], durable = false): Promise<unknown[]> {
     if (this.#closed)
       return Promise.reject(new CoreSDKError('store_unavailable', 'The PostgreSQL session store is closed.'))
     return new Promise((resolve, reject) => {
@@ -230,7 +227,7 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
             client.query({ ...s, values: v, query_timeout: this.#timeout } as unknown as QueryConfig)
           run(statement, values)
             .then(async (result) => {
-              if (barrier !== undefined) await run(barrier.statement, barrier.values)
+              if (durable) await run(this.#sql.flush, [])
               return result
             })
             .then(
@@ -311,34 +308,38 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
           throw new TypeError('limits.maxPerUser must be a positive integer.')
         max = limits.maxPerUser
       }
-      const rows = await this.#query(this.#sql.create, [
-        idHash,
-        userHash,
-        record.key === null ? null : this.#lookup.hash(tenantId, record.key),
-        this.#lookup.userLock(userHash),
-        this.#lockTimeout,
-        Date.now(),
-        time(record.issuedAt, 'issuedAt'),
-        time(record.createdAt, 'createdAt'),
-        time(record.lastSeenAt, 'lastSeenAt'),
-        time(record.expiresAt, 'expiresAt'),
-        time(record.absoluteExpiresAt, 'absoluteExpiresAt'),
-        time(record.retainUntil, 'retainUntil'),
-        record.revokedAt === null ? null : time(record.revokedAt, 'revokedAt'),
-        JSON.stringify(record.claims),
-        JSON.stringify(record.secretHash),
-        JSON.stringify(record.tokens),
-        immutablePart(stored),
-        JSON.stringify({
-          kind: 'session',
-          tenantId,
-          sessionId: record.id,
-          key: record.key,
-          userId: record.userId,
-        }),
-        max,
-        limits?.atCap === 'refuse',
-      ])
+      const rows = await this.#query(
+        this.#sql.create,
+        [
+          idHash,
+          userHash,
+          record.key === null ? null : this.#lookup.hash(tenantId, record.key),
+          this.#lookup.userLock(userHash),
+          this.#lockTimeout,
+          Date.now(),
+          time(record.issuedAt, 'issuedAt'),
+          time(record.createdAt, 'createdAt'),
+          time(record.lastSeenAt, 'lastSeenAt'),
+          time(record.expiresAt, 'expiresAt'),
+          time(record.absoluteExpiresAt, 'absoluteExpiresAt'),
+          time(record.retainUntil, 'retainUntil'),
+          record.revokedAt === null ? null : time(record.revokedAt, 'revokedAt'),
+          JSON.stringify(record.claims),
+          JSON.stringify(record.secretHash),
+          JSON.stringify(record.tokens),
+          immutablePart(stored),
+          JSON.stringify({
+            kind: 'session',
+            tenantId,
+            sessionId: record.id,
+            key: record.key,
+            userId: record.userId,
+          }),
+          max,
+          limits?.atCap === 'refuse',
+        ],
+        true,
+      )
       const [row, ...revokedByCap] = rows as SessionRow[]
       if (row === undefined) throw new CoreSDKError('session_limit')
       for (const revoked of revokedByCap) this.#learnRevoked(tenantId, decodeRow(revoked))
@@ -371,11 +372,8 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
     return this.#run(async () => {
       if (!Number.isFinite(at)) throw new TypeError('revoke() takes a time in ms.')
       const idHash = this.#lookup.hash(tenantId, id)
-      // Announced when the revocation commits; reported only once it is durable (the barrier's synchronous commit).
-      const rows = await this.#query(this.#sql.revoke, [idHash, Math.floor(at), Date.now()], {
-        statement: this.#sql.flushSession,
-        values: [idHash],
-      })
+      // Announced when the revocation commits; reported only once it is durable.
+      const rows = await this.#query(this.#sql.revoke, [idHash, Math.floor(at), Date.now()], true)
       const row = rows[0] as SessionRow | undefined
       if (row === undefined) return null
       const record = decodeRow(row)
@@ -417,7 +415,7 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
           now + Math.max(1, Math.ceil(retainFor)),
           JSON.stringify(event),
         ],
-        { statement: this.#sql.flushUser, values: [userHash] },
+        true,
       )) as Array<{ revoked: string }>
       this.#cache.apply(event)
       return rows.map((row) => (JSON.parse(row.revoked) as { sessionId: string }).sessionId)

@@ -168,6 +168,9 @@ DECLARE
   v_old record;
   v_tries integer := 0;
 BEGIN
+  -- Committed without waiting for the WAL flush, which would otherwise happen under the user's lock and make one
+  -- user's creates wait for each other's flush; the client flushes (its barrier) before reporting the result.
+  PERFORM set_config('synchronous_commit', 'off', true);
   PERFORM set_config('lock_timeout', p_lock_timeout, true);
   -- One user's creates and revoke-alls run one at a time, so the cutoff and the cap hold against concurrent calls.
   -- (A volatile function takes a fresh snapshot per statement: what the previous lock holder committed is seen.)
@@ -242,7 +245,7 @@ $fn$;
 
 -- Revokes once (the first revokedAt stays) and announces it; returns the row, or nothing when absent. It commits
 -- without waiting for the WAL flush, so the notification goes out at once; the client then makes it durable with
--- the session's flush statement before reporting success (see the store's revoke()).
+-- its flush statement before reporting success (see the store's #query).
 CREATE FUNCTION ${n.name('revoke_session')}(p_id_hash bytea, p_at bigint, p_now bigint)
 RETURNS SETOF ${n.sessions} LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -266,7 +269,7 @@ $fn$;
 
 -- Sets the user's cutoff (the later one wins, kept for the longer retention) and revokes every retained session of
 -- the user, under the user's lock; returns the revoked sessions' events. Committed like revoke_session: announced at
--- once, made durable by the client's flush statement.
+-- once, made durable by the client's flush.
 CREATE FUNCTION ${n.name('revoke_all')}(
   p_user_hash bytea, p_lock bigint, p_lock_timeout text, p_at bigint, p_now bigint, p_retain_until bigint,
   p_event text

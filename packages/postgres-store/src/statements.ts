@@ -86,10 +86,9 @@ export function statements(n: SchemaNames) {
       WHERE id_hash = $1 AND retain_until > $2 RETURNING *`,
     ),
     revoke: make('revoke', `SELECT * FROM ${n.name('revoke_session')}($1, $2, $3)`),
-    // Durability barriers: a write committed synchronously flushes the WAL up to its own commit, and so every commit
-    // before it; each touches only the row just revoked, so barriers of different sessions never wait on each other.
-    flushSession: make('flushSession', `UPDATE ${s} SET revoked_at = revoked_at WHERE id_hash = $1`),
-    flushUser: make('flushUser', `UPDATE ${n.users} SET retain_until = retain_until WHERE user_hash = $1`),
+    // The durability barrier: a transaction that writes WAL (a transactional logical message: no table, no lock) and
+    // commits synchronously flushes the WAL up to its own commit, and so every commit before it.
+    flush: make('flush', `SELECT pg_logical_emit_message(true, 'coresdk', '') IS NOT NULL AS flushed`),
     revokeAll: make('revokeAll', `SELECT revoked FROM ${n.name('revoke_all')}($1, $2, $3, $4, $5, $6, $7)`),
     marker: make('marker', `SELECT revoked_at FROM ${n.users} WHERE user_hash = $1 AND retain_until > $2`),
     list: make(

@@ -35,7 +35,7 @@ async function revokedAt(url: string, tenant: string, id: string): Promise<numbe
 }
 
 describe.skipIf(server === null)(`revocations and a crash of PostgreSQL ${reason}`, () => {
-  it('a revoke and a revoke-all that resolved survive an immediate crash (announced first, reported once durable)', async () => {
+  it('a create, a revoke and a revoke-all that resolved survive an immediate crash (committed first, reported once durable)', async () => {
     const url = server!.url
     const admin = new pg.Pool({ connectionString: url, max: 1 })
     await migrate(admin)
@@ -49,12 +49,15 @@ describe.skipIf(server === null)(`revocations and a crash of PostgreSQL ${reason
     const at = Date.now()
     await opened.store.revoke(tenant, revoked.id, at)
     await opened.store.revokeAllForUser(tenant, all.userId, at, 60_000)
+    const created = makeSessionRecord({ tenantId: tenant })
+    await opened.store.create(tenant, created, { maxPerUser: 5, atCap: 'revoke_oldest' })
     await opened.close()
 
     await server!.crash()
     await server!.start()
     expect(await revokedAt(url, tenant, revoked.id)).toBe(at)
     expect(await revokedAt(url, tenant, all.id)).toBe(at)
+    expect(await revokedAt(url, tenant, created.id)).toBeNull()
   }, 60_000)
 
   it('the control: the revoke function alone, without the barrier, is lost in the same crash', async () => {
