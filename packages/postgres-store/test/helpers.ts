@@ -23,11 +23,18 @@ export function openPool(url: string, overrides: pg.PoolConfig & { commandTimeou
 /** Creates the store's tables in `schema`, and returns how to drop them again. */
 export async function createSchema(url: string, schema: string): Promise<() => Promise<void>> {
   const admin = openPool(url, { commandTimeout: 10_000 })
-  await migrate(admin, { schema })
-  return async () => {
+  const drop = async () => {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {})
     await admin.end()
   }
+  try {
+    await migrate(admin, { schema })
+  } catch (error) {
+    // A migration that failed half-way must not leave its schema behind in a shared database.
+    await drop()
+    throw error
+  }
+  return drop
 }
 
 /** A store on a pool of its own, listening for revocations; `close()` ends both. */
