@@ -9,7 +9,9 @@ export interface Fixture {
   /** The same key as an SPKI PEM. */
   publicPem: string
   redisUrl: string
-  /** A prefix that keeps this run's Redis keys apart from anything else on the server. */
+  /** The PostgreSQL database the PostgreSQL store runs on. */
+  databaseUrl: string
+  /** A prefix that keeps this run's Redis keys (and its PostgreSQL schema, `bench_<runId>`) apart from anything else. */
   runId: string
 }
 

@@ -13,10 +13,11 @@ export interface MachineInfo {
   node: string
   platform: string
   redis: string | null
+  postgres: string | null
 }
 
 /** The machine and runtime the bench runs on. */
-export function machineInfo(redis: string | null): MachineInfo {
+export function machineInfo(redis: string | null, postgres: string | null = null): MachineInfo {
   const list = cpus()
   return {
     cpuModel: list[0]?.model.trim() ?? 'unknown',
@@ -26,6 +27,7 @@ export function machineInfo(redis: string | null): MachineInfo {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     redis,
+    postgres,
   }
 }
 
@@ -37,6 +39,7 @@ export const REPORTED_PACKAGES = [
   '@coresdk/hono',
   '@coresdk/nestjs',
   '@coresdk/redis-store',
+  '@coresdk/postgres-store',
   'express',
   'fastify',
   'hono',
@@ -48,6 +51,7 @@ export const REPORTED_PACKAGES = [
   '@fastify/jwt',
   '@nestjs/jwt',
   'ioredis',
+  'pg',
   'autocannon',
 ] as const
 

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { TestIssuer } from '@coresdk/testing'
 import { Redis } from 'ioredis'
+import pg from 'pg'
 import { parseArgs, USAGE } from './args.ts'
 import { BENCH_DIR, killAllWorkers, liveWorkerCount } from './children.ts'
 import type { Fixture } from './fixture.ts'
@@ -27,6 +28,7 @@ import {
   verifySection,
 } from './report.ts'
 import { runSessionsBench, type SessionSettings } from './sessions/sessions-bench.ts'
+import { benchSchema } from './stores.ts'
 import { evaluateTargets, type ProfileSubject } from './targets.ts'
 import {
   profileVerify,
@@ -67,6 +69,37 @@ async function redisVersion(url: string): Promise<string | null> {
   }
 }
 
+/** The PostgreSQL server's version, or null when it does not answer. */
+async function postgresVersion(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    const result = await client.query<{ version: string }>(
+      "SELECT current_setting('server_version') AS version",
+    )
+    return result.rows[0]?.version ?? 'unknown'
+  } catch {
+    return null
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/** Drops the schema this run's PostgreSQL store wrote to. */
+async function cleanPostgres(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+  } catch {
+    // Nothing to clean when PostgreSQL is not there.
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
 /** Deletes every key this run wrote (they all start with the run's prefix). */
 async function cleanRedis(url: string, prefix: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 })
@@ -89,11 +122,12 @@ async function cleanRedis(url: string, prefix: string): Promise<void> {
 /** jose alone, the baseline of a cold-verification profile. */
 type VerifyBaseline = { kind: 'jose'; alg: VerifyAlgorithm }
 
-/** What a subject is compared with: bare for CoreSDK, the memory store for Redis, jose for verification. */
+/** What a subject is compared with: bare for CoreSDK, the memory store for Redis and PostgreSQL, jose for verification. */
 function baselineOf(subject: ProfileSubject): ProfileSubject | VerifyBaseline | null {
   if (subject.kind === 'verify') return { kind: 'jose', alg: subject.alg }
   if (subject.variant === 'coresdk-memory') return { ...subject, variant: 'bare' }
-  if (subject.variant === 'coresdk-redis') return { ...subject, variant: 'coresdk-memory' }
+  if (subject.variant === 'coresdk-redis' || subject.variant === 'coresdk-postgres')
+    return { ...subject, variant: 'coresdk-memory' }
   return null
 }
 
@@ -114,9 +148,10 @@ async function main(): Promise<void> {
   const started = performance.now()
   const plan = args.quick ? QUICK : FULL
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 
-  const machine = machineInfo(await redisVersion(redisUrl))
+  const machine = machineInfo(await redisVersion(redisUrl), await postgresVersion(databaseUrl))
   const versions = packageVersions()
   console.log(`CoreSDK benchmarks (${args.quick ? 'quick' : 'full'} run)\n`)
   console.log(machineSection({ machine, versions }))
@@ -134,6 +169,7 @@ async function main(): Promise<void> {
     publicJwk: issuer.keys.publicJwk!,
     publicPem: issuer.keys.publicPem!,
     redisUrl,
+    databaseUrl,
     runId,
   }
   // The empty-middleware reference rows cost time a quick run does not have.
@@ -242,6 +278,7 @@ async function main(): Promise<void> {
   } finally {
     killAllWorkers()
     await cleanRedis(redisUrl, `bench-${runId}`)
+    await cleanPostgres(databaseUrl, benchSchema({ runId }))
   }
 }
 

@@ -36,6 +36,7 @@ describe('report', () => {
         node: 'v20',
         platform: 'linux x64',
         redis: null,
+        postgres: null,
       },
       versions: { jose: '6.2.18' },
       settings: {

@@ -43,7 +43,7 @@ export function machineSection(report: Pick<BenchReport, 'machine' | 'versions'>
   const m = report.machine
   const lines = [
     `- CPU: ${m.cpuModel} × ${m.cpuCount}; memory ${m.memoryGiB.toFixed(1)} GiB; ${m.platform}`,
-    `- Node.js ${m.node}; Redis ${m.redis ?? 'not reachable'}`,
+    `- Node.js ${m.node}; Redis ${m.redis ?? 'not reachable'}; PostgreSQL ${m.postgres ?? 'not reachable'}`,
     `- Load average when the run began: ${m.loadAverage.toFixed(2)} (anything above 0 is other work competing for the same ${m.cpuCount} cores)`,
     `- Packages: ${Object.entries(report.versions)
       .map(([name, version]) => `${name} ${version}`)
@@ -121,6 +121,8 @@ export function httpSection(results: HttpResult[]): string {
   return parts.join('\n')
 }
 
+const STORE_NAME: Record<string, string> = { redis: 'Redis', postgres: 'PostgreSQL' }
+
 /** The sessions tables: operations, propagation, memory. */
 export function sessionsSection(report: SessionsReport): string {
   const ops = table(
@@ -131,26 +133,31 @@ export function sessionsSection(report: SessionsReport): string {
         : [`${r.store}: ${r.op}`, formatNumber(r.opsPerSec), formatNumber(r.p50, 3), formatNumber(r.p99, 3)],
     ),
   )
-  const p = report.propagation
-  const propagation =
-    p.unavailable !== null
-      ? `Revocation propagation: n/a (${p.unavailable})`
-      : table(
-          ['Revocation on A seen by B', 'p50 ms', 'p99 ms'],
-          [
-            [
-              'B’s `onRevocation` listener fires',
-              formatNumber(p.listenerP50, 2),
-              formatNumber(p.listenerP99, 2),
-            ],
-            [
-              'B’s `authenticate` refuses the token',
-              formatNumber(p.refusalP50, 2),
-              formatNumber(p.refusalP99, 2),
-            ],
-          ],
-        ) +
-        `\n\n${p.count} revocations measured (after 10 for warm-up)${p.missed > 0 ? `; ${p.missed} were not seen within 2 s` : ''}.`
+  const rows: string[][] = []
+  const notes: string[] = []
+  for (const p of report.propagation) {
+    const name = STORE_NAME[p.store]
+    if (p.unavailable !== null) {
+      rows.push([`${name}: n/a (${p.unavailable})`, '', ''])
+      continue
+    }
+    rows.push(
+      [
+        `${name}: B’s \`onRevocation\` listener fires`,
+        formatNumber(p.listenerP50, 2),
+        formatNumber(p.listenerP99, 2),
+      ],
+      [
+        `${name}: B’s \`authenticate\` refuses the token`,
+        formatNumber(p.refusalP50, 2),
+        formatNumber(p.refusalP99, 2),
+      ],
+    )
+    notes.push(
+      `${name}: ${p.count} revocations measured (after 10 for warm-up)${p.missed > 0 ? `; ${p.missed} were not seen within 2 s` : ''}.`,
+    )
+  }
+  const propagation = `${table(['Revocation on A seen by B', 'p50 ms', 'p99 ms'], rows)}\n\n${notes.join(' ')}`
   const memory =
     'unavailable' in report.memory
       ? `Memory: n/a (${report.memory.unavailable})`
@@ -352,9 +359,10 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('')
     out.push(
       `Direct \`sdk.sessions()\` calls in a process per store: ${s.sessions.count} calls one at a time (latency), then ` +
-        `${s.sessions.count} with ${s.sessions.concurrency} in flight (throughput), ${s.sessions.rounds} rounds alternating memory and ` +
-        'Redis, medians shown. `create` verifies an HS256 ID token first, as it does in production. Propagation: two processes, ' +
-        'each a CoreSDK client on its own Redis store (same Redis); B authenticates a token bound to the session and keeps ' +
+        `${s.sessions.count} with ${s.sessions.concurrency} in flight (throughput), ${s.sessions.rounds} rounds alternating memory, ` +
+        'Redis and PostgreSQL, medians shown. `create` verifies an HS256 ID token first, as it does in production. Propagation: two ' +
+        'processes, each a CoreSDK client on its own store (same Redis over pub/sub, or same PostgreSQL database over ' +
+        'LISTEN/NOTIFY); B authenticates a token bound to the session and keeps ' +
         'authenticating it; A revokes; the time from just before `revoke()` on A to B’s listener and to B’s first refusal ' +
         '(wall-clock, both on this machine). Memory: sessions created by `authenticate()` with distinct tokens, in a process run ' +
         'with `--expose-gc`.',

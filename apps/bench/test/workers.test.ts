@@ -20,6 +20,7 @@ beforeAll(async () => {
     publicJwk: issuer.keys.publicJwk!,
     publicPem: issuer.keys.publicPem!,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
     runId: `test${Date.now().toString(36)}`,
   }
 })
@@ -75,6 +76,18 @@ describe('the bench apps', () => {
       env,
     })
     expect(ready.unavailable).toBe('Redis unreachable')
+    await worker.stop()
+  }, 60_000)
+
+  it('reports an unreachable PostgreSQL as unavailable instead of failing', async () => {
+    const env = {
+      BENCH_FIXTURE: JSON.stringify({ ...fixture, databaseUrl: 'postgres://postgres@127.0.0.1:1/test' }),
+    }
+    const { worker, ready } = await startWorker('http/server-worker.ts', {
+      args: ['hono', 'coresdk-postgres'],
+      env,
+    })
+    expect(ready.unavailable).toBe('PostgreSQL unreachable')
     await worker.stop()
   }, 60_000)
 

@@ -1,4 +1,5 @@
 import { CoreSDKClient } from '@coresdk/core'
+import { connectPostgresSessionStore } from '@coresdk/postgres-store'
 import { connectRedisSessionStore } from '@coresdk/redis-store'
 import { createApp } from './app.ts'
 
@@ -10,7 +11,16 @@ const redis = process.env.REDIS_URL
       commandTimeout: Number(process.env.CORESDK_STORE_TIMEOUT_MS) || 1000,
     })
   : null
-const sdk = new CoreSDKClient({ sessions: { store: redis?.store } })
+// Sessions in PostgreSQL when DATABASE_URL is set and REDIS_URL is not; the first start creates the tables.
+const postgres =
+  !redis && process.env.DATABASE_URL
+    ? await connectPostgresSessionStore({
+        url: process.env.DATABASE_URL,
+        commandTimeout: Number(process.env.CORESDK_STORE_TIMEOUT_MS) || 1000,
+        schema: process.env.CORESDK_POSTGRES_SCHEMA || undefined,
+      })
+    : null
+const sdk = new CoreSDKClient({ sessions: { store: redis?.store ?? postgres?.store } })
 
 const server = createApp(sdk).listen(Number(process.env.PORT ?? 3000), () => {
   const address = server.address()
@@ -24,6 +34,7 @@ async function shutdown(): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
   await sdk.close()
   await redis?.close()
+  await postgres?.close()
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

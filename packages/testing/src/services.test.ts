@@ -1,6 +1,14 @@
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { ensureRedis, freePort, pingRedis, requireServices, startRedisServer } from './services.ts'
+import {
+  ensurePostgres,
+  ensureRedis,
+  freePort,
+  pingPostgres,
+  pingRedis,
+  requireServices,
+  startRedisServer,
+} from './services.ts'
 
 const listen = (port: number) =>
   new Promise<void>((resolve, reject) => {
@@ -36,6 +44,25 @@ describe('services', () => {
     await redis.stop?.()
     expect(await pingRedis(redis.url)).toBe(false)
   })
+
+  it('pingPostgres is false for a port nothing listens on, or something that is not PostgreSQL', async () => {
+    expect(await pingPostgres(`postgres://postgres@127.0.0.1:${await freePort()}/test`)).toBe(false)
+    expect(await pingPostgres('not a url')).toBe(false)
+  })
+
+  it('ensurePostgres starts a cluster of its own when DATABASE_URL does not answer, and stop() ends it', async () => {
+    const postgres = await ensurePostgres({
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/test`,
+    })
+    if (postgres.url === null) {
+      expect(requireServices()).toBe(false)
+      return
+    }
+    expect(postgres.stop).not.toBeNull()
+    expect(await pingPostgres(postgres.url)).toBe(true)
+    await postgres.stop?.()
+    expect(await pingPostgres(postgres.url)).toBe(false)
+  }, 60_000)
 
   it('startRedisServer rejects a port already taken', async () => {
     const server = await startRedisServer().catch(() => null)

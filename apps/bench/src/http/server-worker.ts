@@ -2,7 +2,7 @@ import { CoreSDKClient } from '@coresdk/core'
 import { serveParent } from '../children.ts'
 import { readFixture } from '../fixture.ts'
 import { profilerHandlers } from '../profile.ts'
-import { openStore } from '../stores.ts'
+import { openStore, type StoreKind } from '../stores.ts'
 import { APP_BUILDERS } from './apps.ts'
 import type { Framework, Variant } from './variants.ts'
 
@@ -13,12 +13,14 @@ const fixture = readFixture()
 
 let sdk: CoreSDKClient | undefined
 let closeStore = async (): Promise<void> => {}
-if (variant === 'coresdk-memory' || variant === 'coresdk-redis') {
-  const opened = await openStore(
-    variant === 'coresdk-redis' ? 'redis' : 'memory',
-    fixture.redisUrl,
-    `bench-${fixture.runId}`,
-  )
+const STORES: Partial<Record<Variant, StoreKind>> = {
+  'coresdk-memory': 'memory',
+  'coresdk-redis': 'redis',
+  'coresdk-postgres': 'postgres',
+}
+const storeKind = STORES[variant]
+if (storeKind !== undefined) {
+  const opened = await openStore(storeKind, fixture)
   if (!opened.ok) {
     process.send?.({ type: 'ready', unavailable: opened.reason })
     process.exit(0)

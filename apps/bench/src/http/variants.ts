@@ -4,7 +4,14 @@ export const FRAMEWORKS = ['express', 'fastify', 'hono', 'nestjs'] as const
 export type Framework = (typeof FRAMEWORKS)[number]
 
 /** What runs in front of `/api/me`. `empty` is a reference: one async middleware that does nothing. */
-export const VARIANTS = ['bare', 'empty', 'coresdk-memory', 'coresdk-redis', 'usual'] as const
+export const VARIANTS = [
+  'bare',
+  'empty',
+  'coresdk-memory',
+  'coresdk-redis',
+  'coresdk-postgres',
+  'usual',
+] as const
 /** One variant of an app. */
 export type Variant = (typeof VARIANTS)[number]
 
@@ -35,6 +42,8 @@ export function variantName(framework: Framework, variant: Variant): string {
       return 'CoreSDK, memory store'
     case 'coresdk-redis':
       return 'CoreSDK, Redis store'
+    case 'coresdk-postgres':
+      return 'CoreSDK, PostgreSQL store'
     case 'usual':
       return USUAL_MIDDLEWARE[framework]
   }

@@ -2,19 +2,20 @@ import { performance } from 'node:perf_hooks'
 import { CoreSDKClient, type RevocationEvent } from '@coresdk/core'
 import { serveParent } from '../children.ts'
 import { readFixture } from '../fixture.ts'
-import { openStore } from '../stores.ts'
+import { openStore, type StoreKind } from '../stores.ts'
 
-// One instance of a service on the shared Redis: A revokes, B watches. Times are wall-clock milliseconds
-// (performance.timeOrigin + performance.now()), comparable between processes on one machine.
+// One instance of a service on the shared store (Redis or PostgreSQL): A revokes, B watches. Times are wall-clock
+// milliseconds (performance.timeOrigin + performance.now()), comparable between processes on one machine.
 const fixture = readFixture()
-const opened = await openStore('redis', fixture.redisUrl, `bench-${fixture.runId}`)
+const kind = process.argv[2] as StoreKind
+const opened = await openStore(kind, fixture)
 if (!opened.ok) {
   process.send?.({ type: 'ready', unavailable: opened.reason })
   process.exit(0)
 }
 const store = opened.store!
 const sdk = new CoreSDKClient({
-  tenantId: `bench-${fixture.runId}-revocation`,
+  tenantId: `bench-${fixture.runId}-revocation-${kind}`,
   jwt: {
     issuer: fixture.issuer,
     audience: fixture.audience,
@@ -82,7 +83,7 @@ serveParent(
       const watch: Watch = { id, eventAt: null, refusedAt: null, check }
       watching.set(id, watch)
       // Besides the check on the message, a request every millisecond, as a service under light traffic would see:
-      // a busy loop here would take a core from A and Redis on a small machine and slow what it measures.
+      // a busy loop here would take a core from A and the store on a small machine and slow what it measures.
       const poll = (): void => {
         if (!watching.has(id) || watch.refusedAt !== null) return
         check()

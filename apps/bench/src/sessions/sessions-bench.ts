@@ -28,8 +28,12 @@ export interface SessionOpResult {
   p99: number
 }
 
-/** Revocation propagation between two processes sharing one Redis, in ms. */
+/** The stores that fan revocations out between processes. */
+export type SharedStoreKind = Exclude<StoreKind, 'memory'>
+
+/** Revocation propagation between two processes sharing one Redis or one PostgreSQL, in ms. */
 export interface PropagationResult {
+  store: SharedStoreKind
   unavailable: string | null
   count: number
   listenerP50: number
@@ -50,7 +54,7 @@ export interface MemoryResult {
 /** Everything the sessions part measured. */
 export interface SessionsReport {
   ops: SessionOpResult[]
-  propagation: PropagationResult
+  propagation: PropagationResult[]
   memory: MemoryResult | { unavailable: string }
 }
 
@@ -60,7 +64,7 @@ async function measureOps(
   log: (line: string) => void,
 ): Promise<SessionOpResult[]> {
   const env = { BENCH_FIXTURE: JSON.stringify(fixture) }
-  const kinds: StoreKind[] = ['memory', 'redis']
+  const kinds: StoreKind[] = ['memory', 'redis', 'postgres']
   const workers = new Map<StoreKind, Worker>()
   const results: SessionOpResult[] = []
   try {
@@ -121,6 +125,7 @@ async function measureOps(
 }
 
 async function measurePropagation(
+  store: SharedStoreKind,
   settings: SessionSettings,
   fixture: Fixture,
   signingKey: CryptoKey,
@@ -138,9 +143,9 @@ async function measurePropagation(
   const peers: Worker[] = []
   try {
     for (let i = 0; i < 2; i++) {
-      const { worker, ready } = await startWorker('sessions/revocation-peer.ts', { env })
+      const { worker, ready } = await startWorker('sessions/revocation-peer.ts', { args: [store], env })
       peers.push(worker)
-      if (typeof ready.unavailable === 'string') return { unavailable: ready.unavailable, ...empty }
+      if (typeof ready.unavailable === 'string') return { store, unavailable: ready.unavailable, ...empty }
     }
     const [a, b] = peers as [Worker, Worker]
     const seen = new Map<string, (m: WorkerMessage) => void>()
@@ -186,8 +191,9 @@ async function measurePropagation(
       listener.push(Number(m.eventAt) - at)
       refusal.push(Number(m.refusedAt) - at)
     }
-    log(`  revocation propagation: ${listener.length} measured, ${missed} missed`)
+    log(`  revocation propagation (${store}): ${listener.length} measured, ${missed} missed`)
     return {
+      store,
       unavailable: null,
       count: listener.length,
       listenerP50: percentile(listener, 50),
@@ -211,7 +217,10 @@ async function measureMemory(count: number): Promise<MemoryResult | { unavailabl
   }
 }
 
-/** Session operations in memory and Redis, revocation propagation between two processes, and heap per session. */
+/**
+ * Session operations in memory, Redis and PostgreSQL, revocation propagation between two processes on each shared
+ * store, and heap per session.
+ */
 export async function runSessionsBench(
   settings: SessionSettings,
   fixture: Fixture,
@@ -219,7 +228,9 @@ export async function runSessionsBench(
   log: (line: string) => void,
 ): Promise<SessionsReport> {
   const ops = await measureOps(settings, fixture, log)
-  const propagation = await measurePropagation(settings, fixture, signingKey, log)
+  const propagation: PropagationResult[] = []
+  for (const store of ['redis', 'postgres'] as const)
+    propagation.push(await measurePropagation(store, settings, fixture, signingKey, log))
   log('  sessions: measuring memory')
   const memory = await measureMemory(settings.memorySessions)
   log(`  memory: ${settings.memorySessions} sessions measured`)

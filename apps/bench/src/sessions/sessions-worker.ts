@@ -9,7 +9,7 @@ import { openStore, type StoreKind } from '../stores.ts'
 // Direct `sdk.sessions()` calls against one store, in their own process.
 const kind = process.argv[2] as StoreKind
 const fixture = readFixture()
-const opened = await openStore(kind, fixture.redisUrl, `bench-${fixture.runId}`)
+const opened = await openStore(kind, fixture)
 if (!opened.ok) {
   process.send?.({ type: 'ready', unavailable: opened.reason })
   process.exit(0)

@@ -1,0 +1,17 @@
+export type {
+  ConnectedPostgresSessionStore,
+  ConnectPostgresSessionStoreOptions,
+} from './connect-postgres-session-store.ts'
+export { connectPostgresSessionStore } from './connect-postgres-session-store.ts'
+export type { LocalCacheOptions, LocalCacheStats } from './local-cache.ts'
+export type { MigrateResult } from './migrate.ts'
+export { migrate, schemaVersion } from './migrate.ts'
+export { postgresPoolOptions } from './pool-options.ts'
+export type {
+  PostgresSessionStore,
+  PostgresSessionStoreOptions,
+  SweepResult,
+} from './postgres-session-store.ts'
+export { createPostgresSessionStore } from './postgres-session-store.ts'
+export type { SchemaOptions } from './schema.ts'
+export { SCHEMA_VERSION } from './schema.ts'
