@@ -86,6 +86,14 @@ function refusal(what: string): CoreSDKError {
   )
 }
 
+// A bound that is not a positive integer would bound nothing: a caller's bug, which fails closed.
+function checkLimits(limits: SessionLimits): void {
+  if (!Number.isInteger(limits?.maxPerUser) || limits.maxPerUser < 1)
+    throw new CoreSDKError('internal_error', 'create() takes limits.maxPerUser as a positive integer.')
+  if (limits.atCap !== 'revoke_oldest' && limits.atCap !== 'refuse')
+    throw new CoreSDKError('internal_error', "create() takes limits.atCap as 'revoke_oldest' or 'refuse'.")
+}
+
 function positive(value: number | undefined, fallback: number, setting: string): number {
   const n = value ?? fallback
   if (!Number.isInteger(n) || n < 1)
@@ -159,6 +167,7 @@ export class MemorySessionStore implements SessionStore {
     record: SessionRecord,
     limits: SessionLimits = DEFAULT_LIMITS,
   ): Promise<{ record: SessionRecord; created: boolean }> {
+    checkLimits(limits)
     const now = Date.now()
     const keyName = record.key === null ? null : scoped(tenantId, record.key)
     if (keyName !== null) {
