@@ -443,7 +443,10 @@ export class MemorySessionStore implements SessionStore {
   #evictLive(): void {
     for (let oldest = this.#live.peek(); oldest !== undefined; oldest = this.#live.peek()) {
       const slot = oldest.value
-      if (!slot.used) return this.#drop(oldest.key, slot)
+      if (!slot.used) {
+        this.#drop(oldest.key, slot)
+        return
+      }
       slot.used = false
       this.#live.set(oldest.key, slot)
     }
