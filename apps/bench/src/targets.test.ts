@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HttpResult } from './http/http-bench.ts'
+import { type SessionsReport, unmeasuredPropagation } from './sessions/sessions-bench.ts'
 import { evaluateTargets, verdict } from './targets.ts'
 import type { VerifyResult } from './verify/verify-bench.ts'
 
@@ -55,5 +56,29 @@ describe('evaluateTargets', () => {
     const target = evaluateTargets(verify, null, null).find((t) => t.id === 'cold-verify-RS256')!
     expect(target.met).toBe(false)
     expect(target.value).toBeCloseTo(1.3)
+  })
+
+  it('judges the memory store at its cap against below it, and says n/a when it was not measured', () => {
+    const sessions = (memoryCap: SessionsReport['memoryCap']): SessionsReport => ({
+      ops: [],
+      propagation: [unmeasuredPropagation('redis', 'no Redis')],
+      memory: { unavailable: 'skipped' },
+      memoryCap,
+    })
+    const judged = (memoryCap: SessionsReport['memoryCap']) =>
+      evaluateTargets(null, null, sessions(memoryCap)).find((t) => t.id === 'memory-create-at-cap')!
+    const measured = {
+      capacity: 1000,
+      count: 200,
+      belowCapNs: 1000,
+      atCapNs: 1500,
+      belowCapCpuNs: 900,
+      atCapCpuNs: 1350,
+      ratio: 1.5,
+      wallRatio: 1.5,
+    }
+    expect(judged(measured)).toMatchObject({ met: true, value: 1.5 })
+    expect(judged({ ...measured, ratio: 2.5 }).met).toBe(false)
+    expect(judged({ unavailable: 'worker died' }).met).toBeNull()
   })
 })

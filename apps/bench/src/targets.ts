@@ -161,6 +161,24 @@ export function evaluateTargets(
       unit: 'ms',
     })
   }
+  if (sessions) {
+    const cap = sessions.memoryCap
+    const ratio = 'unavailable' in cap ? Number.NaN : cap.ratio
+    targets.push({
+      id: 'memory-create-at-cap',
+      text: 'MemorySessionStore create at its cap: ≤ 2 × the CPU time below its cap',
+      value: ratio,
+      limit: 2,
+      kind: 'max',
+      met: judge(ratio, 2, 'max'),
+      detail:
+        'unavailable' in cap
+          ? cap.unavailable
+          : `${formatNumber(cap.atCapCpuNs / 1000, 2)} vs ${formatNumber(cap.belowCapCpuNs / 1000, 2)} µs CPU per create (wall-clock ${formatRatio(cap.wallRatio)}), ${formatNumber(cap.capacity)} records held`,
+      profile: null,
+      unit: 'ratio',
+    })
+  }
   return targets
 }
 

@@ -220,6 +220,16 @@ describe('MemorySessionStore per-user bound', () => {
 })
 
 describe('MemorySessionStore options', () => {
+  it('fails closed on limits that would bound nothing', async () => {
+    const store = storeOf({})
+    for (const limits of [
+      { maxPerUser: Number.NaN, atCap: 'refuse' },
+      { maxPerUser: 3, atCap: 'evict' },
+    ]) {
+      expect(await outcome(store.create(T, session(), limits as never))).toBe('internal_error')
+    }
+  })
+
   it('refuses a cap that is not a positive integer, naming the setting', () => {
     expect(() => new MemorySessionStore({ maxSessions: 0 })).toThrow(/maxSessions/)
     expect(() => new MemorySessionStore({ maxRevocations: 1.5 })).toThrow(/maxRevocations/)

@@ -46,6 +46,8 @@ interface Slot {
   /** The record's credential key, scoped by tenant, or null. */
   keyName: string | null
   user: UserSessions
+  /** Read since it was last passed over for eviction (second chance: a read costs one write, not a move). */
+  used: boolean
 }
 
 /** One user's sessions: the active ones in creation order, and the last ended ones. */
@@ -84,6 +86,14 @@ function refusal(what: string): CoreSDKError {
   )
 }
 
+// A bound that is not a positive integer would bound nothing: a caller's bug, which fails closed.
+function checkLimits(limits: SessionLimits): void {
+  if (!Number.isInteger(limits?.maxPerUser) || limits.maxPerUser < 1)
+    throw new CoreSDKError('internal_error', 'create() takes limits.maxPerUser as a positive integer.')
+  if (limits.atCap !== 'revoke_oldest' && limits.atCap !== 'refuse')
+    throw new CoreSDKError('internal_error', "create() takes limits.atCap as 'revoke_oldest' or 'refuse'.")
+}
+
 function positive(value: number | undefined, fallback: number, setting: string): number {
   const n = value ?? fallback
   if (!Number.isInteger(n) || n < 1)
@@ -100,7 +110,8 @@ function positive(value: number | undefined, fallback: number, setting: string):
  * users' revoke-all markers are kept apart, until they expire, in structures of their own.
  */
 export class MemorySessionStore implements SessionStore {
-  // Unrevoked records, least recently used first; revoked ones, oldest revocation first.
+  // Unrevoked records, least recently used first (approximately: see #evictLive); revoked ones, oldest revocation
+  // first.
   readonly #live: BoundedMap<string, Slot>
   readonly #revoked: BoundedMap<string, Slot>
   readonly #keys = new Map<string, string>()
@@ -121,7 +132,7 @@ export class MemorySessionStore implements SessionStore {
   constructor(options: MemorySessionStoreOptions = {}) {
     this.#maxSessions = positive(options.maxSessions, 100_000, 'maxSessions')
     const maxRevocations = positive(options.maxRevocations, 2 * this.#maxSessions, 'maxRevocations')
-    this.#live = new BoundedMap(this.#maxSessions, { recency: 'read' })
+    this.#live = new BoundedMap(this.#maxSessions)
     this.#revoked = new BoundedMap(this.#maxSessions)
     this.#tombstones = new BoundedMap(maxRevocations)
     this.#markers = new BoundedMap(maxRevocations)
@@ -156,6 +167,7 @@ export class MemorySessionStore implements SessionStore {
     record: SessionRecord,
     limits: SessionLimits = DEFAULT_LIMITS,
   ): Promise<{ record: SessionRecord; created: boolean }> {
+    checkLimits(limits)
     const now = Date.now()
     const keyName = record.key === null ? null : scoped(tenantId, record.key)
     if (keyName !== null) {
@@ -310,6 +322,7 @@ export class MemorySessionStore implements SessionStore {
   #read(name: string, now: number): SessionRecord | null {
     const slot = this.#live.get(name, now) ?? this.#revoked.get(name, now)
     if (slot === undefined) return null
+    slot.used = true
     if (slot.record.retainUntil <= now) {
       this.#drop(name, slot)
       return null
@@ -340,7 +353,7 @@ export class MemorySessionStore implements SessionStore {
       }
       this.#users.set(userName, user)
     }
-    const slot: Slot = { record, bucket: -1, keyName, user }
+    const slot: Slot = { record, bucket: -1, keyName, user, used: false }
     if (record.revokedAt === null) {
       const end = activeEnd(record)
       this.#live.set(name, slot)
@@ -421,9 +434,22 @@ export class MemorySessionStore implements SessionStore {
     if (!fits()) throw refusal('it holds as many unexpired revocations as maxRevocations allows')
   }
 
+  /**
+   * Evicts the least recently used live record, by second chance (CLOCK): the oldest-written record goes unless it
+   * was read since it was last passed over, in which case it moves to the back, its mark cleared. A read only sets
+   * a mark, and each record moves at most once per read: O(1) amortised, where a move on every read (exact LRU)
+   * would cost every request a delete and an insert.
+   */
   #evictLive(): void {
-    const oldest = this.#live.peek()
-    if (oldest !== undefined) this.#drop(oldest.key, oldest.value)
+    for (let oldest = this.#live.peek(); oldest !== undefined; oldest = this.#live.peek()) {
+      const slot = oldest.value
+      if (!slot.used) {
+        this.#drop(oldest.key, slot)
+        return
+      }
+      slot.used = false
+      this.#live.set(oldest.key, slot)
+    }
   }
 
   // ---- The expiry wheel: live records by the second they stop being active ------------------------------------

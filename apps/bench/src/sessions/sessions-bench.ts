@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose'
 import { startWorker, type Worker, type WorkerMessage } from '../children.ts'
 import type { Fixture } from '../fixture.ts'
-import { median, percentile } from '../stats.ts'
+import { median, pairedRatio, percentile } from '../stats.ts'
 import type { StoreKind } from '../stores.ts'
 import { rotate } from '../verify/verify-bench.ts'
 
@@ -51,11 +51,30 @@ export interface MemoryResult {
   bytesPerSession: number
 }
 
+/** `MemorySessionStore.create` below its cap and at it (each create evicting one), medians over the rounds. */
+export interface MemoryCapResult {
+  /** Records the store holds while measured (its `maxSessions` at the cap). */
+  capacity: number
+  /** Creates per round and case. */
+  count: number
+  /** Wall-clock ns per create. */
+  belowCapNs: number
+  atCapNs: number
+  /** CPU ns per create (the process, GC included). */
+  belowCapCpuNs: number
+  atCapCpuNs: number
+  /** The median of the per-round ratios at / below, in CPU time. */
+  ratio: number
+  /** The same in wall-clock time. */
+  wallRatio: number
+}
+
 /** Everything the sessions part measured. */
 export interface SessionsReport {
   ops: SessionOpResult[]
   propagation: PropagationResult[]
   memory: MemoryResult | { unavailable: string }
+  memoryCap: MemoryCapResult | { unavailable: string }
 }
 
 async function measureOps(
@@ -124,6 +143,20 @@ async function measureOps(
   }
 }
 
+/** A propagation result with no figures, and why. */
+export function unmeasuredPropagation(store: SharedStoreKind, unavailable: string): PropagationResult {
+  return {
+    store,
+    unavailable,
+    count: 0,
+    listenerP50: Number.NaN,
+    listenerP99: Number.NaN,
+    refusalP50: Number.NaN,
+    refusalP99: Number.NaN,
+    missed: 0,
+  }
+}
+
 async function measurePropagation(
   store: SharedStoreKind,
   settings: SessionSettings,
@@ -132,20 +165,12 @@ async function measurePropagation(
   log: (line: string) => void,
 ): Promise<PropagationResult> {
   const env = { BENCH_FIXTURE: JSON.stringify(fixture) }
-  const empty = {
-    count: 0,
-    listenerP50: Number.NaN,
-    listenerP99: Number.NaN,
-    refusalP50: Number.NaN,
-    refusalP99: Number.NaN,
-    missed: 0,
-  }
   const peers: Worker[] = []
   try {
     for (let i = 0; i < 2; i++) {
       const { worker, ready } = await startWorker('sessions/revocation-peer.ts', { args: [store], env })
       peers.push(worker)
-      if (typeof ready.unavailable === 'string') return { store, unavailable: ready.unavailable, ...empty }
+      if (typeof ready.unavailable === 'string') return unmeasuredPropagation(store, ready.unavailable)
     }
     const [a, b] = peers as [Worker, Worker]
     const seen = new Map<string, (m: WorkerMessage) => void>()
@@ -217,9 +242,50 @@ async function measureMemory(count: number): Promise<MemoryResult | { unavailabl
   }
 }
 
+async function measureMemoryCap(
+  settings: SessionSettings,
+  log: (line: string) => void,
+): Promise<MemoryCapResult> {
+  const { worker } = await startWorker('sessions/memory-cap-worker.ts', { nodeArgs: ['--expose-gc'] })
+  const capacity = settings.memorySessions
+  const count = Math.max(1000, Math.floor(capacity / 5))
+  // Short rounds, many of them: a ratio per round, paired side by side, cancels drift in the machine's load.
+  const rounds = Math.max(5, 2 * settings.rounds)
+  type Sample = { nsPerOp: number; cpuNsPerOp: number }
+  const below: Sample[] = []
+  const at: Sample[] = []
+  try {
+    // One round of each to warm up, then rounds alternating which case goes first.
+    for (let round = -1; round < rounds; round++) {
+      for (const atCap of round % 2 === 0 ? [true, false] : [false, true]) {
+        const reply = await worker.request<WorkerMessage & Sample>(
+          { type: 'measure', capacity, count, atCap },
+          300_000,
+        )
+        if (round >= 0) (atCap ? at : below).push({ nsPerOp: reply.nsPerOp, cpuNsPerOp: reply.cpuNsPerOp })
+      }
+    }
+  } finally {
+    await worker.stop()
+  }
+  log(`  memory store at its cap: ${rounds} rounds of ${count} creates`)
+  const wall = (s: Sample[]) => s.map((x) => x.nsPerOp)
+  const cpu = (s: Sample[]) => s.map((x) => x.cpuNsPerOp)
+  return {
+    capacity,
+    count,
+    belowCapNs: median(wall(below)),
+    atCapNs: median(wall(at)),
+    belowCapCpuNs: median(cpu(below)),
+    atCapCpuNs: median(cpu(at)),
+    ratio: pairedRatio(cpu(at), cpu(below)),
+    wallRatio: pairedRatio(wall(at), wall(below)),
+  }
+}
+
 /**
  * Session operations in memory, Redis and PostgreSQL, revocation propagation between two processes on each shared
- * store, and heap per session.
+ * store, heap per session, and the memory store's create at its cap.
  */
 export async function runSessionsBench(
   settings: SessionSettings,
@@ -234,5 +300,8 @@ export async function runSessionsBench(
   log('  sessions: measuring memory')
   const memory = await measureMemory(settings.memorySessions)
   log(`  memory: ${settings.memorySessions} sessions measured`)
-  return { ops, propagation, memory }
+  const memoryCap = await measureMemoryCap(settings, log).catch((error: unknown) => ({
+    unavailable: String(error).split('\n')[0]!,
+  }))
+  return { ops, propagation, memory, memoryCap }
 }
