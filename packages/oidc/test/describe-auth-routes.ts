@@ -160,6 +160,8 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
         .setIssuer(provider.issuer)
         .setAudience(CLIENT_ID)
         .setIssuedAt()
+        // Back-Channel Logout 1.0 requires exp.
+        .setExpirationTime('2m')
         .setJti(crypto.randomUUID())
         .sign(key)
       const post = (body: URLSearchParams) =>
