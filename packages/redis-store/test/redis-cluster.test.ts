@@ -1,10 +1,5 @@
-import {
-  describeSessionStore,
-  makeSessionRecord,
-  type RedisClusterService,
-  requireServices,
-  startRedisCluster,
-} from '@coresdk/testing'
+import { type RedisClusterService, requireServices, startRedisCluster } from '@coresdk/testing'
+import { describeSessionStore, makeSessionRecord } from '@coresdk/testing/vitest'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisSessionStore } from '../src/index.ts'
 import { connectCluster } from './helpers.ts'

@@ -1,4 +1,5 @@
-import { describeSessionStore, ensureRedis } from '@coresdk/testing'
+import { ensureRedis } from '@coresdk/testing'
+import { describeSessionStore } from '@coresdk/testing/vitest'
 import { afterAll, describe } from 'vitest'
 import { createRedisSessionStore } from '../src/index.ts'
 import { connect } from './helpers.ts'

@@ -1,6 +1,6 @@
 import { CoreSDKClient } from '@coresdk/core'
 import { createSidecarServer } from '@coresdk/sidecar'
-import { describeAdapter } from '@coresdk/testing'
+import { describeAdapter } from '@coresdk/testing/vitest'
 import { serveApp } from './express-app.ts'
 
 // The suite's default clients are embedded ones, the fail-mode ones bound to a store that never answers. Here the
