@@ -7,7 +7,7 @@ import { type PublicPackage, root, workspaceRange } from './workspace.ts'
 /** The two module formats of a Node project: `"type": "commonjs"` and `"type": "module"`. */
 export type ModuleFormat = 'cjs' | 'esm'
 
-/** Third-party packages each fresh project installs besides ours: what the adapters' peers and the type checks need. */
+/** Third-party packages each fresh project installs besides ours: the adapters' peers, types, and tsx to run TypeScript. */
 export const THIRD_PARTY = [
   '@hono/node-server',
   '@nestjs/common',
@@ -21,6 +21,7 @@ export const THIRD_PARTY = [
   'ioredis',
   'reflect-metadata',
   'rxjs',
+  'tsx',
 ] as const
 
 /**

@@ -6,6 +6,8 @@ export interface ServedApp {
   url: string
   output(): string
   stop(): void
+  /** Resolves once the process has exited. */
+  exited: Promise<void>
 }
 
 /**
@@ -26,10 +28,18 @@ export async function serve(
     output += chunk
   })
   let exited = false
-  child.on('exit', () => {
-    exited = true
+  const exit = new Promise<void>((resolve) => {
+    child.on('exit', () => {
+      exited = true
+      resolve()
+    })
   })
-  const app: ServedApp = { url: options.url, output: () => output, stop: () => child.kill('SIGKILL') }
+  const app: ServedApp = {
+    url: options.url,
+    output: () => output,
+    stop: () => child.kill('SIGKILL'),
+    exited: exit,
+  }
   const deadline = Date.now() + (options.timeout ?? 30_000)
   while (Date.now() < deadline) {
     if (exited) throw new Error(`${command} exited before serving:\n${output}`)

@@ -11,7 +11,8 @@ import { root } from '../src/workspace.ts'
 const { projects } = inject('packaging')
 
 /** The minimal app of each framework: the opening snippet of its docs page, as a user pastes it. */
-const APPS = ['express', 'fastify', 'hono', 'nestjs'].map((framework) => {
+const FRAMEWORKS = ['express', 'fastify', 'hono', 'nestjs']
+const APPS = FRAMEWORKS.map((framework) => {
   const page = readFileSync(join(root, 'docs', `${framework}.md`), 'utf8')
   return { framework, snippet: /```ts\n([\s\S]*?)```/.exec(page)![1]! }
 })
@@ -50,8 +51,9 @@ describe.each<ModuleFormat>(['cjs', 'esm'])(
         },
         include: ['apps'],
       }
-      writeFileSync(join(dir, 'tsconfig.apps.json'), JSON.stringify(config, null, 2))
-      compiled = await run(process.execPath, [tscOf(dir, '5.9'), '-p', 'tsconfig.apps.json'], { cwd: dir })
+      // The project's tsconfig.json, which tsx reads too (Nest's decorators need `experimentalDecorators`).
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config, null, 2))
+      compiled = await run(process.execPath, [tscOf(dir, '5.9'), '-p', 'tsconfig.json'], { cwd: dir })
     }, 180_000)
 
     afterAll(async () => {
@@ -64,16 +66,16 @@ describe.each<ModuleFormat>(['cjs', 'esm'])(
       expect(compiled.code).toBe(0)
     })
 
-    it.each(APPS.map((a) => a.framework))(
-      '%s: 401 without a token, 200 with one, 401 once logged out',
-      async (framework) => {
-        const url = `http://127.0.0.1:${ports.get(framework)}`
-        const app = await serve(process.execPath, [join('build', `${framework}.js`)], {
-          cwd: dir,
-          url,
-          env: { PATH: process.env.PATH, ...issuerSettings(issuer, jwks) },
-        })
-        served.push(app)
+    /** Starts the app, and checks it: a public /health, 401 without a token, 200 with one, 401 once logged out. */
+    async function expectServes(framework: string, command: string, args: string[]): Promise<void> {
+      const url = `http://127.0.0.1:${ports.get(framework)}`
+      const app = await serve(command, args, {
+        cwd: dir,
+        url,
+        env: { PATH: process.env.PATH, ...issuerSettings(issuer, jwks) },
+      })
+      served.push(app)
+      try {
         expect((await rawRequest(url, 'GET', '/health')).status).toBe(200)
         const anonymous = await rawRequest(url, 'GET', '/api/me')
         expect(anonymous.status).toBe(401)
@@ -84,8 +86,19 @@ describe.each<ModuleFormat>(['cjs', 'esm'])(
         expect(JSON.parse(me.body)).toMatchObject({ sub: `usr_${framework}`, email: 'ada@example.com' })
         expect((await rawRequest(url, 'POST', '/auth/logout', { authorization })).status).toBe(204)
         expect((await rawRequest(url, 'GET', '/api/me', { authorization })).status).toBe(401)
+      } finally {
         app.stop()
-      },
+        await app.exited
+      }
+    }
+
+    it.each(FRAMEWORKS)(
+      '%s, compiled by tsc: 401 without a token, 200 with one, 401 once logged out',
+      (framework) => expectServes(framework, process.execPath, [join('build', `${framework}.js`)]),
+    )
+
+    it.each(FRAMEWORKS)('%s, run from its TypeScript source by tsx: the same', (framework) =>
+      expectServes(framework, join(dir, 'node_modules', '.bin', 'tsx'), [join('apps', `${framework}.ts`)]),
     )
   },
 )
