@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pool, type RunResult, run } from './run.ts'
+import { type RunResult, run } from './run.ts'
 import { TYPESCRIPTS } from './type-check.ts'
 import { type PublicPackage, root, workspaceRange } from './workspace.ts'
 
@@ -39,13 +39,13 @@ export async function packAll(
 ): Promise<Map<string, string>> {
   await mkdir(destination, { recursive: true })
   const tarballs = new Map<string, string>()
-  await pool(packages, 2, async (pkg) => {
+  for (const pkg of packages) {
     const result = await run('pnpm', ['pack', '--json', '--pack-destination', destination], {
       cwd: join(root, pkg.dir),
     })
     if (result.code !== 0) throw new Error(`pnpm pack ${pkg.name} failed:\n${result.stderr}${result.stdout}`)
     tarballs.set(pkg.name, JSON.parse(result.stdout).filename)
-  })
+  }
   return tarballs
 }
 

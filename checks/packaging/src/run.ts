@@ -36,21 +36,3 @@ export function run(
     })
   })
 }
-
-/** Runs the calls at most `limit` at a time (the machine may have two cores), keeping their order in the result. */
-export async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  call: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await call(items[index]!)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
-}

@@ -8,8 +8,9 @@ import { workspaceRange } from './workspace.ts'
  * (the native compiler, published as `typescript` 7.x), installed side by side under the alias `typescript7`.
  */
 export const TYPESCRIPTS = {
-  '5.9': { alias: 'typescript', spec: workspaceRange('typescript') },
-  '7': { alias: 'typescript7', spec: 'npm:typescript@~7.0.2' },
+  '5.9': { alias: 'typescript', spec: workspaceRange('typescript'), flags: [] },
+  // One thread, as 5.9 uses: the check runs beside other packages' tests, some of them timing-sensitive.
+  '7': { alias: 'typescript7', spec: 'npm:typescript@~7.0.2', flags: ['--singleThreaded'] },
 } as const
 export type TypeScriptVersion = keyof typeof TYPESCRIPTS
 /** The versions in order (an object lists an integer-like key such as `'7'` first). */

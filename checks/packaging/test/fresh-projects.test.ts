@@ -7,6 +7,7 @@ import { run } from '../src/run.ts'
 import {
   RESOLUTIONS,
   TYPESCRIPT_VERSIONS,
+  TYPESCRIPTS,
   tscOf,
   typescriptVersion,
   writeTypeCheck,
@@ -108,12 +109,13 @@ describe.each(FORMATS)('a fresh %s project, every tarball installed with npm', (
     expect(await node(dir, 'kit.mjs')).toEqual({ allowed: true, vitest: false })
   })
 
-  describe.concurrent.each(TYPESCRIPT_VERSIONS)('TypeScript %s', (ts) => {
+  describe.each(TYPESCRIPT_VERSIONS)('TypeScript %s', (ts) => {
     it.each(RESOLUTIONS)(
       'type-checks an import of every package with moduleResolution %s (strict)',
       async (resolution) => {
         const dir = expectInstalled(format)
-        const result = await run(process.execPath, [tscOf(dir, ts), '-p', `tsconfig.${resolution}.json`], {
+        const args = ['-p', `tsconfig.${resolution}.json`, ...TYPESCRIPTS[ts].flags]
+        const result = await run(process.execPath, [tscOf(dir, ts), ...args], {
           cwd: dir,
           timeout: 300_000,
         })
