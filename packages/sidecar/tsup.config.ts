@@ -1,10 +1,6 @@
-import { defineConfig } from 'tsup'
+import { packageBuild } from '../../tsup.shared.ts'
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/bin/sidecar.ts', 'src/bin/coresdk.ts'],
-  format: ['esm'],
-  dts: { entry: 'src/index.ts' },
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
+export default packageBuild({
+  entries: { index: 'src/index.ts' },
+  bins: { 'bin/sidecar': 'src/bin/sidecar.ts', 'bin/coresdk': 'src/bin/coresdk.ts' },
 })

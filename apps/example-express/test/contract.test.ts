@@ -1,4 +1,4 @@
 import { fileURLToPath } from 'node:url'
-import { describeExampleApp } from '@coresdk/testing'
+import { describeExampleApp } from '@coresdk/testing/vitest'
 
 describeExampleApp('example-express', fileURLToPath(new URL('..', import.meta.url)))

@@ -1,8 +1,8 @@
-// The TypeScript snippets of docs/sessions.md, verbatim inside functions, so that `tsc` type-checks them and
-// docs.test.ts runs them. docs.test.ts fails when a snippet in the page is not found here.
+// The TypeScript snippets of docs/sessions.md, verbatim (imports aside) inside functions, so that `tsc` type-checks
+// them and docs.test.ts runs them. docs.test.ts fails when a snippet in the page is not found here.
 import { CoreSDKClient, type TokenSet } from '../src/index.ts'
 
-export function configure(env: Record<string, string | undefined>) {
+export function configure() {
   // snippet: configure
   const sdk = new CoreSDKClient({
     tenantId: 'acme',
@@ -12,10 +12,9 @@ export function configure(env: Record<string, string | undefined>) {
       issuer: 'https://id.example.com/',
       audience: 'my-api',
       algorithms: ['HS256'],
-      secret: env.CORESDK_JWT_SECRET,
+      secret: process.env.CORESDK_JWT_SECRET,
     },
     sessions: { idleTimeout: 1800, absoluteTimeout: 86_400 },
-    env,
   })
   // end
   return sdk
@@ -24,50 +23,68 @@ export function configure(env: Record<string, string | undefined>) {
 export async function create(sdk: CoreSDKClient, tokenSet: TokenSet) {
   // snippet: create
   // Phase 2 — explicit session creation after OAuth callback
-  const session = await sdk.sessions().create(tokenSet)
-  console.log(session.id)
+  async function onLogin(tokenSet: TokenSet) {
+    const session = await sdk.sessions().create(tokenSet)
+    console.log(session.id)
+    return session
+  }
   // end
-  return session.id
+  return (await onLogin(tokenSet)).id
 }
 
 export async function get(sdk: CoreSDKClient, id: string) {
   // snippet: get
-  const session = await sdk.sessions().get(id)
-  if (session) console.log(session.userId, session.expiresAt, session.isActive())
+  async function showSession(id: string) {
+    const session = await sdk.sessions().get(id)
+    if (session) console.log(session.userId, session.expiresAt, session.isActive())
+    return session
+  }
   // end
-  return session
+  return showSession(id)
 }
 
 export async function revoke(sdk: CoreSDKClient, id: string) {
   // snippet: revoke
   // Revoke a single session (logout)
-  await sdk.sessions().revoke(id)
+  async function logout(id: string) {
+    await sdk.sessions().revoke(id)
+  }
   // end
+  await logout(id)
 }
 
 export async function revokeAll(sdk: CoreSDKClient, userId: string) {
   // snippet: revoke-all
   // Revoke all sessions for a user — after a password change or a compromise
-  await sdk.sessions().revokeAllForUser(userId)
+  async function logoutEverywhere(userId: string) {
+    await sdk.sessions().revokeAllForUser(userId)
+  }
   // end
+  await logoutEverywhere(userId)
 }
 
 export async function list(sdk: CoreSDKClient, userId: string) {
   // snippet: list
-  for (const s of await sdk.sessions().listForUser(userId)) {
-    console.log(s.id, s.createdAt.toISOString(), s.lastSeenAt.toISOString(), s.meta.userAgent)
+  async function showSessions(userId: string) {
+    for (const s of await sdk.sessions().listForUser(userId)) {
+      console.log(s.id, s.createdAt.toISOString(), s.lastSeenAt.toISOString(), s.meta.userAgent)
+    }
   }
   // end
+  await showSessions(userId)
 }
 
 export async function authenticate(sdk: CoreSDKClient, headers: { authorization?: string; cookie?: string }) {
   // snippet: authenticate
-  const result = await sdk.authenticate({ authorization: headers.authorization, cookie: headers.cookie })
-  if (result.ok) {
-    console.log(result.user?.sub, result.session?.id, result.degraded)
-  } else {
-    console.log(result.problem.status, result.problem.body.code)
+  async function check(headers: { authorization?: string; cookie?: string }) {
+    const result = await sdk.authenticate({ authorization: headers.authorization, cookie: headers.cookie })
+    if (result.ok) {
+      console.log(result.user?.sub, result.session?.id, result.degraded)
+    } else {
+      console.log(result.problem.status, result.problem.body.code)
+    }
+    return result
   }
   // end
-  return result
+  return check(headers)
 }

@@ -21,14 +21,17 @@ export async function example(token: string): Promise<void> {
     },
   })
 
-  const decision = await sdk.auth().authorize({ token })
-  if (decision.allowed) {
-    console.log(decision.claims.sub, decision.claims.email)
-  } else {
-    // A ready HTTP answer: status, headers (WWW-Authenticate or Retry-After) and an RFC 9457 body.
-    console.log(decision.reason, decision.problem.status, decision.problem.body.code)
+  async function check(token: string) {
+    const decision = await sdk.auth().authorize({ token })
+    if (decision.allowed) {
+      console.log(decision.claims.sub, decision.claims.email)
+    } else {
+      // A ready HTTP answer: status, headers (WWW-Authenticate or Retry-After) and an RFC 9457 body.
+      console.log(decision.reason, decision.problem.status, decision.problem.body.code)
+    }
   }
   // end
+  await check(token)
 }
 
 async function testingKit(): Promise<void> {

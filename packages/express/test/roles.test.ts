@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import type { CoreSDKClient } from '@coresdk/core'
-import { describeRoleChecks } from '@coresdk/testing'
+import { describeRoleChecks } from '@coresdk/testing/vitest'
 import express from 'express'
 import { expect, it } from 'vitest'
 import { coreSdkMiddleware, requireRoles } from '../src/index.ts'

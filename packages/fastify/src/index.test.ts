@@ -1,5 +1,6 @@
 import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
-import { expectProblem, rawRequest, TestIssuer } from '@coresdk/testing'
+import { rawRequest, TestIssuer } from '@coresdk/testing'
+import { expectProblem } from '@coresdk/testing/vitest'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { coreSdkErrorHandler, coreSdkPlugin } from './index.ts'

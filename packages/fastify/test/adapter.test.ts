@@ -1,5 +1,5 @@
 import { type CoreSDKClient, problemFor } from '@coresdk/core'
-import { describeAdapter } from '@coresdk/testing'
+import { describeAdapter } from '@coresdk/testing/vitest'
 import Fastify from 'fastify'
 import { coreSdkErrorHandler, coreSdkPlugin, logout } from '../src/index.ts'
 

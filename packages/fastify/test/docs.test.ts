@@ -1,4 +1,4 @@
-import { describeDocsSnippet } from '@coresdk/testing'
+import { describeDocsSnippet } from '@coresdk/testing/vitest'
 
 describeDocsSnippet({
   from: import.meta.url,

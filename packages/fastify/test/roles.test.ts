@@ -1,5 +1,6 @@
 import { CoreSDKClient, type PublicPath } from '@coresdk/core'
-import { describeRoleChecks, expectForbidden, TestIssuer } from '@coresdk/testing'
+import { TestIssuer } from '@coresdk/testing'
+import { describeRoleChecks, expectForbidden } from '@coresdk/testing/vitest'
 import Fastify from 'fastify'
 import { expect, it } from 'vitest'
 import { coreSdkPlugin } from '../src/index.ts'

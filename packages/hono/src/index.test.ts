@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
-import { expectProblem, type RecordedResponse, TestIssuer } from '@coresdk/testing'
+import { type RecordedResponse, TestIssuer } from '@coresdk/testing'
+import { expectProblem } from '@coresdk/testing/vitest'
 import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest'

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { type CoreSDKClient, problemFor } from '@coresdk/core'
-import { describeAdapter } from '@coresdk/testing'
+import { describeAdapter } from '@coresdk/testing/vitest'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { type CoreSdkVariables, coreSdkErrorHandler, coreSdkMiddleware, logout } from '../src/index.ts'

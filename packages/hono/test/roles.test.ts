@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import type { CoreSDKClient } from '@coresdk/core'
-import { describeRoleChecks } from '@coresdk/testing'
+import { describeRoleChecks } from '@coresdk/testing/vitest'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { expect, it } from 'vitest'

@@ -1,6 +1,7 @@
 import 'reflect-metadata'
 import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
-import { expectProblem, rawRequest, TestIssuer } from '@coresdk/testing'
+import { rawRequest, TestIssuer } from '@coresdk/testing'
+import { expectProblem } from '@coresdk/testing/vitest'
 import { Controller, Get, Module } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { FastifyAdapter } from '@nestjs/platform-fastify'

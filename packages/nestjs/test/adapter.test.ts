@@ -1,6 +1,6 @@
 import 'reflect-metadata'
 import { type Claims, type CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
-import { describeAdapter } from '@coresdk/testing'
+import { describeAdapter } from '@coresdk/testing/vitest'
 import {
   Controller,
   Delete,

@@ -1,6 +1,7 @@
 import 'reflect-metadata'
 import { type Claims, CoreSDKClient } from '@coresdk/core'
-import { describeRoleChecks, expectForbidden, expectProblem, rawRequest, TestIssuer } from '@coresdk/testing'
+import { rawRequest, TestIssuer } from '@coresdk/testing'
+import { describeRoleChecks, expectForbidden, expectProblem } from '@coresdk/testing/vitest'
 import { Controller, Get, type INestApplication, Module, type Type, UseGuards } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { FastifyAdapter } from '@nestjs/platform-fastify'

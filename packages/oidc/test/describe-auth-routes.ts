@@ -1,5 +1,6 @@
 import { CoreSDKClient } from '@coresdk/core'
-import { type AdapterServer, expectProblem, freePort, rawRequest } from '@coresdk/testing'
+import { type AdapterServer, freePort, rawRequest } from '@coresdk/testing'
+import { expectProblem } from '@coresdk/testing/vitest'
 import { importJWK, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {

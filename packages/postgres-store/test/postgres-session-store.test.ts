@@ -1,4 +1,5 @@
-import { describeSessionStore, ensurePostgres } from '@coresdk/testing'
+import { ensurePostgres } from '@coresdk/testing'
+import { describeSessionStore } from '@coresdk/testing/vitest'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { createSchema, openStore, uniqueSchema } from './helpers.ts'
 

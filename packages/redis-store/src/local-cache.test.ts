@@ -1,4 +1,4 @@
-import { makeSessionRecord } from '@coresdk/testing'
+import { makeSessionRecord } from '@coresdk/testing/vitest'
 import { describe, expect, it } from 'vitest'
 import { LocalCache } from './local-cache.ts'
 

@@ -1,5 +1,6 @@
 import type { RevocationEvent } from '@coresdk/core'
-import { ensureRedis, makeSessionRecord } from '@coresdk/testing'
+import { ensureRedis } from '@coresdk/testing'
+import { makeSessionRecord } from '@coresdk/testing/vitest'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRedisSessionStore, type RedisSessionStore } from '../src/index.ts'

@@ -1,11 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { CoreSDKError, type RevocationEvent } from '@coresdk/core'
-import {
-  makeSessionRecord,
-  type RedisServerProcess,
-  requireServices,
-  startRedisServer,
-} from '@coresdk/testing'
+import { type RedisServerProcess, requireServices, startRedisServer } from '@coresdk/testing'
+import { makeSessionRecord } from '@coresdk/testing/vitest'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisSessionStore, type RedisSessionStore, redisClientOptions } from '../src/index.ts'

@@ -1,4 +1,4 @@
-import { describeSessionStore, makeSessionRecord } from '@coresdk/testing'
+import { describeSessionStore, makeSessionRecord } from '@coresdk/testing/vitest'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisSessionStore } from '../src/index.ts'
 import { connectCluster, startTestCluster } from './helpers.ts'

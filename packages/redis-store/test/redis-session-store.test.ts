@@ -1,4 +1,5 @@
-import { describeSessionStore, ensureRedis, makeSessionRecord } from '@coresdk/testing'
+import { ensureRedis } from '@coresdk/testing'
+import { describeSessionStore, makeSessionRecord } from '@coresdk/testing/vitest'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisSessionStore } from '../src/index.ts'
 import { connect } from './helpers.ts'

@@ -1,5 +1,5 @@
 import { CoreSDKClient } from '@coresdk/core'
-import { describeAdapter, type SuiteClients } from '@coresdk/testing'
+import { describeAdapter, type SuiteClients } from '@coresdk/testing/vitest'
 import { serveApp } from './express-app.ts'
 import { SECRET, startSidecar } from './helpers.ts'
 

@@ -1,6 +1,6 @@
 import { CoreSDKClient } from '@coresdk/core'
 import { createSidecarServer } from '@coresdk/sidecar'
-import { describeAdapter } from '@coresdk/testing'
+import { describeAdapter } from '@coresdk/testing/vitest'
 import { serveApp } from './express-app.ts'
 import { SECRET } from './helpers.ts'
 

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { request as httpRequest } from 'node:http'
 import { CoreSDKClient, type CoreSDKErrorCode, MemorySessionStore, problemFor } from '@coresdk/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FaultyStore, faultyStore } from './faulty-store.ts'
+import { type AdapterServer, type RecordedResponse, rawRequest } from './http.ts'
 import { startJwksServer } from './jwks-server.ts'
 import { TestIssuer } from './mint.ts'
 import { ensureRedis, type RedisService } from './services.ts'
@@ -21,12 +21,6 @@ async function mintAfterRevokeAll(identity: TestIdentity, claims: Record<string,
   return identity.mint(claims, { now: Math.floor(Date.now() / 1000) + DEFAULT_CLOCK_TOLERANCE })
 }
 
-/** A running app under test: its base URL (`http://127.0.0.1:<port>`) and how to stop it. */
-export interface AdapterServer {
-  url: string
-  close(): Promise<void>
-}
-
 /**
  * Starts a real HTTP server on an ephemeral port running the adapter with `sdk`, serving the adapter contract:
  * - `GET /health`: 200, public;
@@ -38,15 +32,6 @@ export interface AdapterServer {
  * - a `CoreSDKError` thrown by a route (the store down) answered with core's problem: the adapter's error handler.
  */
 export type StartAdapter = (sdk: CoreSDKClient) => Promise<AdapterServer>
-
-/** One HTTP answer as the suite saw it. */
-export interface RecordedResponse {
-  status: number
-  headers: Record<string, string>
-  body: string
-  /** Milliseconds from sending the request to the end of the body. */
-  elapsed: number
-}
 
 /** Options of {@link describeAdapter}. */
 export interface DescribeAdapterOptions {
@@ -98,41 +83,6 @@ export interface SuiteClients {
 
 const REALM = 'adapter-suite'
 const PROBLEM_HEADERS = ['content-type', 'cache-control', 'www-authenticate', 'retry-after'] as const
-
-/** Sends one HTTP request with the path exactly as given (fetch would normalise it) and reads the whole answer. */
-export function rawRequest(
-  base: string,
-  method: string,
-  path: string,
-  headers: Record<string, string | string[]> = {},
-): Promise<RecordedResponse> {
-  const url = new URL(base)
-  const started = performance.now()
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, method, path, headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('error', reject)
-        res.on('end', () => {
-          const flat: Record<string, string> = {}
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (value !== undefined) flat[name] = Array.isArray(value) ? value.join('\n') : value
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: flat,
-            body: Buffer.concat(chunks).toString('utf8'),
-            elapsed: performance.now() - started,
-          })
-        })
-      },
-    )
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 /** Asserts an answer is exactly core's problem for `code`: status, the headers that matter, and the body. */
 export function expectProblem(response: RecordedResponse, code: CoreSDKErrorCode, realm = REALM): void {

@@ -1,6 +1,7 @@
 import { CoreSDKClient, problemFor } from '@coresdk/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AdapterServer, expectProblem, type RecordedResponse, rawRequest } from './describe-adapter.ts'
+import { expectProblem } from './describe-adapter.ts'
+import { type AdapterServer, type RecordedResponse, rawRequest } from './http.ts'
 import { TestIssuer } from './mint.ts'
 
 /**

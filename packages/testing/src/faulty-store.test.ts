@@ -1,7 +1,7 @@
 import { MemorySessionStore } from '@coresdk/core'
 import { describe, expect, it } from 'vitest'
-import { makeSessionRecord } from './describe-session-store.ts'
 import { faultyStore } from './faulty-store.ts'
+import { makeSessionRecord } from './records.ts'
 
 const TIMEOUT = Symbol('timeout')
 const within = <T>(promise: Promise<T>, ms: number) =>

@@ -1,4 +1,4 @@
-import { base64url, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
+import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
 
 /** The algorithms the test kit creates keys for. */
 export type TestAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA'
