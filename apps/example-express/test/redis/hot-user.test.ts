@@ -192,8 +192,15 @@ describe.skipIf(typeof redis === 'string')(
 
       // Afterwards, once every revocation has reached every process: a sample of old hot tokens on each process.
       await sleep(1500)
-      // A fresh token, issued after the last revoke-all, to read the sessions still active.
-      const fresh = await mint('usr_hot', 'hot-final')
+      // A fresh token, issued after the last revoke-all, to read the sessions still active. Issue times count as iat
+      // less the clock tolerance (5 s by default: the issuer may run ahead), so this issuer runs the whole tolerance
+      // ahead, a second and more after the last revoke-all.
+      const fresh = {
+        token: await issuer.mint(
+          { sub: 'usr_hot', sid: 'hot-final' },
+          { now: Math.floor(Date.now() / 1000) + 5 },
+        ),
+      }
       const final = await call(apps[0]!.url, 'GET', '/api/sessions', fresh.token)
       const active = new Set(
         final.status === 200
