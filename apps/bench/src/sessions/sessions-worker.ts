@@ -23,7 +23,8 @@ const issuer = await TestIssuer.create({
 const sdk = new CoreSDKClient({
   tenantId: `bench-${fixture.runId}-${kind}`,
   jwt: issuer.jwtOptions(),
-  sessions: { store: opened.store },
+  // Sessions sealed into a store that other processes read need one shared key.
+  sessions: { store: opened.store, encryptionKey: new Uint8Array(32).fill(7) },
   env: {},
 })
 const idToken = await issuer.mint({ email: 'user-1@example.com' }, { expiresIn: 3600 })
