@@ -1,4 +1,5 @@
 import type { CoreSDKClient } from './client.ts'
+import { type CookieScope, cookiePrefixConflict, cookiePrefixFor } from './config.ts'
 import type { LogoutResult } from './engine.ts'
 import { CoreSDKError, problemFor, problemFromError } from './errors.ts'
 import { isPublicPath, type PublicPath } from './paths.ts'
@@ -377,5 +378,20 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
   return Object.freeze(kit)
 }
 
-export type { HttpProblem, PublicPath, RoleRequirement, RouteHandler, RouteRequest, RouteResponse }
-export { CoreSDKError, isPublicPath, problemFromError, roleRequirement }
+export type {
+  CookieScope,
+  HttpProblem,
+  PublicPath,
+  RoleRequirement,
+  RouteHandler,
+  RouteRequest,
+  RouteResponse,
+}
+export {
+  CoreSDKError,
+  cookiePrefixConflict,
+  cookiePrefixFor,
+  isPublicPath,
+  problemFromError,
+  roleRequirement,
+}

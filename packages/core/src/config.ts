@@ -80,16 +80,51 @@ export interface JwtOptions {
 
 /** The session cookie's attributes. */
 export interface CookieOptions {
-  /** Env: `CORESDK_COOKIE_NAME`. @default 'coresdk_session' */
+  /**
+   * The cookie's name. A `__Host-` name needs `secure`, `path` `'/'` and no `domain`; a `__Secure-` name needs
+   * `secure`. Env: `CORESDK_COOKIE_NAME`.
+   * @default '__Host-coresdk_session' when secure and host-only on `/`; '__Secure-coresdk_session' when secure with a
+   * `domain` or another `path`; 'coresdk_session' when not secure (local development over http)
+   */
   name?: string
   /** Env: `CORESDK_COOKIE_SECURE`. @default true */
   secure?: boolean
-  /** @default 'lax' */
+  /** Env: `CORESDK_COOKIE_SAMESITE`. @default 'lax' */
   sameSite?: 'strict' | 'lax' | 'none'
-  /** @default '/' */
+  /** A path starting with `/`. @default '/' */
   path?: string
   /** @default undefined (host-only) */
   domain?: string
+}
+
+/** The attributes a cookie name's prefix depends on. */
+export interface CookieScope {
+  secure: boolean
+  path: string
+  domain: string | undefined
+}
+
+/**
+ * The strongest name prefix (RFC 6265bis §4.1.3) a cookie with these attributes can carry: `__Host-` when it is
+ * Secure, host-only and on `Path=/` (so no subdomain can set or shadow it), `__Secure-` when it is Secure only.
+ */
+export function cookiePrefixFor(scope: CookieScope): '__Host-' | '__Secure-' | '' {
+  if (!scope.secure) return ''
+  return scope.domain === undefined && scope.path === '/' ? '__Host-' : '__Secure-'
+}
+
+/**
+ * Which attribute breaks the rules of the prefix `name` carries: `secure` (both prefixes need it), `domain` or
+ * `path` (`__Host-` takes no domain and only `/`); null when the name has no prefix or the attributes fit it.
+ * Browsers match the prefixes case-insensitively, and refuse such a cookie outright.
+ */
+export function cookiePrefixConflict(name: string, scope: CookieScope): 'secure' | 'domain' | 'path' | null {
+  const host = /^__host-/i.test(name)
+  if (!host && !/^__secure-/i.test(name)) return null
+  if (!scope.secure) return 'secure'
+  if (host && scope.domain !== undefined) return 'domain'
+  if (host && scope.path !== '/') return 'path'
+  return null
 }
 
 /** How sessions are kept. */
@@ -334,6 +369,9 @@ function checkUrl(setting: string, value: string): string {
 }
 
 const TENANT_ID = /^[A-Za-z0-9._-]{1,64}$/
+// A cookie Domain: a host name, with the leading dot old browsers wrote allowed.
+const COOKIE_DOMAIN =
+  /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 
 /** Whether a tenant id is well formed: 1 to 64 characters among letters, digits, `.`, `_` and `-`. */
 export function isValidTenantId(value: unknown): value is string {
@@ -506,15 +544,6 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
   }
 
   const cookie = sessions.cookie ?? {}
-  const cookieName =
-    read.string('sessions.cookie.name', cookie.name, 'CORESDK_COOKIE_NAME') ?? 'coresdk_session'
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
-    fail(
-      cookie.name !== undefined ? 'sessions.cookie.name' : 'CORESDK_COOKIE_NAME',
-      cookieName,
-      'it accepts a cookie name token',
-    )
-  }
   const sameSite = read.choice(
     'sessions.cookie.sameSite',
     cookie.sameSite,
@@ -525,6 +554,33 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
   const secure = read.boolean('sessions.cookie.secure', cookie.secure, 'CORESDK_COOKIE_SECURE', true)
   if (sameSite === 'none' && !secure)
     fail('sessions.cookie.sameSite', 'none', 'SameSite=None requires a secure cookie')
+  const cookiePath = cookie.path ?? '/'
+  if (typeof cookiePath !== 'string' || !/^\/[\x21-\x3a\x3c-\x7e]*$/.test(cookiePath))
+    fail('sessions.cookie.path', cookiePath, 'it accepts a path starting with "/", without spaces or ";"')
+  const domain = cookie.domain
+  if (domain !== undefined && (typeof domain !== 'string' || !COOKIE_DOMAIN.test(domain)))
+    fail('sessions.cookie.domain', domain, 'it accepts a host name such as "example.com"')
+  const scope: CookieScope = { secure, path: cookiePath, domain }
+  const nameSetting = cookie.name !== undefined ? 'sessions.cookie.name' : 'CORESDK_COOKIE_NAME'
+  const cookieName =
+    read.string('sessions.cookie.name', cookie.name, 'CORESDK_COOKIE_NAME') ??
+    `${cookiePrefixFor(scope)}coresdk_session`
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName))
+    fail(nameSetting, cookieName, 'it accepts a cookie name token')
+  const conflict = cookiePrefixConflict(cookieName, scope)
+  if (conflict !== null) {
+    const prefix = /^__host-/i.test(cookieName) ? '__Host-' : '__Secure-'
+    const needs = {
+      secure: `${cookie.secure !== undefined ? 'sessions.cookie.secure' : 'CORESDK_COOKIE_SECURE'} true`,
+      domain: 'no sessions.cookie.domain',
+      path: 'sessions.cookie.path "/"',
+    }[conflict]
+    fail(
+      nameSetting,
+      cookieName,
+      `a ${prefix} name requires ${needs}; drop the prefix or change that setting`,
+    )
+  }
 
   const idleTimeout = read.number(
     'sessions.idleTimeout',
@@ -663,8 +719,8 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
         name: cookieName,
         secure,
         sameSite,
-        path: cookie.path ?? '/',
-        domain: cookie.domain,
+        path: cookiePath,
+        domain,
       },
       encryptionKey,
       tokenRefresher: sessions.tokenRefresher,

@@ -6,11 +6,13 @@ import {
   type TokenRefresher,
   type TokenSet,
 } from '@coresdk/core'
+import { type CookieScope, cookiePrefixConflict, cookiePrefixFor } from '@coresdk/core/adapter'
 import { base64url, createRemoteJWKSet } from 'jose'
 import * as oidc from 'openid-client'
 import { LogoutTokenError, type ReplayCache, verifyLogoutToken } from './backchannel-logout.ts'
 import { readCookie, type StateCookieOptions, serializeCookie } from './cookies.ts'
 import { deriveStateKey, openLoginState, sealLoginState } from './login-state.ts'
+import { checkReturnTo, isSafeReturnTo } from './return-to.ts'
 import type { OidcRefresher } from './refresher.ts'
 
 /** What {@link createOidcClient} takes. */
@@ -31,7 +33,10 @@ export interface OidcClientOptions {
   scope?: string
   /** At least 32 bytes that encrypt the short-lived login-state cookie. Instances behind one host must share it. */
   cookieSecret: string | Uint8Array
-  /** The login-state cookie's name. @default 'coresdk_oidc' */
+  /**
+   * The login-state cookie's name; a `__Host-` or `__Secure-` name needs `cookieSecure`.
+   * @default '__Host-coresdk_oidc' when the cookie is secure, else 'coresdk_oidc'
+   */
   cookieName?: string
   /** Whether the login-state cookie is `Secure`. @default true when `redirectUri` is https */
   cookieSecure?: boolean
@@ -59,7 +64,10 @@ export interface OidcClientOptions {
 
 /** Options of {@link OidcClient.login}. */
 export interface LoginOptions {
-  /** A local path to return to after the callback. Anything but a path on this site is ignored. @default '/' */
+  /**
+   * The path on this site to return to after the callback (`/path?query#fragment`, printable ASCII, at most 2048
+   * characters; never `//…` or a `\`). Anything else throws a `CoreSDKError` (`invalid_request`). @default '/'
+   */
   returnTo?: string
   /** Extra authorization parameters for this login only (e.g. `{ prompt: 'login' }`, `login_hint`). */
   params?: Record<string, string>
@@ -154,10 +162,15 @@ export interface OidcClient {
   clearStateCookie(): string
 }
 
-const SAFE_RETURN_TO = /^\/(?![/\\])[^\s]*$/
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
-function safeReturnTo(value: string | undefined): string {
-  return value !== undefined && SAFE_RETURN_TO.test(value) ? value : '/'
+/** The login-state cookie's attributes: host-only on `/`, Secure when asked or when the redirect URI is https. */
+function stateCookieScope(options: OidcClientOptions): CookieScope {
+  return {
+    secure: options.cookieSecure ?? new URL(options.redirectUri).protocol === 'https:',
+    path: '/',
+    domain: undefined,
+  }
 }
 
 function configError(setting: string, accepts: string): never {
@@ -186,6 +199,17 @@ function checkOptions(options: OidcClientOptions): void {
     (typeof options.clientSecret !== 'string' || options.clientSecret === '')
   ) {
     configError('clientSecret', 'it accepts a non-empty string, or nothing for a public client')
+  }
+  if (options.cookieSecure !== undefined && typeof options.cookieSecure !== 'boolean')
+    configError('cookieSecure', 'it accepts true or false')
+  if (options.cookieName !== undefined) {
+    if (typeof options.cookieName !== 'string' || !COOKIE_NAME.test(options.cookieName))
+      configError('cookieName', 'it accepts a cookie name token')
+    if (cookiePrefixConflict(options.cookieName, stateCookieScope(options)) !== null)
+      configError(
+        'cookieName',
+        'a __Host- or __Secure- name requires cookieSecure true (or an https redirectUri)',
+      )
   }
   const { loginTimeout = 600, timeout = 10, clockTolerance = 5, logoutTokenMaxAge = 300 } = options
   for (const [setting, value, max] of [
@@ -290,7 +314,6 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     redirectUri,
     postLogoutRedirectUri,
     scope = 'openid profile email',
-    cookieName = 'coresdk_oidc',
     loginTimeout = 600,
     authorizationParams = {},
     timeout = 10,
@@ -298,10 +321,11 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     logoutTokenMaxAge = 300,
   } = options
   const stateKey = await deriveStateKey(options.cookieSecret)
+  const cookieScope = stateCookieScope(options)
   const cookie: Omit<StateCookieOptions, 'maxAge'> = {
-    name: cookieName,
-    secure: options.cookieSecure ?? new URL(redirectUri).protocol === 'https:',
-    path: '/',
+    name: options.cookieName ?? `${cookiePrefixFor(cookieScope)}coresdk_oidc`,
+    secure: cookieScope.secure,
+    path: cookieScope.path,
   }
   const replayCache: ReplayCache = options.replayCache ?? {
     add: (key, expiresAt) => sdk.sessions().claimOnce(key, expiresAt),
@@ -381,6 +405,8 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     tokenRefresher,
 
     async login(loginOptions = {}) {
+      // Refused before anything is made: a bad returnTo must not reach the callback, where the session is stored.
+      const returnTo = checkReturnTo(loginOptions.returnTo)
       const state = oidc.randomState()
       const nonce = oidc.randomNonce()
       const codeVerifier = oidc.randomPKCECodeVerifier()
@@ -396,11 +422,7 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
       }
       if (loginOptions.params?.scope) params.scope = loginOptions.params.scope
       const url = oidc.buildAuthorizationUrl(config, params)
-      const sealed = await sealLoginState(
-        { state, nonce, codeVerifier, returnTo: safeReturnTo(loginOptions.returnTo) },
-        stateKey,
-        loginTimeout,
-      )
+      const sealed = await sealLoginState({ state, nonce, codeVerifier, returnTo }, stateKey, loginTimeout)
       return { url: url.href, setCookie: serializeCookie(sealed, { ...cookie, maxAge: loginTimeout }) }
     },
 
@@ -435,7 +457,9 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
       const session = await sdk
         .sessions()
         .create(toTokenSet(tokens), { userAgent: request.userAgent ?? null })
-      return { session, setCookie: [session.setCookie, client.clearStateCookie()], returnTo: saved.returnTo }
+      // A state sealed before returnTo was checked at login may carry anything: it goes home, not astray.
+      const returnTo = isSafeReturnTo(saved.returnTo) ? saved.returnTo : '/'
+      return { session, setCookie: [session.setCookie, client.clearStateCookie()], returnTo }
     },
 
     logoutUrl(logoutOptions = {}) {

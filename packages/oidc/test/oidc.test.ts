@@ -18,6 +18,7 @@ import {
   type OidcHandlers,
   type OidcHttpResponse,
 } from '../src/index.ts'
+import { deriveStateKey, openLoginState, sealLoginState } from '../src/login-state.ts'
 import { Browser, startProvider, startServer, type TestProvider } from './support.ts'
 
 const CLIENT_ID = 'app'
@@ -221,7 +222,7 @@ describe('login and callback', () => {
   })
 
   it('the authorization request uses PKCE S256, a state and a nonce, and keeps them in an encrypted cookie', async () => {
-    const { url, setCookie } = await oidc.login({ returnTo: '//evil.example/' })
+    const { url, setCookie } = await oidc.login({ returnTo: '/profile?tab=1' })
     const params = new URL(url).searchParams
     expect(params.get('code_challenge_method')).toBe('S256')
     expect(params.get('code_challenge')).toMatch(/^[\w-]{43}$/)
@@ -231,14 +232,66 @@ describe('login and callback', () => {
       /^coresdk_oidc=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
     )
     for (const value of [params.get('state'), params.get('nonce')]) expect(setCookie).not.toContain(value)
-    // An open redirect is refused: the login returns to '/'.
     const browser = new Browser()
     browser.setCookie(app.url, 'coresdk_oidc', setCookie.split(';')[0]!.split('=')[1]!)
     const result = await oidc.callback({
       url: await authorize(url, browser),
       cookie: browser.cookieHeader(app.url),
     })
-    expect(result.returnTo).toBe('/')
+    expect(result.returnTo).toBe('/profile?tab=1')
+  })
+
+  it('login() called with a returnTo that is not a path on this site throws invalid_request', async () => {
+    for (const returnTo of ['//evil.example/', '/\\evil', 'https://evil.example/', '/\r\nx', '/café', '']) {
+      const error = await oidc.login({ returnTo }).catch((e: unknown) => e)
+      expect(error, JSON.stringify(returnTo)).toBeInstanceOf(CoreSDKError)
+      expect(error).toMatchObject({ code: 'invalid_request', status: 400 })
+    }
+  })
+
+  it('a login state sealed with a bad returnTo (an old cookie) sends the callback home, with the session made', async () => {
+    const { url, setCookie } = await oidc.login({ returnTo: '/me' })
+    const key = await deriveStateKey(COOKIE_SECRET)
+    const saved = await openLoginState(setCookie.split(';')[0]!.split('=')[1], key)
+    const old = await sealLoginState({ ...saved!, returnTo: '//evil.example/' }, key, 600)
+    const callbackUrl = await authorize(url, new Browser(), 'olga')
+    const response = await fetch(callbackUrl, {
+      headers: { cookie: `coresdk_oidc=${old}` },
+      redirect: 'manual',
+    })
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/')
+    expect(response.headers.getSetCookie().join()).toContain(`${sdk.config.sessions.cookie.name}=sess_`)
+    expect(await sdk.sessions().listForUser('olga')).toHaveLength(1)
+  })
+
+  it('the login-state cookie is __Host- when secure (an https redirect URI), and a prefixed name needs Secure', async () => {
+    const https = await createOidcClient({
+      sdk,
+      issuer: provider.issuer,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectUri: 'https://app.example.com/auth/callback',
+      cookieSecret: COOKIE_SECRET,
+      allowInsecureRequests: true,
+    })
+    const { setCookie } = await https.login()
+    expect(setCookie).toMatch(/^__Host-coresdk_oidc=[^;]+; Path=\/; .*; Secure$/)
+    expect(setCookie).not.toMatch(/domain=/i)
+    expect(https.clearStateCookie()).toMatch(/^__Host-coresdk_oidc=; Path=\/; Max-Age=0; .*; Secure$/)
+    for (const cookieName of ['__Host-login', '__Secure-login']) {
+      await expect(
+        createOidcClient({
+          sdk,
+          issuer: provider.issuer,
+          clientId: CLIENT_ID,
+          redirectUri: `${app.url}/auth/callback`,
+          cookieSecret: COOKIE_SECRET,
+          cookieName,
+          allowInsecureRequests: true,
+        }),
+      ).rejects.toThrow(/cookieName.*cookieSecure/)
+    }
   })
 
   it('a callback whose state does not match the login-state cookie is a 400 and creates no session', async () => {
@@ -396,7 +449,7 @@ describe('logout', () => {
     expect(location.origin + location.pathname).toBe(`${provider.issuer}/session/end`)
     expect(location.searchParams.get('id_token_hint')).toEqual(expect.any(String))
     expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${app.url}/`)
-    expect(response.headers.getSetCookie().join()).toMatch(/coresdk_session=;/)
+    expect(response.headers.getSetCookie().join()).toContain(`${sdk.config.sessions.cookie.name}=;`)
     expect((await sdk.sessions().get(session))?.revokedAt).toBeInstanceOf(Date)
     expect((await browser.fetch(`${app.url}/auth/logout`)).status).toBe(405)
   })
