@@ -12,8 +12,8 @@ import * as oidc from 'openid-client'
 import { LogoutTokenError, type ReplayCache, verifyLogoutToken } from './backchannel-logout.ts'
 import { readCookie, type StateCookieOptions, serializeCookie } from './cookies.ts'
 import { deriveStateKey, openLoginState, sealLoginState } from './login-state.ts'
-import { checkReturnTo, isSafeReturnTo } from './return-to.ts'
 import type { OidcRefresher } from './refresher.ts'
+import { checkReturnTo, isSafeReturnTo } from './return-to.ts'
 
 /** What {@link createOidcClient} takes. */
 export interface OidcClientOptions {

@@ -2,6 +2,15 @@ import { CoreSDKError, problemFromError } from '@coresdk/core'
 import { describe, expect, it } from 'vitest'
 import { checkReturnTo, isSafeReturnTo, RETURN_TO_MAX_LENGTH } from './return-to.ts'
 
+function thrown(value: string): unknown {
+  try {
+    checkReturnTo(value)
+  } catch (error) {
+    return error
+  }
+  throw new Error(`${JSON.stringify(value)} was accepted`)
+}
+
 describe('returnTo', () => {
   it('accepts a path on this site, with its query and fragment', () => {
     for (const value of ['/', '/profile', '/profile?tab=1&x=%20y#top', '/a/b/c.html', `/${'a'.repeat(2047)}`])
@@ -31,13 +40,7 @@ describe('returnTo', () => {
       `/${'a'.repeat(RETURN_TO_MAX_LENGTH)}`,
     ]) {
       expect(isSafeReturnTo(value), JSON.stringify(value)).toBe(false)
-      const error = (() => {
-        try {
-          checkReturnTo(value)
-        } catch (e) {
-          return e
-        }
-      })()
+      const error = thrown(value)
       expect(error, JSON.stringify(value)).toBeInstanceOf(CoreSDKError)
       expect(error).toMatchObject({ code: 'invalid_request', status: 400 })
     }
@@ -46,16 +49,7 @@ describe('returnTo', () => {
   })
 
   it('is refused with a problem that names returnTo and never repeats the value', () => {
-    const value = '//evil.example/steal'
-    const problem = problemFromError(
-      (() => {
-        try {
-          checkReturnTo(value)
-        } catch (e) {
-          return e
-        }
-      })(),
-    )
+    const problem = problemFromError(thrown('//evil.example/steal'))
     expect(problem.status).toBe(400)
     expect(problem.body).toMatchObject({ code: 'invalid_request' })
     expect(problem.body.detail).toContain('returnTo')
