@@ -1,5 +1,5 @@
 import type { CoreSDKClient } from './client.ts'
-import { type CookieScope, cookiePrefixConflict, cookiePrefixFor } from './config.ts'
+import { type CookieScope, cookieNameProblem, cookiePrefixFor } from './config.ts'
 import type { LogoutResult } from './engine.ts'
 import { CoreSDKError, problemFor, problemFromError } from './errors.ts'
 import { isPublicPath, type PublicPath } from './paths.ts'
@@ -387,11 +387,4 @@ export type {
   RouteRequest,
   RouteResponse,
 }
-export {
-  CoreSDKError,
-  cookiePrefixConflict,
-  cookiePrefixFor,
-  isPublicPath,
-  problemFromError,
-  roleRequirement,
-}
+export { CoreSDKError, cookieNameProblem, cookiePrefixFor, isPublicPath, problemFromError, roleRequirement }

@@ -113,12 +113,20 @@ export function cookiePrefixFor(scope: CookieScope): '__Host-' | '__Secure-' | '
   return scope.domain === undefined && scope.path === '/' ? '__Host-' : '__Secure-'
 }
 
+// RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
 /**
- * Which attribute breaks the rules of the prefix `name` carries: `secure` (both prefixes need it), `domain` or
- * `path` (`__Host-` takes no domain and only `/`); null when the name has no prefix or the attributes fit it.
- * Browsers match the prefixes case-insensitively, and refuse such a cookie outright.
+ * What makes `name` unfit for a cookie with these attributes: `name` when it is not a cookie-name token, else the
+ * attribute that breaks the rules of its prefix: `secure` (both prefixes need it), `domain` or `path` (`__Host-`
+ * takes no domain and only `/`); null when it fits. Browsers match the prefixes case-insensitively, and drop a
+ * cookie that breaks them.
  */
-export function cookiePrefixConflict(name: string, scope: CookieScope): 'secure' | 'domain' | 'path' | null {
+export function cookieNameProblem(
+  name: string,
+  scope: CookieScope,
+): 'name' | 'secure' | 'domain' | 'path' | null {
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) return 'name'
   const host = /^__host-/i.test(name)
   if (!host && !/^__secure-/i.test(name)) return null
   if (!scope.secure) return 'secure'
@@ -565,16 +573,15 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
   const cookieName =
     read.string('sessions.cookie.name', cookie.name, 'CORESDK_COOKIE_NAME') ??
     `${cookiePrefixFor(scope)}coresdk_session`
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName))
-    fail(nameSetting, cookieName, 'it accepts a cookie name token')
-  const conflict = cookiePrefixConflict(cookieName, scope)
-  if (conflict !== null) {
+  const problem = cookieNameProblem(cookieName, scope)
+  if (problem === 'name') fail(nameSetting, cookieName, 'it accepts a cookie name token')
+  if (problem !== null) {
     const prefix = /^__host-/i.test(cookieName) ? '__Host-' : '__Secure-'
     const needs = {
       secure: `${cookie.secure !== undefined ? 'sessions.cookie.secure' : 'CORESDK_COOKIE_SECURE'} true`,
       domain: 'no sessions.cookie.domain',
       path: 'sessions.cookie.path "/"',
-    }[conflict]
+    }[problem]
     fail(
       nameSetting,
       cookieName,

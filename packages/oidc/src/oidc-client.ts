@@ -6,7 +6,7 @@ import {
   type TokenRefresher,
   type TokenSet,
 } from '@coresdk/core'
-import { type CookieScope, cookiePrefixConflict, cookiePrefixFor } from '@coresdk/core/adapter'
+import { type CookieScope, cookieNameProblem, cookiePrefixFor } from '@coresdk/core/adapter'
 import { base64url, createRemoteJWKSet } from 'jose'
 import * as oidc from 'openid-client'
 import { LogoutTokenError, type ReplayCache, verifyLogoutToken } from './backchannel-logout.ts'
@@ -162,8 +162,6 @@ export interface OidcClient {
   clearStateCookie(): string
 }
 
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-
 /** The login-state cookie's attributes: host-only on `/`, Secure when asked or when the redirect URI is https. */
 function stateCookieScope(options: OidcClientOptions): CookieScope {
   return {
@@ -203,9 +201,9 @@ function checkOptions(options: OidcClientOptions): void {
   if (options.cookieSecure !== undefined && typeof options.cookieSecure !== 'boolean')
     configError('cookieSecure', 'it accepts true or false')
   if (options.cookieName !== undefined) {
-    if (typeof options.cookieName !== 'string' || !COOKIE_NAME.test(options.cookieName))
-      configError('cookieName', 'it accepts a cookie name token')
-    if (cookiePrefixConflict(options.cookieName, stateCookieScope(options)) !== null)
+    const problem = cookieNameProblem(options.cookieName, stateCookieScope(options))
+    if (problem === 'name') configError('cookieName', 'it accepts a cookie name token')
+    if (problem !== null)
       configError(
         'cookieName',
         'a __Host- or __Secure- name requires cookieSecure true (or an https redirectUri)',

@@ -292,6 +292,16 @@ describe('login and callback', () => {
         }),
       ).rejects.toThrow(/cookieName.*cookieSecure/)
     }
+    await expect(
+      createOidcClient({
+        sdk,
+        issuer: provider.issuer,
+        clientId: CLIENT_ID,
+        redirectUri: `${app.url}/auth/callback`,
+        cookieSecret: COOKIE_SECRET,
+        cookieName: 'login;state',
+      }),
+    ).rejects.toThrow(/cookieName.*cookie name token/)
   })
 
   it('a callback whose state does not match the login-state cookie is a 400 and creates no session', async () => {
