@@ -572,7 +572,8 @@ export class MemorySessionStore implements SessionStore {
     const slot = this.#live.get(name) ?? this.#revoked.get(name)
     if (record === null || slot === undefined) return { record: null, fence: null }
     // The lock lives in the record's slot: it goes with the record, and the fence never restarts while it is held.
-    const lock = (slot.lock ??= { fence: 0, written: 0, until: 0 })
+    slot.lock ??= { fence: 0, written: 0, until: 0 }
+    const lock = slot.lock
     if (lock.until > now) return { record, fence: null }
     lock.fence++
     lock.until = now + ttl

@@ -138,7 +138,10 @@ function holdTokenRequests() {
       arrived.push(() => resolve(true))
       opened()
     })
-  return { gate, first, release: () => arrived.splice(0).forEach((go) => go()) }
+  const release = () => {
+    for (const go of arrived.splice(0)) go()
+  }
+  return { gate, first, release }
 }
 
 describe.skipIf(redis.url === null)(`one refresh per session across instances ${redis.reason ?? ''}`, () => {

@@ -400,7 +400,8 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
     patch?: SessionPatch,
   ): Promise<RefreshReleaseAnswer> {
     return this.#run(async () => {
-      if (!Number.isSafeInteger(fence)) throw new TypeError('releaseRefreshLock() takes the fence it was given.')
+      if (!Number.isSafeInteger(fence))
+        throw new TypeError('releaseRefreshLock() takes the fence it was given.')
       const epoch = this.#cache.epoch
       const rows = (await this.#query(this.#sql.releaseRefresh, [
         this.#lookup.hash(tenantId, id),
