@@ -168,6 +168,12 @@ export interface SessionOptions {
   encryptionKey?: string | Uint8Array
   /** Rotates OAuth tokens when `sessions().refresh()` runs on a session holding a refresh token. */
   tokenRefresher?: TokenRefresher
+  /**
+   * How long one instance may hold a session's refresh lock, in ms, with a store that has one: when the holder dies,
+   * the next caller proceeds after this; the others wait at most this plus `storeTimeout` for the holder's result.
+   * Keep it above the refresher's longest grant. Env: `CORESDK_SESSION_REFRESH_LOCK_TTL_MS`. @default 10000
+   */
+  refreshLockTtl?: number
 }
 
 /** Where the engine runs: in this process, or in a sidecar reached over HTTP. */
@@ -249,6 +255,7 @@ export interface ResolvedConfig {
     cookie: Required<Omit<CookieOptions, 'domain'>> & { domain: string | undefined }
     encryptionKey: Uint8Array | undefined
     tokenRefresher: TokenRefresher | undefined
+    refreshLockTtl: number
   }
 }
 
@@ -731,6 +738,13 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
       },
       encryptionKey,
       tokenRefresher: sessions.tokenRefresher,
+      refreshLockTtl: read.number(
+        'sessions.refreshLockTtl',
+        sessions.refreshLockTtl,
+        'CORESDK_SESSION_REFRESH_LOCK_TTL_MS',
+        10_000,
+        { min: 100, max: 300_000 },
+      ),
     },
   }
 }

@@ -59,6 +59,8 @@ export type {
   CoreSdkUserClaims,
   HttpProblem,
   ProblemBody,
+  RefreshLockAnswer,
+  RefreshReleaseAnswer,
   RevocationEvent,
   SessionPatch,
   SessionRecord,

@@ -1,7 +1,15 @@
 import { BoundedMap } from './bounded-map.ts'
 import { CoreSDKError } from './errors.ts'
 import { isRecordActive } from './session.ts'
-import type { RevocationEvent, SessionLimits, SessionPatch, SessionRecord, SessionStore } from './types.ts'
+import type {
+  RefreshLockAnswer,
+  RefreshReleaseAnswer,
+  RevocationEvent,
+  SessionLimits,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+} from './types.ts'
 
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
@@ -48,6 +56,8 @@ interface Slot {
   user: UserSessions
   /** Read since it was last passed over for eviction (second chance: a read costs one write, not a move). */
   used: boolean
+  /** The refresh lock: the last fence handed out, the greatest one written, and when the lease ends (ms). */
+  lock: { fence: number; written: number; until: number } | null
 }
 
 /** One user's sessions: the active ones in creation order, and the last ended ones. */
@@ -353,7 +363,7 @@ export class MemorySessionStore implements SessionStore {
       }
       this.#users.set(userName, user)
     }
-    const slot: Slot = { record, bucket: -1, keyName, user, used: false }
+    const slot: Slot = { record, bucket: -1, keyName, user, used: false, lock: null }
     if (record.revokedAt === null) {
       const end = activeEnd(record)
       this.#live.set(name, slot)
@@ -553,6 +563,42 @@ export class MemorySessionStore implements SessionStore {
         // A listener's failure must not undo or hide a revocation.
       }
     }
+  }
+
+  async acquireRefreshLock(tenantId: string, id: string, ttl: number): Promise<RefreshLockAnswer> {
+    const name = scoped(tenantId, id)
+    const now = Date.now()
+    const record = this.#read(name, now)
+    const slot = this.#live.get(name) ?? this.#revoked.get(name)
+    if (record === null || slot === undefined) return { record: null, fence: null }
+    // The lock lives in the record's slot: it goes with the record, and the fence never restarts while it is held.
+    slot.lock ??= { fence: 0, written: 0, until: 0 }
+    const lock = slot.lock
+    if (lock.until > now) return { record, fence: null }
+    lock.fence++
+    lock.until = now + ttl
+    return { record, fence: lock.fence }
+  }
+
+  async releaseRefreshLock(
+    tenantId: string,
+    id: string,
+    fence: number,
+    patch?: SessionPatch,
+  ): Promise<RefreshReleaseAnswer> {
+    const name = scoped(tenantId, id)
+    const slot = this.#live.get(name) ?? this.#revoked.get(name)
+    if (slot === undefined || this.#read(name, Date.now()) === null) return { record: null, written: false }
+    const lock = slot.lock
+    let written = false
+    if (patch !== undefined && lock !== null && fence > lock.written && fence <= lock.fence) {
+      // update() runs to completion synchronously: nothing comes between the fence check and the write.
+      void this.update(tenantId, id, patch)
+      lock.written = fence
+      written = true
+    }
+    if (lock !== null && lock.fence === fence) lock.until = 0
+    return { record: slot.record, written }
   }
 
   // One-time keys (`claimOnce`): tenant + key → until when the claim holds.

@@ -3,6 +3,7 @@ import {
   CoreSDKError,
   type CreatedSession,
   type SessionRecord,
+  type SessionTokens,
   type TokenRefresher,
   type TokenSet,
 } from '@coresdk/core'
@@ -160,6 +161,22 @@ export interface OidcClient {
   backchannelLogout(request: BackchannelLogoutRequest): Promise<BackchannelLogoutResult>
   /** The `Set-Cookie` value that clears the login-state cookie. */
   clearStateCookie(): string
+  /**
+   * The session's tokens, with an access token valid for at least `minValidity` more seconds: when it expires sooner
+   * (or its expiry is unknown) and the session holds a refresh token, it is refreshed first through
+   * `sdk.sessions().refresh()`, so concurrent callers on every instance share one grant. Null when the session holds
+   * no tokens. Rejects like `refresh()` (`refresh_token_invalid` when the provider ended the grant).
+   * @example
+   * const tokens = await oidc.freshTokens(req.coresdk_session!.id, { minValidity: 30 })
+   * await fetch(apiUrl, { headers: { authorization: `Bearer ${tokens?.accessToken}` } })
+   */
+  freshTokens(sessionId: string, options?: FreshTokensOptions): Promise<SessionTokens | null>
+}
+
+/** Options of {@link OidcClient.freshTokens}. */
+export interface FreshTokensOptions {
+  /** How long the access token must still be valid, in seconds; a shorter one is refreshed first. @default 60 */
+  minValidity?: number
 }
 
 /** The login-state cookie's attributes: host-only on `/`, Secure when asked or when the redirect URI is https. */
@@ -354,7 +371,6 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     idTokenSigningAlgorithms,
   }
   const jwks = createRemoteJWKSet(new URL(server.jwks_uri), { timeoutDuration: timeout * 1000 })
-  const inFlight = new Map<string, Promise<TokenSet>>()
 
   async function rotate(refreshToken: string, session: SessionRecord): Promise<TokenSet> {
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>
@@ -375,16 +391,8 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     return toTokenSet(response, refreshToken)
   }
 
-  const tokenRefresher: TokenRefresher = {
-    refresh(refreshToken, session) {
-      // One grant per session at a time: with rotation, a second concurrent grant would present a spent token.
-      const pending = inFlight.get(session.id)
-      if (pending) return pending
-      const running = rotate(refreshToken, session).finally(() => inFlight.delete(session.id))
-      inFlight.set(session.id, running)
-      return running
-    },
-  }
+  // One grant per session at a time is core's rule (sessions().refresh(): its store's lock, or one per process).
+  const tokenRefresher: TokenRefresher = { refresh: rotate }
 
   async function revokeForLogout(sub: string | undefined, sid: string | undefined): Promise<number> {
     const sessions = sdk.sessions()
@@ -509,6 +517,28 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
 
     clearStateCookie() {
       return serializeCookie('', { ...cookie, maxAge: 0 })
+    },
+
+    async freshTokens(sessionId, freshOptions = {}) {
+      const { minValidity = 60 } = freshOptions
+      if (!Number.isInteger(minValidity) || minValidity < 0 || minValidity > 86_400)
+        throw new CoreSDKError(
+          'invalid_request',
+          'minValidity takes an integer number of seconds up to 86400.',
+        )
+      const sessions = sdk.sessions()
+      const tokens = await sessions.getTokens(sessionId)
+      if (tokens === null || tokens.refreshToken === undefined) return tokens
+      const expiresAt = tokens.accessTokenExpiresAt
+      if (
+        tokens.accessToken !== undefined &&
+        expiresAt !== undefined &&
+        expiresAt - Date.now() > minValidity * 1000
+      )
+        return tokens
+      // The one refresh path: one grant per session across instances, a lost race re-read, never a revoke for it.
+      await sessions.refresh(sessionId)
+      return sessions.getTokens(sessionId)
     },
   }
 

@@ -190,6 +190,23 @@ async function signLogoutToken(
     .sign(key)
 }
 
+/** Counts the provider's refresh-token grants from now on: those it answered, and those it refused. */
+function countRefreshGrants() {
+  const counts = { ok: 0, refused: 0 }
+  type GrantContext = { oidc?: { params?: { grant_type?: unknown } } }
+  const isRefresh = (ctx: GrantContext) => ctx.oidc?.params?.grant_type === 'refresh_token'
+  const ok = (ctx: GrantContext) => void (isRefresh(ctx) && counts.ok++)
+  const refused = (ctx: GrantContext) => void (isRefresh(ctx) && counts.refused++)
+  provider.provider.on('grant.success', ok)
+  provider.provider.on('grant.error', refused)
+  return Object.assign(() => ({ ...counts }), {
+    stop() {
+      provider.provider.off('grant.success', ok)
+      provider.provider.off('grant.error', refused)
+    },
+  })
+}
+
 const postLogoutToken = (token: string) =>
   fetch(`${app.url}/auth/backchannel-logout`, {
     method: 'POST',
@@ -416,15 +433,40 @@ describe('refresh', () => {
 
   it('concurrent refreshes of one session make one grant, so rotation does not spend the token twice', async () => {
     const { session } = await signIn('cora')
-    const tokens = await sdk.sessions().getTokens(session)
-    const record = { id: session, userId: 'cora' } as SessionRecord
-    const results = await Promise.all(
-      [1, 2, 3].map(() => oidc.tokenRefresher.refresh(tokens!.refreshToken!, record)),
-    )
-    expect(new Set(results.map((r) => r.refresh_token)).size).toBe(1)
-    // The one rotated token still works, which it would not if a second grant had replayed the spent one.
-    const next = await oidc.tokenRefresher.refresh(results[0]!.refresh_token!, record)
-    expect(next.refresh_token).not.toBe(results[0]!.refresh_token)
+    const before = await sdk.sessions().getTokens(session)
+    const grants = countRefreshGrants()
+    try {
+      await Promise.all([1, 2, 3].map(() => sdk.sessions().refresh(session)))
+      expect(grants()).toEqual({ ok: 1, refused: 0 })
+      const after = await sdk.sessions().getTokens(session)
+      expect(after?.refreshToken).not.toBe(before?.refreshToken)
+      // The one rotated token still works, which it would not if a second grant had replayed the spent one.
+      await sdk.sessions().refresh(session)
+      expect(grants()).toEqual({ ok: 2, refused: 0 })
+      expect((await sdk.sessions().get(session))?.isActive()).toBe(true)
+    } finally {
+      grants.stop()
+    }
+  })
+
+  it('freshTokens refreshes an access token about to expire through sessions().refresh(), and only then', async () => {
+    const { session } = await signIn('fern')
+    const grants = countRefreshGrants()
+    try {
+      const held = await oidc.freshTokens(session)
+      // The provider's access tokens live 300 s: more than the 60 s asked by default, so nothing is refreshed.
+      expect(grants()).toEqual({ ok: 0, refused: 0 })
+      expect(held?.accessToken).toBe((await sdk.sessions().getTokens(session))?.accessToken)
+      const fresh = await Promise.all([1, 2, 3].map(() => oidc.freshTokens(session, { minValidity: 600 })))
+      expect(grants()).toEqual({ ok: 1, refused: 0 })
+      expect(new Set(fresh.map((t) => t?.accessToken)).size).toBe(1)
+      expect(fresh[0]?.accessToken).not.toBe(held?.accessToken)
+      await expect(oidc.freshTokens(session, { minValidity: -1 })).rejects.toMatchObject({
+        code: 'invalid_request',
+      })
+    } finally {
+      grants.stop()
+    }
   })
 
   it('a refresher used before it is bound fails with refresh_failed', async () => {
