@@ -162,6 +162,10 @@ export class MemorySessionStore implements SessionStore {
     return this.#bound(tenantId, scoped(tenantId, key), Date.now())
   }
 
+  peekByKey(tenantId: string, key: string): SessionRecord | undefined {
+    return this.#bound(tenantId, scoped(tenantId, key), Date.now()) ?? undefined
+  }
+
   async create(
     tenantId: string,
     record: SessionRecord,

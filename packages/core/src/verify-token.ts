@@ -184,7 +184,7 @@ export class TokenVerifier {
   readonly #jwt: JwtConfig
   readonly #tenantId: string
   readonly #keys: KeySource
-  readonly #cache: BoundedMap<string, Promise<VerifyResult>>
+  readonly #cache: BoundedMap<string, Cached>
   readonly #accessOptions: JWTVerifyOptions
   readonly #idOptions: JWTVerifyOptions
 
@@ -204,9 +204,17 @@ export class TokenVerifier {
     if (kind === 'access_token') {
       // The warm path: one Map lookup and one clock read; the entry holds an already-settled promise.
       const hit = this.#cache.get(token, Date.now())
-      if (hit !== undefined) return hit
+      if (hit !== undefined) return hit.promise
     }
     return this.#verifyCold(token, kind)
+  }
+
+  /**
+   * The verified access token when the verify cache holds it (a token seen before and not yet expired), without a
+   * promise; undefined otherwise, when {@link TokenVerifier.verify} must run.
+   */
+  peek(token: string, now: number): VerifiedToken | undefined {
+    return this.#cache.get(token, now)?.token
   }
 
   /** Stops any key fetch in flight and drops the cache. */
@@ -245,7 +253,7 @@ export class TokenVerifier {
       const result: VerifyResult = { ok: true, token: verified }
       // The cache holds a settled promise, so that a hit returns it as it is, without allocating.
       if (kind === 'access_token' && verified.expiresAt > Date.now())
-        this.#cache.set(token, Promise.resolve(result), verified.expiresAt)
+        this.#cache.set(token, { token: verified, promise: Promise.resolve(result) }, verified.expiresAt)
       return result
     } catch (error) {
       return refused(reasonForError(error))
@@ -281,6 +289,12 @@ export class TokenVerifier {
     }
     throw last
   }
+}
+
+/** A verify-cache entry: the verified token, and the settled promise that {@link TokenVerifier.verify} returns. */
+interface Cached {
+  token: VerifiedToken
+  promise: Promise<VerifyResult>
 }
 
 /** Phase 1's refusal for `reason`: no claims, and the reason's problem. */
