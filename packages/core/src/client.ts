@@ -1,7 +1,7 @@
 import { serialize as serializeCookie } from 'cookie'
 import type { Backend, BackendAnswer } from './backend.ts'
 import { type ResolvedConfig, resolveConfig, type SDKConfig } from './config.ts'
-import { readCredential } from './credentials.ts'
+import { plainBearer, readCredential } from './credentials.ts'
 import { isIdentifier, isSessionId } from './crypto.ts'
 import type {
   AuthApi,
@@ -164,8 +164,16 @@ export class CoreSDKClient {
   }
 
   /** {@link CoreSDKClient.authenticate}, answering without a promise when everything it needs is at hand. */
-  #run(request: AuthenticateRequest, options?: AuthenticateOptions): AuthenticateResult | Promise<AuthenticateResult> {
+  #run(
+    request: AuthenticateRequest,
+    options?: AuthenticateOptions,
+  ): AuthenticateResult | Promise<AuthenticateResult> {
     try {
+      if (typeof request.authorization === 'string') {
+        const token = plainBearer(request.authorization)
+        const warm = token === undefined ? undefined : this.#bearerNow(token)
+        if (warm !== undefined) return warm
+      }
       const credential = readCredential(request, this.config.sessions.cookie.name)
       switch (credential.kind) {
         case 'none':
@@ -285,9 +293,16 @@ export class CoreSDKClient {
     }
     const via = cookie ? 'cookie' : 'bearer'
     if (record === null || answer.degraded)
-      return { ok: true, user: answer.user, session: null, degraded: answer.degraded, via, setCookie: NO_COOKIES }
+      return {
+        ok: true,
+        user: answer.user,
+        session: null,
+        degraded: answer.degraded,
+        via,
+        setCookie: NO_COOKIES,
+      }
     const last = this.#answers.get(record)
-    if (last !== undefined && last.ok && last.user === answer.user && last.via === via) return last
+    if (last?.ok && last.user === answer.user && last.via === via) return last
     const result: AuthenticateResult = Object.freeze({
       ok: true,
       user: answer.user,

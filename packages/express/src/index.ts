@@ -40,7 +40,10 @@ function send(res: Response, problem: HttpProblem, setCookie: readonly string[] 
 }
 
 function settle(req: Request, res: Response, next: NextFunction, result: HandleResult): void {
-  if (!result.next) return send(res, result.problem, result.setCookie)
+  if (!result.next) {
+    send(res, result.problem, result.setCookie)
+    return
+  }
   if (result.setCookie.length > 0) res.append('Set-Cookie', [...result.setCookie])
   const auth = result.auth
   req.coresdk = auth

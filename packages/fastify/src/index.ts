@@ -70,7 +70,9 @@ function gate(route: AdapterRoute): onRequestHookHandler {
   return (request, reply, done) => {
     const auth = request.coresdk
     if (!auth)
-      return done(new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before this hook or helper.'))
+      return done(
+        new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before this hook or helper.'),
+      )
     const raw = { method: request.method, url: request.raw.url ?? '/', headers: request.raw.rawHeaders }
     const result = auth.kit.handle(raw, route, auth)
     if (result instanceof Promise) result.then((r) => settle(request, reply, r, done), done)

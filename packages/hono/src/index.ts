@@ -54,7 +54,7 @@ function send(c: Context, problem: HttpProblem, setCookie: readonly string[] = [
   return c.body(JSON.stringify(problem.body), problem.status as ContentfulStatusCode, problem.headers)
 }
 
-function settle(c: Context<Env>, next: Next, result: HandleResult): Response | Promise<void> {
+function settle(c: Context<Env>, next: Next, result: HandleResult): Response | Promise<undefined> {
   if (!result.next) return send(c, result.problem, result.setCookie)
   for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
   const auth = result.auth
@@ -62,14 +62,14 @@ function settle(c: Context<Env>, next: Next, result: HandleResult): Response | P
   c.set('coresdk_user', auth.user)
   c.set('coresdk_session', auth.session)
   c.set('coresdk_degraded', auth.degraded)
-  return next()
+  return next() as Promise<undefined>
 }
 
 /** No async function of its own: a warm request (answered without a promise) goes on in the same turn. */
 function gate(kitOf: (c: Context) => RequestAuth['kit'], route: AdapterRoute): MiddlewareHandler<Env> {
   return ((c, next) => {
     const result = kitOf(c).handle(requestOf(c), route, c.get('coresdk'))
-    if (result instanceof Promise) return result.then<Response | void>((r) => settle(c, next, r))
+    if (result instanceof Promise) return result.then<Response | undefined>((r) => settle(c, next, r))
     return settle(c, next, result)
   }) as MiddlewareHandler<Env>
 }

@@ -43,7 +43,13 @@ export class CoreSdkGuard implements CanActivate {
     const from = (i: number): boolean | Promise<boolean> => {
       for (; i < routes.length; i++) {
         const result = this.kit.handle(request, routes[i], req.coresdk)
-        if (result instanceof Promise) return result.then((r) => (settle(req, res, r), from(i + 1)))
+        if (result instanceof Promise) {
+          const next = i + 1
+          return result.then((r) => {
+            settle(req, res, r)
+            return from(next)
+          })
+        }
         settle(req, res, result)
       }
       return true
@@ -55,7 +61,10 @@ export class CoreSdkGuard implements CanActivate {
     const handler = context.getHandler()
     const type = context.getClass()
     let byHandler = this.#routes.get(type)
-    if (byHandler === undefined) this.#routes.set(type, (byHandler = new WeakMap()))
+    if (byHandler === undefined) {
+      byHandler = new WeakMap()
+      this.#routes.set(type, byHandler)
+    }
     let routes = byHandler.get(handler)
     if (routes === undefined) {
       const targets = [handler, type]
@@ -64,7 +73,9 @@ export class CoreSdkGuard implements CanActivate {
         .getAll<Array<RoleRequirement | undefined>>(CORESDK_ROLES, targets)
         .filter((requirement) => requirement !== undefined)
       routes = Object.freeze(
-        roles.length === 0 ? [Object.freeze({ public: isPublic })] : roles.map((r) => Object.freeze({ roles: r })),
+        roles.length === 0
+          ? [Object.freeze({ public: isPublic })]
+          : roles.map((r) => Object.freeze({ roles: r })),
       )
       byHandler.set(handler, routes)
     }
