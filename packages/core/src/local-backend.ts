@@ -10,6 +10,7 @@ import { MemorySessionStore } from './memory-session-store.ts'
 import { isRecordActive } from './session.ts'
 import type {
   AuthDecision,
+  Claims,
   RefreshReleaseAnswer,
   RevocationEvent,
   SessionPatch,
@@ -76,7 +77,23 @@ export class LocalBackend implements Backend {
     const { claims } = verified
     if (!this.#config.sessions.automatic) return { ok: true, user: claims, record: null, degraded: false }
     const key = await sessionKey(token, verified)
-    const record = await this.#sessionForToken(verified, key, userAgent)
+    return this.#answer(claims, await this.#sessionForToken(verified, key, userAgent))
+  }
+
+  bearerNow(verified: VerifiedToken): BackendAnswer | undefined {
+    if (!this.#config.sessions.automatic)
+      return { ok: true, user: verified.claims, record: null, degraded: false }
+    // A token naming no session has its key once a first request computed it (the verified token is cached).
+    if (verified.key === null || this.#store.peekByKey === undefined) return undefined
+    const record = this.#store.peekByKey(this.#config.tenantId, verified.key)
+    // No session yet, or one no longer active: `bearer` creates the next (or refuses).
+    if (record === undefined || (record.revokedAt === null && !isRecordActive(record, Date.now())))
+      return undefined
+    return this.#answer(verified.claims, record)
+  }
+
+  /** A bearer token's answer, once its session is known: refused when revoked or another user's. */
+  #answer(claims: Claims, record: SessionRecord): BackendAnswer {
     if (record.userId !== claims.sub || record.revokedAt !== null)
       return { ok: false, code: 'invalid_token', record, clearCookie: false }
     this.#touch(record)

@@ -124,6 +124,8 @@ export class MemorySessionStore implements SessionStore {
   // first.
   readonly #live: BoundedMap<string, Slot>
   readonly #revoked: BoundedMap<string, Slot>
+  // A credential key's name to its record's name in #live or #revoked: the very string stored there, so a lookup
+  // hashes no new string.
   readonly #keys = new Map<string, string>()
   readonly #users = new Map<string, UserSessions>()
   readonly #wheel = new Map<number, Set<string>>()
@@ -169,7 +171,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
-    return this.#bound(tenantId, scoped(tenantId, key), Date.now())
+    return this.#bound(scoped(tenantId, key), Date.now())
+  }
+
+  peekByKey(tenantId: string, key: string): SessionRecord | undefined {
+    return this.#bound(scoped(tenantId, key), Date.now()) ?? undefined
   }
 
   async create(
@@ -181,7 +187,7 @@ export class MemorySessionStore implements SessionStore {
     const now = Date.now()
     const keyName = record.key === null ? null : scoped(tenantId, record.key)
     if (keyName !== null) {
-      const bound = this.#bound(tenantId, keyName, now)
+      const bound = this.#bound(keyName, now)
       // A revoked record stays bound until it is retained no longer, so its tokens cannot start a fresh session.
       if (bound && (bound.revokedAt !== null || isRecordActive(bound, now)))
         return { record: bound, created: false }
@@ -340,10 +346,10 @@ export class MemorySessionStore implements SessionStore {
     return slot.record
   }
 
-  #bound(tenantId: string, keyName: string, now: number): SessionRecord | null {
-    const id = this.#keys.get(keyName)
-    if (id === undefined) return null
-    const record = this.#read(scoped(tenantId, id), now)
+  #bound(keyName: string, now: number): SessionRecord | null {
+    const name = this.#keys.get(keyName)
+    if (name === undefined) return null
+    const record = this.#read(name, now)
     if (record === null) this.#keys.delete(keyName)
     return record
   }
@@ -351,7 +357,7 @@ export class MemorySessionStore implements SessionStore {
   #insert(name: string, record: SessionRecord, keyName: string | null, userName: string, now: number): void {
     const previous = this.#live.get(name) ?? this.#revoked.get(name)
     if (previous !== undefined) this.#drop(name, previous)
-    if (keyName !== null) this.#keys.set(keyName, record.id)
+    if (keyName !== null) this.#keys.set(keyName, name)
     let user = this.#users.get(userName)
     if (!user) {
       user = {
@@ -408,7 +414,7 @@ export class MemorySessionStore implements SessionStore {
       this.#unfile(name, slot)
       this.#live.delete(name)
     }
-    if (keyName !== null && this.#keys.get(keyName) === record.id) this.#keys.delete(keyName)
+    if (keyName !== null && this.#keys.get(keyName) === name) this.#keys.delete(keyName)
     user.active.delete(record.id)
     user.ended?.delete(record.id)
     if (user.active.size === 0 && (user.ended?.size ?? 0) === 0 && this.#users.get(user.name) === user)

@@ -155,6 +155,12 @@ export interface SessionStore {
   /** The session bound to a credential key, or null. */
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null>
   /**
+   * What {@link SessionStore.getByKey} would answer, when this process holds it already (the store itself in memory,
+   * or a cache the store keeps coherent with its revocation events), without a round trip; undefined when only
+   * `getByKey` can tell. Optional: with it, a warm request is answered without waiting on a promise.
+   */
+  peekByKey?(tenantId: string, key: string): SessionRecord | undefined
+  /**
    * Atomically: when `record.key` is already bound to a live record (unexpired, or revoked and still retained),
    * returns that one (`created: false`);
    * otherwise stores the record, binds its key and adds it to the user's index. When the user's revoke-all

@@ -309,6 +309,10 @@ class RedisSessionStoreImpl implements RedisSessionStore {
     })
   }
 
+  peekByKey(tenantId: string, key: string): SessionRecord | undefined {
+    return this.#cache.getByKey(tenantId, key) ?? undefined
+  }
+
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
     const cached = this.#cache.getByKey(tenantId, key)
     if (cached !== undefined) return Promise.resolve(cached)
