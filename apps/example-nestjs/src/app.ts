@@ -1,8 +1,8 @@
 import 'reflect-metadata'
 import type { CoreSDKClient } from '@coresdk/core'
-import { CoreSdkModule } from '@coresdk/nestjs'
+import { CoreSdkGuard, CoreSdkModule } from '@coresdk/nestjs'
 import type { OidcHandlers } from '@coresdk/oidc'
-import { type INestApplication, Module, type Type } from '@nestjs/common'
+import { type INestApplication, Module, type Type, UseGuards } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { ApiController, LogoutController, REPORT_DEGRADED } from './api.controller.ts'
@@ -13,6 +13,12 @@ import { StaffController } from './staff.controller.ts'
 export interface AppOptions {
   /** The HTTP platform under Nest. @default 'express' */
   platform?: 'express' | 'fastify'
+  /**
+   * How CoreSDK is wired in. `'global'`: `CoreSdkModule.forRoot()` with `CoreSdkGuard` as a global guard, routes
+   * opting out with `@Public()`. `'controllers'`: `CoreSdkModule.forRootAsync()` (the options from a factory, as from
+   * `ConfigService`) and `@UseGuards(CoreSdkGuard)` on each controller. @default 'global'
+   */
+  wiring?: 'global' | 'controllers'
   /** Nest's own body parser (platform Express); `authRoute` reads the forms it needs either way. @default true */
   bodyParser?: boolean
   /**
@@ -26,16 +32,38 @@ export interface AppOptions {
   degraded?: boolean
 }
 
-/** The example API (DESIGN §7) on NestJS, with `CoreSdkGuard` as a global guard. */
+/** `controller` with `@UseGuards(CoreSdkGuard)`, leaving the class itself as it is. */
+function guarded(controller: Type): Type {
+  // The class's path and routes are inherited.
+  @UseGuards(CoreSdkGuard)
+  class Guarded extends controller {}
+  // Nest tells controllers apart by class, and names them in its logs: keep the original name.
+  Object.defineProperty(Guarded, 'name', { value: controller.name })
+  return Guarded
+}
+
+/** The example API (DESIGN §7) on NestJS, protected by CoreSDK's guard. */
 export async function createApp(sdk: CoreSDKClient, options: AppOptions = {}): Promise<INestApplication> {
-  const { platform = 'express', bodyParser = true, oidc, staff = false, degraded = false } = options
+  const {
+    platform = 'express',
+    wiring = 'global',
+    bodyParser = true,
+    oidc,
+    staff = false,
+    degraded = false,
+  } = options
   const controllers: Type[] = [ApiController, oidc ? OidcController : LogoutController]
   if (staff) controllers.push(StaffController)
+  const moduleOptions = { sdk, publicPaths: staff ? ['/public/*'] : [] }
   // The module also registers CoreSdkExceptionFilter: a CoreSDKError thrown by a handler (the store down, a 404)
   // answers with core's problem.
   @Module({
-    imports: [CoreSdkModule.forRoot({ sdk, globalGuard: true, publicPaths: staff ? ['/public/*'] : [] })],
-    controllers,
+    imports: [
+      wiring === 'global'
+        ? CoreSdkModule.forRoot({ ...moduleOptions, globalGuard: true })
+        : CoreSdkModule.forRootAsync({ useFactory: async () => moduleOptions }),
+    ],
+    controllers: wiring === 'global' ? controllers : controllers.map(guarded),
     providers: [
       { provide: REPORT_DEGRADED, useValue: degraded },
       { provide: OIDC_HANDLERS, useValue: oidc ?? null },
