@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { type CoreSDKClient, problemFor } from '@coresdk/core'
+import type { CoreSDKClient } from '@coresdk/core'
+import { problemFor } from '@coresdk/core/adapter'
 import { describeAdapter } from '@coresdk/testing/vitest'
 import express, { type Response } from 'express'
 import { coreSdkErrorHandler, coreSdkMiddleware, logout } from '../src/index.ts'

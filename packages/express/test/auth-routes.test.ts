@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import type { CoreSDKClient, RouteHandler } from '@coresdk/core'
+import type { CoreSDKClient } from '@coresdk/core'
+import type { RouteHandler } from '@coresdk/core/adapter'
 import type { OidcHandlers } from '@coresdk/oidc'
 import express from 'express'
 import { expectTypeOf, it } from 'vitest'

@@ -1,4 +1,5 @@
-import { type CoreSDKClient, problemFor } from '@coresdk/core'
+import type { CoreSDKClient } from '@coresdk/core'
+import { problemFor } from '@coresdk/core/adapter'
 import { describeAdapter } from '@coresdk/testing/vitest'
 import Fastify from 'fastify'
 import { coreSdkErrorHandler, coreSdkPlugin, logout } from '../src/index.ts'

@@ -1,4 +1,5 @@
-import type { CoreSDKClient, RouteHandler } from '@coresdk/core'
+import type { CoreSDKClient } from '@coresdk/core'
+import type { RouteHandler } from '@coresdk/core/adapter'
 import type { OidcHandlers } from '@coresdk/oidc'
 import Fastify from 'fastify'
 import { expect, expectTypeOf, it } from 'vitest'

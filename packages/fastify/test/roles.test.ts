@@ -1,4 +1,5 @@
-import { CoreSDKClient, type PublicPath } from '@coresdk/core'
+import { CoreSDKClient } from '@coresdk/core'
+import type { PublicPath } from '@coresdk/core/adapter'
 import { TestIssuer } from '@coresdk/testing'
 import { describeRoleChecks, expectForbidden } from '@coresdk/testing/vitest'
 import Fastify from 'fastify'

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
-import { type CoreSDKClient, problemFor } from '@coresdk/core'
+import type { CoreSDKClient } from '@coresdk/core'
+import { problemFor } from '@coresdk/core/adapter'
 import { describeAdapter } from '@coresdk/testing/vitest'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'

@@ -1,4 +1,5 @@
-import type { CoreSDKClient, RouteHandler } from '@coresdk/core'
+import type { CoreSDKClient } from '@coresdk/core'
+import type { RouteHandler } from '@coresdk/core/adapter'
 import type { OidcHandlers } from '@coresdk/oidc'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'

@@ -1,5 +1,6 @@
 import 'reflect-metadata'
-import type { Claims, CoreSDKClient, RouteHandler, Session } from '@coresdk/core'
+import type { Claims, CoreSDKClient, Session } from '@coresdk/core'
+import type { RouteHandler } from '@coresdk/core/adapter'
 import type { OidcHandlers } from '@coresdk/oidc'
 import {
   Controller,

@@ -2,10 +2,10 @@ import {
   type CoreSDKClient,
   CoreSDKError,
   type CreatedSession,
-  type SessionRecord,
   type TokenRefresher,
   type TokenSet,
 } from '@coresdk/core'
+import type { SessionRecord } from '@coresdk/core/store'
 import { base64url, createRemoteJWKSet } from 'jose'
 import * as oidc from 'openid-client'
 import { LogoutTokenError, type ReplayCache, verifyLogoutToken } from './backchannel-logout.ts'

@@ -1,14 +1,18 @@
+import { CoreSDKError } from '@coresdk/core'
 import {
-  CoreSDKError,
+  parseRevocationEvent,
   type RevocationEvent,
+  SessionCache,
+  type SessionCacheOptions,
+  type SessionCacheStats,
+  type SessionLimits,
   type SessionPatch,
   type SessionRecord,
   type SessionStore,
-} from '@coresdk/core'
+} from '@coresdk/core/store'
 import type { Cluster, Redis } from 'ioredis'
 import { storeError } from './errors.ts'
 import { encodeKeyPart, KeyLayout } from './keys.ts'
-import { LocalCache, type LocalCacheOptions, type LocalCacheStats } from './local-cache.ts'
 import { PAGE_SIZE, scripts } from './scripts.ts'
 
 /** An ioredis client: a single node or Sentinel (`Redis`), or a `Cluster`. */
@@ -23,7 +27,7 @@ export interface RedisSessionStoreOptions {
   /** The deadline of each store operation, in ms; keep it at or below the client's `sessions.storeTimeout`. @default 1000 */
   commandTimeout?: number
   /** The per-instance cache that lets a warm request skip Redis; `false` disables it. */
-  localCache?: LocalCacheOptions | false
+  localCache?: SessionCacheOptions | false
   /**
    * The connection that subscribes to revocations (a connection in subscriber mode runs no other command).
    * `null` disables fan-out, and with it the local cache. @default client.duplicate(), closed by `close()`
@@ -38,7 +42,7 @@ export interface RedisSessionStore extends SessionStore {
   /** Resolves once the revocation channel is subscribed (the local cache is in use); rejects after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>
   /** Local cache counters, for monitoring. */
-  stats(): LocalCacheStats
+  stats(): SessionCacheStats
 }
 
 const PATCHABLE = ['lastSeenAt', 'expiresAt', 'secretHash', 'tokens', 'claims', 'retainUntil'] as const
@@ -64,8 +68,6 @@ function underMarker(record: SessionRecord | null, marker: unknown): SessionReco
   return record.issuedAt <= at ? { ...record, revokedAt: at } : record
 }
 
-type SessionLimits = NonNullable<Parameters<SessionStore['create']>[2]>
-
 /**
  * The per-user bound when `create` is given none (CoreSDKClient always passes its `sessions.maxPerUser` and
  * `sessions.atCap`): no user holds more than 1000 active sessions, the oldest going first.
@@ -90,33 +92,6 @@ function encodeFields(record: SessionRecord, bind: string): string[] {
   return fields
 }
 
-function parseEvent(message: string): RevocationEvent | null {
-  let value: unknown
-  try {
-    value = JSON.parse(message)
-  } catch {
-    return null
-  }
-  if (typeof value !== 'object' || value === null) return null
-  const event = value as Record<string, unknown>
-  if (typeof event.tenantId !== 'string' || typeof event.userId !== 'string' || typeof event.at !== 'number')
-    return null
-  if (event.kind === 'user')
-    return { kind: 'user', tenantId: event.tenantId, userId: event.userId, at: event.at }
-  if (event.kind === 'session' && typeof event.sessionId === 'string') {
-    const key = typeof event.key === 'string' ? event.key : null
-    return {
-      kind: 'session',
-      tenantId: event.tenantId,
-      sessionId: event.sessionId,
-      key,
-      userId: event.userId,
-      at: event.at,
-    }
-  }
-  return null
-}
-
 // A pointer holds its user id as JSON: ASCII whatever the id holds, so a lone surrogate survives the trip to Redis.
 function readPointer(value: string | null): string | null {
   if (value === null) return null
@@ -133,7 +108,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   readonly #client: Redis
   readonly #keys: KeyLayout
   readonly #timeout: number
-  readonly #cache: LocalCache
+  readonly #cache: SessionCache
   readonly #subscriber: Redis | null
   readonly #ownsSubscriber: boolean
   readonly #listeners = new Set<(event: RevocationEvent) => void>()
@@ -162,7 +137,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
     this.#client = options.client as unknown as Redis
     this.#keys = new KeyLayout(prefix)
     this.#timeout = timeout
-    this.#cache = new LocalCache(
+    this.#cache = new SessionCache(
       options.localCache === false ? { maxStaleness: 0 } : (options.localCache ?? {}),
     )
     if (options.subscriber === null) {
@@ -214,7 +189,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   }
 
   #receive(message: string): void {
-    const event = parseEvent(message)
+    const event = parseRevocationEvent(message)
     if (event === null) return
     this.#cache.apply(event)
     for (const listener of this.#listeners) {
@@ -351,7 +326,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
       // back), and only when no revocation arrived while the script ran: one could have been of this session.
       const unchanged = this.#cache.epoch === epoch
       for (const message of revoked) {
-        const event = parseEvent(message)
+        const event = parseRevocationEvent(message)
         if (event !== null) this.#cache.apply(event)
       }
       if (unchanged || result.revokedAt !== null) this.#cache.put(tenantId, result, this.#cache.epoch)
@@ -499,7 +474,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
     })
   }
 
-  stats(): LocalCacheStats {
+  stats(): SessionCacheStats {
     return this.#cache.stats()
   }
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { type CoreSDKClient, problemFor } from '@coresdk/core'
+import type { CoreSDKClient } from '@coresdk/core'
+import { problemFor } from '@coresdk/core/adapter'
 import { coreSdkErrorHandler, coreSdkMiddleware, logout } from '@coresdk/express'
 import type { AdapterServer } from '@coresdk/testing'
 import express, { type Express, type Response } from 'express'
