@@ -15,7 +15,8 @@ function reachable(root: unknown): unknown[] {
   const values: unknown[] = []
   const walk = (value: unknown) => {
     values.push(value)
-    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) return
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value))
+      return
     seen.add(value)
     for (const key of Reflect.ownKeys(value as object)) {
       const descriptor = Object.getOwnPropertyDescriptor(value, key)!
@@ -31,7 +32,9 @@ function isSecret(value: unknown): boolean {
   if (value instanceof Uint8Array || value instanceof MemorySessionStore) return true
   if (typeof value === 'object' && value !== null && 'refresh' in value) return true
   if (typeof value !== 'string') return false
-  return [JWT_SECRET, ENCRYPTION_KEY_TEXT, SIDECAR_SECRET, PRIVATE_JWK.k].some((secret) => value.includes(secret))
+  return [JWT_SECRET, ENCRYPTION_KEY_TEXT, SIDECAR_SECRET, PRIVATE_JWK.k].some((secret) =>
+    value.includes(secret),
+  )
 }
 
 const refresher: TokenRefresher = { refresh: async () => ({ access_token: 'new' }) }
@@ -67,7 +70,10 @@ const configs: Array<[string, SDKConfig]> = [
         issuer: 'https://id.test/',
         audience: 'api',
         algorithms: ['RS256'],
-        publicKeys: [PRIVATE_JWK as never, `-----BEGIN PRIVATE KEY-----\n${PRIVATE_JWK.k}\n-----END PRIVATE KEY-----`],
+        publicKeys: [
+          PRIVATE_JWK as never,
+          `-----BEGIN PRIVATE KEY-----\n${PRIVATE_JWK.k}\n-----END PRIVATE KEY-----`,
+        ],
       },
     },
   ],
@@ -107,7 +113,10 @@ describe('sdk.config, the public view of the configuration', () => {
       jwt: { hasSecret: true },
       sessions: { hasStore: false, hasEncryptionKey: true, hasTokenRefresher: false },
     })
-    expect(withKeys!.config).toMatchObject({ hasSidecarSecret: false, jwt: { hasSecret: false, publicKeyCount: 2 } })
+    expect(withKeys!.config).toMatchObject({
+      hasSidecarSecret: false,
+      jwt: { hasSecret: false, publicKeyCount: 2 },
+    })
     for (const sdk of [withAll, fromEnv, withKeys]) await sdk!.close()
   })
 
@@ -134,7 +143,10 @@ describe('sdk.config, the public view of the configuration', () => {
       encryptionKey: 'hasEncryptionKey',
       tokenRefresher: 'hasTokenRefresher',
     }
-    const expected = (value: object) => Object.keys(value).map((key) => renamed[key] ?? key).sort()
+    const expected = (value: object) =>
+      Object.keys(value)
+        .map((key) => renamed[key] ?? key)
+        .sort()
     expect(shown(sdk.config)).toEqual(expected(resolved))
     expect(shown(sdk.config.jwt)).toEqual(expected(resolved.jwt))
     expect(shown(sdk.config.sessions)).toEqual(expected(resolved.sessions))
