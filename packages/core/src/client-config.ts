@@ -50,6 +50,7 @@ export interface ClientConfig {
     readonly absoluteTimeout: number
     readonly touchInterval: number
     readonly storeTimeout: number
+    readonly refreshLockTtl: number
     readonly limits: Readonly<SessionLimits>
     readonly cookie: {
       readonly name: string
@@ -113,6 +114,7 @@ export function clientConfigOf(config: ResolvedConfig): ClientConfig {
       absoluteTimeout: sessions.absoluteTimeout,
       touchInterval: sessions.touchInterval,
       storeTimeout: sessions.storeTimeout,
+      refreshLockTtl: sessions.refreshLockTtl,
       limits: { maxPerUser: sessions.limits.maxPerUser, atCap: sessions.limits.atCap },
       cookie: { ...sessions.cookie },
       hasEncryptionKey: sessions.encryptionKey !== undefined,

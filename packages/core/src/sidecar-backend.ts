@@ -145,7 +145,14 @@ export class SidecarBackend implements Backend {
   }
 
   async refresh(id: string): Promise<SessionRecord> {
-    const answer = await this.#send('POST', sidecarPaths.refresh(id))
+    // The sidecar may wait for another instance's refresh, up to its lock TTL: the call's deadline allows for that.
+    const { refreshLockTtl } = this.#config.sessions
+    const answer = await this.#send(
+      'POST',
+      sidecarPaths.refresh(id),
+      undefined,
+      this.#config.sidecar.timeout + refreshLockTtl,
+    )
     this.#expect(answer, 200)
     return recordFromWire(answer.data)
   }
@@ -200,8 +207,12 @@ export class SidecarBackend implements Backend {
   }
 
   /** One call with the per-call deadline; a broken pooled connection gets one more try within the same deadline. */
-  async #send(method: string, path: string, body?: unknown): Promise<Answer> {
-    const timeout = this.#config.sidecar.timeout
+  async #send(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeout: number = this.#config.sidecar.timeout,
+  ): Promise<Answer> {
     const signal = AbortSignal.timeout(timeout)
     const headers =
       body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' }

@@ -13,6 +13,8 @@ export { parseRevocationEvent } from './revocation-event.ts'
 export type { SessionCacheOptions, SessionCacheStats } from './session-cache.ts'
 export { SessionCache } from './session-cache.ts'
 export type {
+  RefreshLockAnswer,
+  RefreshReleaseAnswer,
   RevocationEvent,
   SessionLimits,
   SessionPatch,
