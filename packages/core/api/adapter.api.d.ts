@@ -5,7 +5,7 @@ export interface AdapterKit {
   readonly sdk: CoreSDKClient;
   readonly bodyLimit: number;
   readonly anonymous: RequestAuth;
-  handle(request: AdapterRequest, route?: AdapterRoute, current?: RequestAuth): Promise<HandleResult>;
+  handle(request: AdapterRequest, route?: AdapterRoute, current?: RequestAuth): HandleResult | Promise<HandleResult>;
   logout(auth: RequestAuth | undefined, options?: {
     everywhere?: boolean;
   }): Promise<LogoutResult>;
@@ -41,6 +41,16 @@ export interface AuthRouteRequest {
   body: RouteRequest['body'] | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
 }
 
+export declare function cookieNameProblem(name: string, scope: CookieScope): 'name' | 'secure' | 'domain' | 'path' | null;
+
+export declare function cookiePrefixFor(scope: CookieScope): '__Host-' | '__Secure-' | '';
+
+export interface CookieScope {
+  secure: boolean;
+  path: string;
+  domain: string | undefined;
+}
+
 export { CoreSDKError } // declared in the report of @coresdk/core
 
 export declare function createAdapterKit(sdk: CoreSDKClient, options?: AdapterKitOptions): AdapterKit;
@@ -68,6 +78,7 @@ export declare function problemFromError(error: unknown, options?: ProblemOption
 export interface ProblemOptions {
   realm?: string;
   credentialGiven?: boolean;
+  detail?: string;
 }
 
 export declare function problemType(code: string): string;

@@ -95,6 +95,7 @@ export interface ClientConfig {
     readonly absoluteTimeout: number;
     readonly touchInterval: number;
     readonly storeTimeout: number;
+    readonly refreshLockTtl: number;
     readonly limits: Readonly<SessionLimits>;
     readonly cookie: {
       readonly name: string;
@@ -134,9 +135,11 @@ export declare class CoreSDKError extends Error {
   readonly code: CoreSDKErrorCode;
   readonly status: number;
   readonly headers: Record<string, string>;
+  readonly detail: string | undefined;
   constructor(code: CoreSDKErrorCode, message?: string, options?: {
     cause?: unknown;
     headers?: Record<string, string>;
+    detail?: string;
   });
   static from(error: unknown, fallback?: CoreSDKErrorCode): CoreSDKError;
 }
@@ -212,6 +215,7 @@ export declare class MemorySessionStore implements SessionStore {
   };
   get(tenantId: string, id: string): Promise<SessionRecord | null>;
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null>;
+  peekByKey(tenantId: string, key: string): SessionRecord | undefined;
   create(tenantId: string, record: SessionRecord, limits?: SessionLimits): Promise<{
     record: SessionRecord;
     created: boolean;
@@ -225,6 +229,8 @@ export declare class MemorySessionStore implements SessionStore {
   close(): Promise<void>;
   dump(): SessionRecord[];
   sweep(now?: number): void;
+  acquireRefreshLock(tenantId: string, id: string, ttl: number): Promise<RefreshLockAnswer>;
+  releaseRefreshLock(tenantId: string, id: string, fence: number, patch?: SessionPatch): Promise<RefreshReleaseAnswer>;
   claimOnce(tenantId: string, key: string, expiresAt: number): Promise<boolean>;
 }
 
@@ -318,6 +324,7 @@ export interface SessionOptions {
   cookie?: CookieOptions;
   encryptionKey?: string | Uint8Array;
   tokenRefresher?: TokenRefresher;
+  refreshLockTtl?: number;
 }
 
 export interface SessionsApi {
@@ -358,6 +365,8 @@ export interface TokenSet {
 
 // Named by the API above, not exported from this entry:
 
+// RefreshLockAnswer: exported from @coresdk/core/store
+// RefreshReleaseAnswer: exported from @coresdk/core/store
 // RevocationEvent: exported from @coresdk/core/store
 // SessionLimits: exported from @coresdk/core/store
 // SessionPatch: exported from @coresdk/core/store

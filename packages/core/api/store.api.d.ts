@@ -40,6 +40,16 @@ export declare function newSessionId(now?: number): string;
 
 export declare function parseRevocationEvent(text: string): RevocationEvent | null;
 
+export interface RefreshLockAnswer {
+  record: SessionRecord | null;
+  fence: number | null;
+}
+
+export interface RefreshReleaseAnswer {
+  record: SessionRecord | null;
+  written: boolean;
+}
+
 export type RevocationEvent = {
   kind: 'session';
   tenantId: string;
@@ -115,6 +125,7 @@ export interface SessionRecord {
 export interface SessionStore {
   get(tenantId: string, id: string): Promise<SessionRecord | null>;
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null>;
+  peekByKey?(tenantId: string, key: string): SessionRecord | undefined;
   create(tenantId: string, record: SessionRecord, limits?: SessionLimits): Promise<{
     record: SessionRecord;
     created: boolean;
@@ -127,6 +138,8 @@ export interface SessionStore {
   onRevocation?(listener: (event: RevocationEvent) => void): () => void;
   close?(): Promise<void>;
   claimOnce?(tenantId: string, key: string, expiresAt: number): Promise<boolean>;
+  acquireRefreshLock?(tenantId: string, id: string, ttl: number): Promise<RefreshLockAnswer>;
+  releaseRefreshLock?(tenantId: string, id: string, fence: number, patch?: SessionPatch): Promise<RefreshReleaseAnswer>;
 }
 
 // Named by the API above, not exported from this entry:

@@ -17,10 +17,10 @@ export declare function logout(request: FastifyRequest, reply: FastifyReply, opt
   everywhere?: boolean;
 }): Promise<LogoutResult>;
 
-export declare function requireAuth(): onRequestAsyncHookHandler;
+export declare function requireAuth(): onRequestHookHandler;
 
-export declare function requireRoles(requirement: RoleRequirement): onRequestAsyncHookHandler;
-export declare function requireRoles(...roles: string[]): onRequestAsyncHookHandler;
+export declare function requireRoles(requirement: RoleRequirement): onRequestHookHandler;
+export declare function requireRoles(...roles: string[]): onRequestHookHandler;
 
 // Module augmentations:
 

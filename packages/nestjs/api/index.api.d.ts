@@ -23,10 +23,11 @@ export declare class CoreSdkExceptionFilter implements ExceptionFilter<CoreSdkEx
 }
 
 export declare class CoreSdkGuard implements CanActivate {
+  #private;
   private readonly kit;
   private readonly reflector;
   constructor(kit: AdapterKit, reflector: Reflector);
-  canActivate(context: ExecutionContext): Promise<boolean>;
+  canActivate(context: ExecutionContext): boolean | Promise<boolean>;
 }
 
 export declare class CoreSdkModule implements OnApplicationShutdown {

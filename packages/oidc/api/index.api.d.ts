@@ -34,6 +34,10 @@ export declare function createOidcHandlers(client: OidcClient, options?: OidcHan
 
 export declare function createOidcRefresher(): OidcRefresher;
 
+export interface FreshTokensOptions {
+  minValidity?: number;
+}
+
 export interface LoginOptions {
   returnTo?: string;
   params?: Record<string, string>;
@@ -75,6 +79,7 @@ export interface OidcClient {
   logoutUrl(options?: LogoutUrlOptions): string | null;
   backchannelLogout(request: BackchannelLogoutRequest): Promise<BackchannelLogoutResult>;
   clearStateCookie(): string;
+  freshTokens(sessionId: string, options?: FreshTokensOptions): Promise<SessionTokens | null>;
 }
 
 export interface OidcClientOptions {
