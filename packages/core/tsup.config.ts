@@ -1,3 +1,10 @@
 import { packageBuild } from '../../tsup.shared.ts'
 
-export default packageBuild({ entries: { index: 'src/index.ts', adapter: 'src/adapter.ts' } })
+export default packageBuild({
+  entries: {
+    index: 'src/index.ts',
+    adapter: 'src/adapter.ts',
+    store: 'src/store.ts',
+    'sidecar-protocol': 'src/sidecar-protocol-entry.ts',
+  },
+})

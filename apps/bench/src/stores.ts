@@ -1,4 +1,4 @@
-import type { SessionStore } from '@coresdk/core'
+import type { SessionStore } from '@coresdk/core/store'
 import type { Fixture } from './fixture.ts'
 
 interface RedisStoreModule {

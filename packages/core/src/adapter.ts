@@ -416,6 +416,9 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
   return Object.freeze(kit)
 }
 
+export type { ProblemOptions } from './errors.ts'
+export { problemFor, problemForReason, problemType } from './errors.ts'
+export { readRoles } from './rbac.ts'
 export type {
   CookieScope,
   HttpProblem,

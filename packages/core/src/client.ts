@@ -1,5 +1,6 @@
 import { serialize as serializeCookie } from 'cookie'
 import type { Backend, BackendAnswer } from './backend.ts'
+import { type ClientConfig, clientConfigOf } from './client-config.ts'
 import { type ResolvedConfig, resolveConfig, type SDKConfig } from './config.ts'
 import { plainBearer, readCredential } from './credentials.ts'
 import { isIdentifier, isSessionId } from './crypto.ts'
@@ -78,8 +79,10 @@ export let authenticateNow: (
  * app.use(coreSdkMiddleware(sdk))
  */
 export class CoreSDKClient {
-  /** The configuration after defaults and `CORESDK_*` environment variables were applied. */
-  readonly config: ResolvedConfig
+  /** The configuration after defaults and `CORESDK_*` environment variables were applied: frozen, without secrets. */
+  readonly config: ClientConfig
+  // The full configuration, secrets included: only this client and its backend read it.
+  readonly #config: ResolvedConfig
   readonly #backend: Backend
   readonly #verifier: TokenVerifier | null
   readonly #known = new RevocationMemory()
@@ -98,8 +101,9 @@ export class CoreSDKClient {
 
   /** Throws a `CoreSDKError` (`invalid_config`) naming the setting when a value is missing or invalid. */
   constructor(config: SDKConfig = {}) {
-    this.config = resolveConfig(config)
-    const resolved = this.config
+    const resolved = resolveConfig(config)
+    this.#config = resolved
+    this.config = clientConfigOf(resolved)
     this.#realm = { realm: resolved.serviceName }
     this.#rbac = createRbac(resolved.rbac.rolesClaim, resolved.serviceName)
     const local = resolved.mode === 'embedded'
@@ -174,7 +178,7 @@ export class CoreSDKClient {
         const warm = token === undefined ? undefined : this.#bearerNow(token)
         if (warm !== undefined) return warm
       }
-      const credential = readCredential(request, this.config.sessions.cookie.name)
+      const credential = readCredential(request, this.#config.sessions.cookie.name)
       switch (credential.kind) {
         case 'none':
           if (options?.optional) return ANONYMOUS
@@ -246,7 +250,7 @@ export class CoreSDKClient {
     return this.#settle(
       answer,
       false,
-      verified?.issuedAt ?? issuedAtOf(answer.user, this.config.jwt.clockTolerance),
+      verified?.issuedAt ?? issuedAtOf(answer.user, this.#config.jwt.clockTolerance),
     )
   }
 
@@ -318,7 +322,7 @@ export class CoreSDKClient {
   /** The backend failed: `failMode` decides, but only when it is unreachable; any other failure fails closed. */
   async #failed(error: unknown, token: string, verified: VerifiedToken | null): Promise<AuthenticateResult> {
     const code = this.#failureCode(error)
-    if (!isUnreachable(code) || this.config.failMode === 'closed' || this.#verifier === null)
+    if (!isUnreachable(code) || this.#config.failMode === 'closed' || this.#verifier === null)
       return this.#refuse(problemFor(code, this.#realm))
     if (verified === null) {
       const result = await this.#verifier.verify(token)
@@ -375,7 +379,7 @@ export class CoreSDKClient {
     } catch (error) {
       const code = this.#failureCode(error)
       if (!isUnreachable(code)) throw CoreSDKError.from(error)
-      if (this.config.failMode === 'open' && this.#verifier !== null)
+      if (this.#config.failMode === 'open' && this.#verifier !== null)
         return authorizeToken(this.#verifier, token, this.#realm)
       // Nothing could check the token: the same 503 an unreachable key source gives.
       return {
@@ -431,7 +435,7 @@ export class CoreSDKClient {
     if (!isIdentifier(userId))
       throw new CoreSDKError('invalid_request', 'revokeAllForUser() takes a user id.')
     const { revoked, at } = await this.#backend.revokeAll(userId)
-    this.#known.apply({ kind: 'user', tenantId: this.config.tenantId, userId, at })
+    this.#known.apply({ kind: 'user', tenantId: this.#config.tenantId, userId, at })
     return revoked
   }
 
@@ -459,7 +463,7 @@ export class CoreSDKClient {
   }
 
   #clearCookie(): string {
-    const c = this.config.sessions.cookie
+    const c = this.#config.sessions.cookie
     return serializeCookie(c.name, '', {
       httpOnly: true,
       secure: c.secure,

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { faultyStore } from '../../testing/src/index.ts'
-import { CoreSDKError, MemorySessionStore, type SessionStore, type TokenRefresher } from '../src/index.ts'
+import { CoreSDKError, MemorySessionStore, type TokenRefresher } from '../src/index.ts'
+import type { SessionStore } from '../src/store.ts'
 import { bearer, hsClient, hsToken, nextSecond } from './helpers.ts'
 
 describe('automatic sessions', () => {

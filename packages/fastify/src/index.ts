@@ -1,4 +1,4 @@
-import type { Claims, CoreSDKClient, HttpProblem, LogoutResult, RouteHandler, Session } from '@coresdk/core'
+import type { Claims, CoreSDKClient, HttpProblem, LogoutResult, Session } from '@coresdk/core'
 import {
   type AdapterKitOptions,
   type AdapterRoute,
@@ -8,6 +8,7 @@ import {
   problemFromError,
   type RequestAuth,
   type RoleRequirement,
+  type RouteHandler,
   roleRequirement,
   runAuthRoute,
 } from '@coresdk/core/adapter'

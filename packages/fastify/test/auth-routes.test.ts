@@ -1,4 +1,4 @@
-import type { RouteHandler } from '@coresdk/core'
+import type { RouteHandler } from '@coresdk/core/adapter'
 import type { OidcHandlers } from '@coresdk/oidc'
 import Fastify from 'fastify'
 import { expect, expectTypeOf, it } from 'vitest'

@@ -1,4 +1,4 @@
-import type { RouteHandler } from '@coresdk/core'
+import type { RouteHandler } from '@coresdk/core/adapter'
 import type { OidcHandlers } from '@coresdk/oidc'
 import { Hono } from 'hono'
 import { expect, expectTypeOf, it } from 'vitest'

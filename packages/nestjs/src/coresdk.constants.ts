@@ -1,5 +1,5 @@
-import type { Claims, CoreSDKClient, PublicPath, SDKConfig, Session } from '@coresdk/core'
-import type { AdapterKitOptions, RequestAuth } from '@coresdk/core/adapter'
+import type { Claims, CoreSDKClient, SDKConfig, Session } from '@coresdk/core'
+import type { AdapterKitOptions, PublicPath, RequestAuth } from '@coresdk/core/adapter'
 
 /** The injection token of the `CoreSDKClient` the module provides: `@Inject(CORESDK_CLIENT) sdk: CoreSDKClient`. */
 export const CORESDK_CLIENT = Symbol.for('@coresdk/nestjs:client')

@@ -1,4 +1,5 @@
-import { type RoleRequirement, roleRequirement } from '@coresdk/core'
+import type { RoleRequirement } from '@coresdk/core'
+import { roleRequirement } from '@coresdk/core/adapter'
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common'
 import { CORESDK_PUBLIC, CORESDK_ROLES, type CoreSdkRequest } from './coresdk.constants.ts'
 

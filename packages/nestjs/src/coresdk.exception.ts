@@ -1,4 +1,5 @@
-import { type CoreSDKClient, CoreSDKError, type HttpProblem, problemFromError } from '@coresdk/core'
+import { type CoreSDKClient, CoreSDKError, type HttpProblem } from '@coresdk/core'
+import { problemFromError } from '@coresdk/core/adapter'
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common'
 import { CORESDK_CLIENT } from './coresdk.constants.ts'
 import { type AnyResponse, writeProblem } from './coresdk.response.ts'

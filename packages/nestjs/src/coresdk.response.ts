@@ -1,4 +1,5 @@
-import type { HttpProblem, RouteResponse } from '@coresdk/core'
+import type { HttpProblem } from '@coresdk/core'
+import type { RouteResponse } from '@coresdk/core/adapter'
 
 interface FastifyReplyLike {
   raw: unknown

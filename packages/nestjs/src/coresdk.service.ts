@@ -1,5 +1,5 @@
-import type { CoreSDKClient, LogoutResult, RouteHandler, RouteRequest } from '@coresdk/core'
-import type { AdapterKit } from '@coresdk/core/adapter'
+import type { CoreSDKClient, LogoutResult } from '@coresdk/core'
+import type { AdapterKit, RouteHandler, RouteRequest } from '@coresdk/core/adapter'
 import { Inject, Injectable } from '@nestjs/common'
 import { CORESDK_CLIENT, CORESDK_KIT, type CoreSdkRequest } from './coresdk.constants.ts'
 import { type AnyResponse, appendSetCookie, writeRoute } from './coresdk.response.ts'

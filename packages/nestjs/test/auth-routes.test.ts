@@ -1,4 +1,4 @@
-import type { RouteHandler } from '@coresdk/core'
+import type { RouteHandler } from '@coresdk/core/adapter'
 import type { OidcHandlers } from '@coresdk/oidc'
 import { expectTypeOf, it } from 'vitest'
 import type { CoreSdkService } from '../src/index.ts'

@@ -1,4 +1,5 @@
-import { CoreSDKError, problemFromError, type RouteRequest, type RouteResponse } from '@coresdk/core'
+import { CoreSDKError } from '@coresdk/core'
+import { problemFromError, type RouteRequest, type RouteResponse } from '@coresdk/core/adapter'
 import type { OidcClient } from './oidc-client.ts'
 
 /** A framework's request, reduced to what the OIDC routes read: core's {@link RouteRequest}. */

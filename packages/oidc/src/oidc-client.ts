@@ -2,12 +2,12 @@ import {
   type CoreSDKClient,
   CoreSDKError,
   type CreatedSession,
-  type SessionRecord,
   type SessionTokens,
   type TokenRefresher,
   type TokenSet,
 } from '@coresdk/core'
 import { type CookieScope, cookieNameProblem, cookiePrefixFor } from '@coresdk/core/adapter'
+import type { SessionRecord } from '@coresdk/core/store'
 import { base64url, createRemoteJWKSet } from 'jose'
 import * as oidc from 'openid-client'
 import { LogoutTokenError, type ReplayCache, verifyLogoutToken } from './backchannel-logout.ts'

@@ -1,4 +1,5 @@
-import { CoreSDKError, type SessionRecord, type TokenRefresher, type TokenSet } from '@coresdk/core'
+import { CoreSDKError, type TokenRefresher, type TokenSet } from '@coresdk/core'
+import type { SessionRecord } from '@coresdk/core/store'
 
 /** A token refresher handed to core before the OIDC client exists, bound to it once discovery is done. */
 export interface OidcRefresher extends TokenRefresher {

@@ -1,4 +1,5 @@
-import { CoreSDKError, problemFromError } from '@coresdk/core'
+import { CoreSDKError } from '@coresdk/core'
+import { problemFromError } from '@coresdk/core/adapter'
 import { describe, expect, it } from 'vitest'
 import { checkReturnTo, isSafeReturnTo, RETURN_TO_MAX_LENGTH } from './return-to.ts'
 

@@ -1,11 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import {
-  CoreSDKClient,
-  CoreSDKError,
-  MemorySessionStore,
-  type SessionRecord,
-  type SessionStore,
-} from '@coresdk/core'
+import { CoreSDKClient, CoreSDKError, MemorySessionStore } from '@coresdk/core'
+import type { SessionRecord, SessionStore } from '@coresdk/core/store'
 import { importJWK, SignJWT } from 'jose'
 import * as openid from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -1,9 +1,13 @@
+// The per-instance cache's settings and counters, under this package's names; one definition in core serves every store.
+export type {
+  SessionCacheOptions as LocalCacheOptions,
+  SessionCacheStats as LocalCacheStats,
+} from '@coresdk/core/store'
 export type {
   ConnectedPostgresSessionStore,
   ConnectPostgresSessionStoreOptions,
 } from './connect-postgres-session-store.ts'
 export { connectPostgresSessionStore } from './connect-postgres-session-store.ts'
-export type { LocalCacheOptions, LocalCacheStats } from './local-cache.ts'
 export type { MigrateResult } from './migrate.ts'
 export { migrate, schemaVersion } from './migrate.ts'
 export { postgresPoolOptions } from './pool-options.ts'

@@ -1,17 +1,20 @@
+import { CoreSDKError } from '@coresdk/core'
 import {
-  CoreSDKError,
+  parseRevocationEvent,
   type RefreshLockAnswer,
   type RefreshReleaseAnswer,
   type RevocationEvent,
+  SessionCache,
+  type SessionCacheOptions,
+  type SessionCacheStats,
+  type SessionLimits,
   type SessionPatch,
   type SessionRecord,
   type SessionStore,
-} from '@coresdk/core'
+} from '@coresdk/core/store'
 import type { Client, Pool, PoolClient, QueryConfig } from 'pg'
 import { destroyConnection } from './connection.ts'
 import { toStoreError } from './errors.ts'
-import { parseEvent } from './events.ts'
-import { LocalCache, type LocalCacheOptions, type LocalCacheStats } from './local-cache.ts'
 import { Lookup } from './lookup.ts'
 import { RevocationListener } from './revocation-listener.ts'
 import { SchemaNames, type SchemaOptions } from './schema.ts'
@@ -24,9 +27,6 @@ import {
   statements,
 } from './statements.ts'
 
-/** The per-user bound `create` enforces (core's `SessionLimits`). */
-type SessionLimits = NonNullable<Parameters<SessionStore['create']>[2]>
-
 /** Options of {@link createPostgresSessionStore}. */
 export interface PostgresSessionStoreOptions extends SchemaOptions {
   /** The node-postgres pool the store runs its statements on; the store never ends it. */
@@ -37,7 +37,7 @@ export interface PostgresSessionStoreOptions extends SchemaOptions {
    */
   commandTimeout?: number
   /** The per-instance cache that lets a warm request skip PostgreSQL; `false` disables it. */
-  localCache?: LocalCacheOptions | false
+  localCache?: SessionCacheOptions | false
   /**
    * Makes the connection that LISTENs for revocations (it is held for as long as the store runs, outside the pool).
    * `false` disables fan-out, and with it the local cache. @default a `pg.Client` with the pool's settings
@@ -69,7 +69,7 @@ export interface PostgresSessionStore extends SessionStore {
   /** Resolves once the revocation channel is listened to (the local cache is in use); rejects after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>
   /** Local cache counters, for monitoring. */
-  stats(): LocalCacheStats
+  stats(): SessionCacheStats
   /** Deletes records, markers and overflow events past their retention, in bounded batches. */
   sweep(now?: number): Promise<SweepResult>
 }
@@ -115,7 +115,7 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
   readonly #lookup: Lookup
   readonly #timeout: number
   readonly #lockTimeout: string
-  readonly #cache: LocalCache
+  readonly #cache: SessionCache
   readonly #listener: RevocationListener | null
   readonly #listeners = new Set<(event: RevocationEvent) => void>()
   readonly #sweepBatch: number
@@ -136,7 +136,7 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
     const sweepInterval = positive(options.sweepInterval ?? 60_000, 'sweepInterval', true)
     const heartbeat = positive(options.heartbeatInterval ?? 1000, 'heartbeatInterval')
     const fanOut = options.listener !== false
-    this.#cache = new LocalCache(
+    this.#cache = new SessionCache(
       options.localCache === false || !fanOut ? { maxStaleness: 0 } : (options.localCache ?? {}),
     )
     if (sweepInterval > 0) {
@@ -188,7 +188,7 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
   }
 
   #deliver(text: string): void {
-    const event = parseEvent(text)
+    const event = parseRevocationEvent(text)
     if (event === null) return
     this.#cache.apply(event)
     for (const listener of this.#listeners) {
@@ -540,7 +540,7 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
     })
   }
 
-  stats(): LocalCacheStats {
+  stats(): SessionCacheStats {
     return this.#cache.stats()
   }
 

@@ -1,4 +1,4 @@
-import type { SessionRecord } from '@coresdk/core'
+import type { SessionRecord } from '@coresdk/core/store'
 import type { SchemaNames } from './schema.ts'
 
 /** A row of the sessions table, as node-postgres returns it (bigint columns as strings). */

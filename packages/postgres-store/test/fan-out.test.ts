@@ -1,4 +1,4 @@
-import type { RevocationEvent } from '@coresdk/core'
+import type { RevocationEvent } from '@coresdk/core/store'
 import { ensurePostgres, makeSessionRecord } from '@coresdk/testing'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'

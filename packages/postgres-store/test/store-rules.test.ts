@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
-import { CoreSDKError, type RevocationEvent, type SessionRecord } from '@coresdk/core'
+import { CoreSDKError } from '@coresdk/core'
+import type { RevocationEvent, SessionRecord } from '@coresdk/core/store'
 import { ensurePostgres, makeSessionRecord } from '@coresdk/testing'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { migrate, type PostgresSessionStore, SCHEMA_VERSION, schemaVersion } from '../src/index.ts'

@@ -1,16 +1,20 @@
+import { CoreSDKError } from '@coresdk/core'
 import {
-  CoreSDKError,
+  parseRevocationEvent,
   type RefreshLockAnswer,
   type RefreshReleaseAnswer,
   type RevocationEvent,
+  SessionCache,
+  type SessionCacheOptions,
+  type SessionCacheStats,
+  type SessionLimits,
   type SessionPatch,
   type SessionRecord,
   type SessionStore,
-} from '@coresdk/core'
+} from '@coresdk/core/store'
 import type { Cluster, Redis } from 'ioredis'
 import { storeError } from './errors.ts'
 import { encodeKeyPart, KeyLayout } from './keys.ts'
-import { LocalCache, type LocalCacheOptions, type LocalCacheStats } from './local-cache.ts'
 import { PAGE_SIZE, scripts } from './scripts.ts'
 
 /** An ioredis client: a single node or Sentinel (`Redis`), or a `Cluster`. */
@@ -25,7 +29,7 @@ export interface RedisSessionStoreOptions {
   /** The deadline of each store operation, in ms; keep it at or below the client's `sessions.storeTimeout`. @default 1000 */
   commandTimeout?: number
   /** The per-instance cache that lets a warm request skip Redis; `false` disables it. */
-  localCache?: LocalCacheOptions | false
+  localCache?: SessionCacheOptions | false
   /**
    * The connection that subscribes to revocations (a connection in subscriber mode runs no other command).
    * `null` disables fan-out, and with it the local cache. @default client.duplicate(), closed by `close()`
@@ -40,7 +44,7 @@ export interface RedisSessionStore extends SessionStore {
   /** Resolves once the revocation channel is subscribed (the local cache is in use); rejects after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>
   /** Local cache counters, for monitoring. */
-  stats(): LocalCacheStats
+  stats(): SessionCacheStats
 }
 
 const PATCHABLE = ['lastSeenAt', 'expiresAt', 'secretHash', 'tokens', 'claims', 'retainUntil'] as const
@@ -65,8 +69,6 @@ function underMarker(record: SessionRecord | null, marker: unknown): SessionReco
   const at = Number(marker)
   return record.issuedAt <= at ? { ...record, revokedAt: at } : record
 }
-
-type SessionLimits = NonNullable<Parameters<SessionStore['create']>[2]>
 
 /**
  * The per-user bound when `create` is given none (CoreSDKClient always passes its `sessions.maxPerUser` and
@@ -101,33 +103,6 @@ function patchFields(patch: SessionPatch): string[] {
   return fields
 }
 
-function parseEvent(message: string): RevocationEvent | null {
-  let value: unknown
-  try {
-    value = JSON.parse(message)
-  } catch {
-    return null
-  }
-  if (typeof value !== 'object' || value === null) return null
-  const event = value as Record<string, unknown>
-  if (typeof event.tenantId !== 'string' || typeof event.userId !== 'string' || typeof event.at !== 'number')
-    return null
-  if (event.kind === 'user')
-    return { kind: 'user', tenantId: event.tenantId, userId: event.userId, at: event.at }
-  if (event.kind === 'session' && typeof event.sessionId === 'string') {
-    const key = typeof event.key === 'string' ? event.key : null
-    return {
-      kind: 'session',
-      tenantId: event.tenantId,
-      sessionId: event.sessionId,
-      key,
-      userId: event.userId,
-      at: event.at,
-    }
-  }
-  return null
-}
-
 // A pointer holds its user id as JSON: ASCII whatever the id holds, so a lone surrogate survives the trip to Redis.
 function readPointer(value: string | null): string | null {
   if (value === null) return null
@@ -144,7 +119,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   readonly #client: Redis
   readonly #keys: KeyLayout
   readonly #timeout: number
-  readonly #cache: LocalCache
+  readonly #cache: SessionCache
   readonly #subscriber: Redis | null
   readonly #ownsSubscriber: boolean
   readonly #listeners = new Set<(event: RevocationEvent) => void>()
@@ -173,7 +148,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
     this.#client = options.client as unknown as Redis
     this.#keys = new KeyLayout(prefix)
     this.#timeout = timeout
-    this.#cache = new LocalCache(
+    this.#cache = new SessionCache(
       options.localCache === false ? { maxStaleness: 0 } : (options.localCache ?? {}),
     )
     if (options.subscriber === null) {
@@ -225,7 +200,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   }
 
   #receive(message: string): void {
-    const event = parseEvent(message)
+    const event = parseRevocationEvent(message)
     if (event === null) return
     this.#cache.apply(event)
     for (const listener of this.#listeners) {
@@ -366,7 +341,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
       // back), and only when no revocation arrived while the script ran: one could have been of this session.
       const unchanged = this.#cache.epoch === epoch
       for (const message of revoked) {
-        const event = parseEvent(message)
+        const event = parseRevocationEvent(message)
         if (event !== null) this.#cache.apply(event)
       }
       if (unchanged || result.revokedAt !== null) this.#cache.put(tenantId, result, this.#cache.epoch)
@@ -510,7 +485,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
     })
   }
 
-  stats(): LocalCacheStats {
+  stats(): SessionCacheStats {
     return this.#cache.stats()
   }
 

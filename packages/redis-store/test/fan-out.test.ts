@@ -1,4 +1,4 @@
-import type { RevocationEvent } from '@coresdk/core'
+import type { RevocationEvent } from '@coresdk/core/store'
 import { ensureRedis } from '@coresdk/testing'
 import { makeSessionRecord } from '@coresdk/testing/vitest'
 import type { Redis } from 'ioredis'

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net'
-import { CoreSDKError, type RevocationEvent } from '@coresdk/core'
+import { CoreSDKError } from '@coresdk/core'
+import type { RevocationEvent } from '@coresdk/core/store'
 import { type RedisServerProcess, requireServices, startRedisServer } from '@coresdk/testing'
 import { makeSessionRecord } from '@coresdk/testing/vitest'
 import { Redis } from 'ioredis'

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
-import { CoreSDKError, isValidTenantId } from '@coresdk/core'
+import { CoreSDKError } from '@coresdk/core'
+import { isValidTenantId } from '@coresdk/core/sidecar-protocol'
 
 /** The least length of a sidecar secret, in bytes. */
 export const MIN_SECRET_BYTES = 32

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
-import { CoreSDKClient, CoreSDKError, type Session, sessionToWire, type WireSession } from '@coresdk/core'
+import { CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
+import { sessionToWire, type WireSession } from '@coresdk/core/sidecar-protocol'
 
 /**
  * Where the CLI writes, and the environment it reads (`CORESDK_SIDECAR_ADDR`, `CORESDK_SIDECAR_SECRET`,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { CoreSDKError, MemorySessionStore, type SessionStore } from '@coresdk/core'
+import { CoreSDKError, MemorySessionStore } from '@coresdk/core'
+import type { SessionStore } from '@coresdk/core/store'
 import { createRedisSessionStore, redisClientOptions } from '@coresdk/redis-store'
 import { Redis } from 'ioredis'
 import { parseTenants, type TenantKey } from './access.ts'

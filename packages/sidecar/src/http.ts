@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type HttpProblem, type ProblemBody, problemFor, problemType } from '@coresdk/core'
+import type { HttpProblem, ProblemBody } from '@coresdk/core'
+import { problemFor, problemType } from '@coresdk/core/adapter'
 
 /** The realm of the sidecar's own `WWW-Authenticate` challenges. */
 export const SIDECAR_REALM = 'coresdk-sidecar'

@@ -6,17 +6,18 @@ import {
   CoreSDKClient,
   CoreSDKError,
   MemorySessionStore,
-  problemFor,
-  problemFromError,
   type SDKConfig,
-  type SessionStore,
+  type TokenSet,
+} from '@coresdk/core'
+import { problemFor, problemFromError } from '@coresdk/core/adapter'
+import {
   SIDECAR_KEY_HEADER,
   SIDECAR_TENANT_HEADER,
   type SidecarRoute,
   sessionToWire,
   sidecarRoutes,
-  type TokenSet,
-} from '@coresdk/core'
+} from '@coresdk/core/sidecar-protocol'
+import type { SessionStore } from '@coresdk/core/store'
 import openapi from '../openapi.json' with { type: 'json' }
 import { checkSecret, KeyRing, type TenantKey } from './access.ts'
 import {

@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CoreSDKClient, sidecarRoutes } from '@coresdk/core'
+import { CoreSDKClient } from '@coresdk/core'
+import { sidecarRoutes } from '@coresdk/core/sidecar-protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   api,

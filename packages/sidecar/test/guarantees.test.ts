@@ -1,11 +1,6 @@
 import { inspect } from 'node:util'
-import {
-  CoreSDKClient,
-  CoreSDKError,
-  MemorySessionStore,
-  type SDKConfig,
-  type SessionStore,
-} from '@coresdk/core'
+import { CoreSDKClient, CoreSDKError, MemorySessionStore, type SDKConfig } from '@coresdk/core'
+import type { SessionStore } from '@coresdk/core/store'
 import { createRedisSessionStore } from '@coresdk/redis-store'
 import {
   ensureRedis,

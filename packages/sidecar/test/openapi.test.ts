@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs'
+import { Session } from '@coresdk/core'
 import {
-  Session,
   type SidecarRoute,
   sessionToWire,
   sidecarPaths,
   sidecarRoutes,
   type WireSession,
-} from '@coresdk/core'
+} from '@coresdk/core/sidecar-protocol'
 import { makeSessionRecord } from '@coresdk/testing'
 import { describe, expect, it } from 'vitest'
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { CoreSDKClient, type CoreSDKErrorCode, MemorySessionStore, problemFor } from '@coresdk/core'
+import { CoreSDKClient, type CoreSDKErrorCode, MemorySessionStore } from '@coresdk/core'
+import { problemFor } from '@coresdk/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FaultyStore, faultyStore } from './faulty-store.ts'
 import { type AdapterServer, type RecordedResponse, rawRequest } from './http.ts'

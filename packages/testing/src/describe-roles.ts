@@ -1,4 +1,5 @@
-import { CoreSDKClient, problemFor } from '@coresdk/core'
+import { CoreSDKClient } from '@coresdk/core'
+import { problemFor } from '@coresdk/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectProblem } from './describe-adapter.ts'
 import { type AdapterServer, type RecordedResponse, rawRequest } from './http.ts'

@@ -1,11 +1,11 @@
+import { CoreSDKClient } from '@coresdk/core'
 import {
-  CoreSDKClient,
   newSessionId,
   type RevocationEvent,
   type SessionPatch,
   type SessionRecord,
   type SessionStore,
-} from '@coresdk/core'
+} from '@coresdk/core/store'
 import { SignJWT } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { makeSessionRecord, randomName } from './records.ts'

@@ -1,4 +1,5 @@
-import { CoreSDKError, type SessionStore } from '@coresdk/core'
+import { CoreSDKError } from '@coresdk/core'
+import type { SessionStore } from '@coresdk/core/store'
 
 /**
  * How a {@link faultyStore} behaves: pass through, answer late, fail as unreachable (`failing`: connection refused),

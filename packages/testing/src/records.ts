@@ -1,4 +1,4 @@
-import { newSessionId, type SessionRecord } from '@coresdk/core'
+import { newSessionId, type SessionRecord } from '@coresdk/core/store'
 
 /** A name unique to this run: `prefix_` and random digits. */
 export function randomName(prefix: string): string {

@@ -1,4 +1,5 @@
-import { MemorySessionStore, type SessionRecord } from '@coresdk/core'
+import { MemorySessionStore } from '@coresdk/core'
+import type { SessionRecord } from '@coresdk/core/store'
 import { makeSessionRecord } from '@coresdk/testing'
 import { serveParent } from '../children.ts'
 

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
-import { CoreSDKClient, type RevocationEvent } from '@coresdk/core'
+import { CoreSDKClient } from '@coresdk/core'
+import type { RevocationEvent } from '@coresdk/core/store'
 import { serveParent } from '../children.ts'
 import { readFixture } from '../fixture.ts'
 import { openStore, type StoreKind } from '../stores.ts'

@@ -1,4 +1,31 @@
-import { BoundedMap, type RevocationEvent, type SessionRecord } from '@coresdk/core'
+import { BoundedMap } from './bounded-map.ts'
+import type { RevocationEvent, SessionRecord } from './types.ts'
+
+/** Settings of a store's per-instance cache of sessions and revoke-all markers. */
+export interface SessionCacheOptions {
+  /**
+   * The longest a cached session or marker is used without asking the store, in ms: the worst-case delay before a
+   * revocation whose message was lost is seen. 0 disables the cache. @default 1000
+   */
+  maxStaleness?: number
+  /** The most sessions (and as many markers) kept; the oldest go first. @default 10000 */
+  maxEntries?: number
+}
+
+/** How a {@link SessionCache} has been used. */
+export interface SessionCacheStats {
+  hits: number
+  misses: number
+  entries: number
+  /** False while the revocation channel is not listened to: then every read goes to the store. */
+  trusted: boolean
+}
+
+interface Entry {
+  record: SessionRecord
+  /** The epoch the record was cached at: a user message at a later epoch makes it stale. */
+  epoch: number
+}
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -8,45 +35,26 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
-/** Settings of the per-instance cache in front of Redis. */
-export interface LocalCacheOptions {
-  /**
-   * The longest a cached session or marker is used without asking Redis, in ms: the worst-case delay before a
-   * revocation whose message was lost is seen. 0 disables the cache. @default 1000
-   */
-  maxStaleness?: number
-  /** The most sessions (and as many markers) kept; the oldest go first. @default 10000 */
-  maxEntries?: number
-}
-
-interface Entry {
-  record: SessionRecord
-  /** The epoch the record was cached at: a user message at a later epoch makes it stale. */
-  epoch: number
-}
-
 // One tenant's entry name: the tenant's length first, so that no tenant and name, whatever they hold, can spell
 // another pair (a separator could appear inside either).
 function scoped(tenantId: string, name: string): string {
   return `${tenantId.length}:${tenantId}${name}`
 }
 
-/** How the cache has been used. */
-export interface LocalCacheStats {
-  hits: number
-  misses: number
-  entries: number
-  /** False while the revocation channel is not subscribed: then every read goes to Redis. */
-  trusted: boolean
-}
-
 /**
- * Session state cached per instance: sessions by id and by key, users' revoke-all markers, and which user a session
- * id belongs to (that never changes). Revocation messages update it; a read may fill it only when no message arrived
- * while the read was in flight (the `epoch` check), so a reply older than a revocation is never cached. Every map is
- * a {@link BoundedMap}: each operation, a user's revoke-all included, is O(1).
+ * The per-instance cache a store with a revocation channel keeps in front of its database: sessions by id and by
+ * key, users' revoke-all markers, and which user a session id belongs to (that never changes).
+ *
+ * Revocation messages update it ({@link SessionCache.apply}); a read may fill it only when nothing changed trust or
+ * delivered a message while the read was in flight (the `epoch` check), so a reply older than a revocation, or one
+ * read before the channel was listened to, is never cached. Every map is a {@link BoundedMap}: each operation, a
+ * user's revoke-all included, is O(1).
+ * @example
+ * const epoch = cache.epoch
+ * const record = cache.get(tenantId, id) ?? (await readFromDatabase(tenantId, id))
+ * if (record !== null) cache.put(tenantId, record, epoch)
  */
-export class LocalCache {
+export class SessionCache {
   readonly #byId: BoundedMap<string, Entry>
   readonly #byKey: BoundedMap<string, string>
   readonly #markers: BoundedMap<string, number | null>
@@ -61,8 +69,8 @@ export class LocalCache {
   #hits = 0
   #misses = 0
 
-  constructor(options: LocalCacheOptions = {}, now: () => number = Date.now) {
-    this.#maxStaleness = options.maxStaleness ?? 1000
+  constructor(options: SessionCacheOptions = {}, now: () => number = Date.now) {
+    this.#maxStaleness = Math.max(0, options.maxStaleness ?? 1000)
     const maxEntries = Math.max(options.maxEntries ?? 10_000, 0)
     this.#enabled = this.#maxStaleness > 0 && maxEntries > 0
     this.#byId = new BoundedMap(maxEntries)
@@ -74,7 +82,7 @@ export class LocalCache {
     this.#now = now
   }
 
-  /** Bumped by every revocation message and every loss of trust; reads compare it before caching. */
+  /** Bumped by every revocation message and every change of trust; reads compare it before caching. */
   get epoch(): number {
     return this.#epoch
   }
@@ -84,16 +92,25 @@ export class LocalCache {
     return this.#enabled
   }
 
-  /** Starts using the cache (the channel is subscribed). */
+  /** Starts using the cache: the channel is listened to. Only reads that start from now on may fill it. */
   trust(): void {
     this.#trusted = true
+    this.#epoch++
   }
 
   /** Stops using the cache and forgets it (the channel may have missed messages). */
   distrust(): void {
     this.#trusted = false
+    this.forgetAll()
+  }
+
+  /** Forgets everything cached (a message that could not be read may concern anything). */
+  forgetAll(): void {
     this.#epoch++
-    this.#forgetAll()
+    this.#byId.clear()
+    this.#byKey.clear()
+    this.#markers.clear()
+    this.#forgotten.clear()
   }
 
   /** The cached session, or undefined. */
@@ -130,7 +147,7 @@ export class LocalCache {
   /** Caches a session read or written at `epoch`; a revoked one is cached whatever the epoch (revocation is final). */
   put(tenantId: string, record: SessionRecord, epoch: number): void {
     this.#owners.set(scoped(tenantId, record.id), record.userId)
-    if (!this.#trusted || !this.enabled) return
+    if (!this.#trusted || !this.#enabled) return
     if (epoch !== this.#epoch && record.revokedAt === null) return
     const now = this.#now()
     const until = Math.min(now + this.#maxStaleness, record.retainUntil)
@@ -160,7 +177,7 @@ export class LocalCache {
 
   /** Caches a marker read at `epoch`. */
   putMarker(tenantId: string, userId: string, at: number | null, epoch: number): void {
-    if (!this.#trusted || !this.enabled || epoch !== this.#epoch) return
+    if (!this.#trusted || !this.#enabled || epoch !== this.#epoch) return
     this.#markers.set(scoped(tenantId, userId), at, this.#now() + this.#maxStaleness)
   }
 
@@ -187,14 +204,14 @@ export class LocalCache {
     const now = this.#now()
     // Marks are written in time order and all live maxStaleness, so the expired ones are at the front.
     this.#forgotten.prune(now)
-    // Too many users forgotten at once to remember them all: forgetting every user instead is always safe.
-    if (this.#forgotten.size >= this.#forgotten.capacity) this.#forgetAll()
+    // Too many users forgotten at once to remember them all: forgetting everything instead is always safe.
+    if (this.#forgotten.size >= this.#forgotten.capacity) this.forgetAll()
     // An entry cached before this lives at most maxStaleness more: so long the mark must be kept.
     this.#forgotten.set(k, this.#epoch, now + this.#maxStaleness)
   }
 
   /** Counters and size, for monitoring. */
-  stats(): LocalCacheStats {
+  stats(): SessionCacheStats {
     return { hits: this.#hits, misses: this.#misses, entries: this.#byId.size, trusted: this.#trusted }
   }
 
@@ -202,12 +219,5 @@ export class LocalCache {
     if (this.#forgotten.size === 0) return false
     const at = this.#forgotten.get(scoped(tenantId, entry.record.userId), now)
     return at !== undefined && entry.epoch < at
-  }
-
-  #forgetAll(): void {
-    this.#byId.clear()
-    this.#byKey.clear()
-    this.#markers.clear()
-    this.#forgotten.clear()
   }
 }

@@ -1,7 +1,14 @@
-import type { RevocationEvent } from '@coresdk/core'
+import type { RevocationEvent } from './types.ts'
 
-/** Reads a revocation notification's payload; null for anything that is not one. */
-export function parseEvent(text: string): RevocationEvent | null {
+/**
+ * Reads a revocation message as a store's fan-out channel carries it (Redis pub/sub, PostgreSQL NOTIFY): the JSON of
+ * a {@link RevocationEvent}. Returns null for anything that is not one, so that a stray or damaged message is
+ * dropped, never applied half-read.
+ * @example
+ * const event = parseRevocationEvent(message)
+ * if (event !== null) for (const listener of listeners) listener(event)
+ */
+export function parseRevocationEvent(text: string): RevocationEvent | null {
   let value: unknown
   try {
     value = JSON.parse(text)
