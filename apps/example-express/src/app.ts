@@ -39,6 +39,11 @@ export function createApp(sdk: CoreSDKClient): Express {
     res.status(204).end()
   })
 
+  app.post('/auth/logout-others', async (req, res) => {
+    await logout(req, res, { others: true })
+    res.status(204).end()
+  })
+
   // A CoreSDKError from a route (the store down, the 404 above) answers with core's problem, not an error page.
   app.use(coreSdkErrorHandler())
 

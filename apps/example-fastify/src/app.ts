@@ -38,5 +38,10 @@ export async function createApp(sdk: CoreSDKClient): Promise<FastifyInstance> {
     return reply.code(204).send()
   })
 
+  app.post('/auth/logout-others', async (request, reply) => {
+    await logout(request, reply, { others: true })
+    return reply.code(204).send()
+  })
+
   return app
 }

@@ -38,5 +38,10 @@ export function createApp(sdk: CoreSDKClient): Hono<{ Variables: CoreSdkVariable
     return c.body(null, 204)
   })
 
+  app.post('/auth/logout-others', async (c) => {
+    await logout(c, { others: true })
+    return c.body(null, 204)
+  })
+
   return app
 }

@@ -48,4 +48,10 @@ export class ApiController {
   async logoutAll(@Req() req: object, @Res({ passthrough: true }) res: object): Promise<void> {
     await this.coresdk.logout(req, res, { everywhere: true })
   }
+
+  @Post('auth/logout-others')
+  @HttpCode(204)
+  async logoutOthers(@Req() req: object, @Res({ passthrough: true }) res: object): Promise<void> {
+    await this.coresdk.logout(req, res, { others: true })
+  }
 }

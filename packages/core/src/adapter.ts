@@ -1,5 +1,5 @@
 import type { CoreSDKClient } from './client.ts'
-import type { LogoutResult } from './engine.ts'
+import type { LogoutOptions, LogoutResult } from './engine.ts'
 import { CoreSDKError, problemFor, problemFromError } from './errors.ts'
 import { isPublicPath, type PublicPath } from './paths.ts'
 import { type RoleRequirement, roleRequirement } from './rbac.ts'
@@ -95,8 +95,11 @@ export interface AdapterKit {
    * `current` is what an earlier call stored on the request: it is reused, not checked again.
    */
   handle(request: AdapterRequest, route?: AdapterRoute, current?: RequestAuth): Promise<HandleResult>
-  /** Revokes the request's session (all the user's with `everywhere`); the cookies to set clear it. */
-  logout(auth: RequestAuth | undefined, options?: { everywhere?: boolean }): Promise<LogoutResult>
+  /**
+   * Revokes the request's session (all the user's with `everywhere`); the cookies to set clear it. With `others`, it
+   * revokes the user's other sessions and keeps this one (no cookie to clear).
+   */
+  logout(auth: RequestAuth | undefined, options?: LogoutOptions): Promise<LogoutResult>
   /** The problem for anything a route threw: a `CoreSDKError`'s own, else the 500 `internal_error`. */
   problemFor(error: unknown): HttpProblem
   /** The 413 problem for an auth route's body over {@link AdapterKit.bodyLimit}. */
@@ -348,6 +351,7 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
         session: auth?.session ?? null,
         user: auth?.user ?? null,
         everywhere: logoutOptions.everywhere ?? false,
+        others: logoutOptions.others ?? false,
         degraded: auth?.degraded ?? false,
       })
     },
@@ -377,5 +381,14 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
   return Object.freeze(kit)
 }
 
-export type { HttpProblem, PublicPath, RoleRequirement, RouteHandler, RouteRequest, RouteResponse }
+export type {
+  HttpProblem,
+  LogoutOptions,
+  LogoutResult,
+  PublicPath,
+  RoleRequirement,
+  RouteHandler,
+  RouteRequest,
+  RouteResponse,
+}
 export { CoreSDKError, isPublicPath, problemFromError, roleRequirement }

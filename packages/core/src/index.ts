@@ -21,8 +21,10 @@ export type {
   AuthenticateResult,
   CreateSessionOptions,
   ListSessionsOptions,
+  LogoutOptions,
   LogoutRequest,
   LogoutResult,
+  RevokeOptions,
   SessionsApi,
 } from './engine.ts'
 export type { CoreSDKErrorCode, ProblemOptions } from './errors.ts'
@@ -35,6 +37,21 @@ export {
   problemType,
   RETRY_AFTER_SECONDS,
 } from './errors.ts'
+export type {
+  AuthDegradedEvent,
+  EventActor,
+  LifecycleEvent,
+  LifecycleEventBase,
+  LifecycleEvents,
+  LifecycleEventType,
+  LifecycleListener,
+  RevokeReason,
+  SessionCreatedEvent,
+  SessionRefreshedEvent,
+  SessionRevokedEvent,
+  UserSessionsRevokedEvent,
+} from './events.ts'
+export { isEventActor, lifecycleEventTypes } from './events.ts'
 export type { MemorySessionStoreOptions } from './memory-session-store.ts'
 export { MemorySessionStore } from './memory-session-store.ts'
 export type { PublicPath } from './paths.ts'
@@ -46,6 +63,7 @@ export { CreatedSession, isRecordActive, Session } from './session.ts'
 export type { SidecarRoute, WireSession } from './sidecar-protocol.ts'
 export {
   recordFromWire,
+  SIDECAR_ACTOR_HEADER,
   SIDECAR_KEY_HEADER,
   SIDECAR_TENANT_HEADER,
   sessionToWire,
