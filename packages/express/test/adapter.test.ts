@@ -42,6 +42,10 @@ function createApp(sdk: CoreSDKClient) {
     await logout(req, res, { everywhere: true })
     res.status(204).end()
   })
+  app.post('/auth/logout-others', async (req, res) => {
+    await logout(req, res, { others: true })
+    res.status(204).end()
+  })
   app.use(coreSdkErrorHandler())
   return app
 }

@@ -40,6 +40,10 @@ async function createApp(sdk: CoreSDKClient) {
     await logout(request, reply, { everywhere: true })
     return reply.code(204).send()
   })
+  app.post('/auth/logout-others', async (request, reply) => {
+    await logout(request, reply, { others: true })
+    return reply.code(204).send()
+  })
   return app
 }
 

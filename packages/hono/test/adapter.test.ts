@@ -38,6 +38,10 @@ function createApp(sdk: CoreSDKClient) {
     await logout(c, { everywhere: true })
     return c.body(null, 204)
   })
+  app.post('/auth/logout-others', async (c) => {
+    await logout(c, { others: true })
+    return c.body(null, 204)
+  })
   app.onError(coreSdkErrorHandler)
   return app
 }

@@ -80,6 +80,12 @@ class ApiController {
   async logoutAll(@Req() req: object, @Res({ passthrough: true }) res: object) {
     await this.coresdk.logout(req, res, { everywhere: true })
   }
+
+  @Post('auth/logout-others')
+  @HttpCode(204)
+  async logoutOthers(@Req() req: object, @Res({ passthrough: true }) res: object) {
+    await this.coresdk.logout(req, res, { others: true })
+  }
 }
 
 @UseGuards(CoreSdkGuard)

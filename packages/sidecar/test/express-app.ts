@@ -43,6 +43,10 @@ export function createApp(sdk: CoreSDKClient): Express {
     await logout(req, res, { everywhere: true })
     res.status(204).end()
   })
+  app.post('/auth/logout-others', async (req, res) => {
+    await logout(req, res, { others: true })
+    res.status(204).end()
+  })
   app.use(coreSdkErrorHandler())
   return app
 }
