@@ -308,11 +308,22 @@ export class LocalBackend implements Backend {
   }
 
   async #revoke(id: string, actor: EventActor, reason: RevokeReason): Promise<SessionRecord | null> {
-    const at = Date.now()
+    const at = this.#revokeTime()
     const record = await this.#call(this.#store.revoke(this.#config.tenantId, id, at))
-    // The store keeps the first revokedAt: a session revoked before is no change of this call's.
+    // The store keeps the first revokedAt: a session revoked before (at another time) is no change of this call's.
     if (record !== null && record.revokedAt === at) this.#revoked(id, record.userId, at, actor, reason)
     return record
+  }
+
+  #lastRevokeAt = 0
+
+  /**
+   * Now, in ms, but never the time of an earlier revoke of this process: a second revoke of a session within the same
+   * millisecond must not read the first one's revokedAt as its own (and report the change twice).
+   */
+  #revokeTime(): number {
+    this.#lastRevokeAt = Math.max(Date.now(), this.#lastRevokeAt + 1)
+    return this.#lastRevokeAt
   }
 
   async revokeAll(userId: string, actor: EventActor): Promise<{ revoked: number; at: number }> {
@@ -325,7 +336,7 @@ export class LocalBackend implements Backend {
 
   async revokeOthers(userId: string, keepId: string, actor: EventActor): Promise<string[]> {
     const tenantId = this.#config.tenantId
-    const at = Date.now()
+    const at = this.#revokeTime()
     let ids: string[]
     if (this.#store.revokeOthersForUser) {
       ids = await this.#call(this.#store.revokeOthersForUser(tenantId, userId, keepId, at))

@@ -6,7 +6,6 @@ import {
   type SDKConfig,
   type SessionStore,
 } from '@coresdk/core'
-import { createRedisSessionStore } from '@coresdk/redis-store'
 import {
   ensureRedis,
   faultyStore,
@@ -18,6 +17,7 @@ import {
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSidecarServer } from '../src/index.ts'
+import { redisStoreOver } from './helpers.ts'
 
 // The guarantees of docs/sessions.md, each proved in both engine modes (the client's own store, and the SDK in
 // sidecar mode against a real sidecar on an ephemeral port) on the memory store, one Redis and a 3-node Cluster.
@@ -63,20 +63,11 @@ async function backing(kind: StoreKind): Promise<Backing> {
     const store = new MemorySessionStore()
     return { store, close: () => store.close() }
   }
-  const client =
+  return redisStoreOver(
     kind === 'redis'
       ? new Redis(redis.url!, { maxRetriesPerRequest: 1 })
-      : new Cluster(cluster!.nodes, { redisOptions: { maxRetriesPerRequest: 1 } })
-  client.on('error', () => {})
-  const store = createRedisSessionStore({ client })
-  await store.ready()
-  return {
-    store,
-    close: async () => {
-      await store.close()
-      client.disconnect()
-    },
-  }
+      : new Cluster(cluster!.nodes, { redisOptions: { maxRetriesPerRequest: 1 } }),
+  )
 }
 
 const issuer = await TestIssuer.create({ alg: 'HS256', audience: 'guarantees-api' })
