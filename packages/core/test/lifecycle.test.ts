@@ -78,6 +78,22 @@ describe('sdk.on', () => {
     await sdk.close()
   })
 
+  it('reports a change on the instance that made it, not on another sharing the store', async () => {
+    const store = new MemorySessionStore()
+    const [a, b] = [hsClient({ sessions: { store } }), hsClient({ sessions: { store } })]
+    const [onA, onB] = [record(a), record(b)]
+    const created = await a.sessions().create({ id_token: await hsToken() })
+    await b.sessions().revoke(created.id, { actor: 'admin' })
+    // A hears of the revocation through the store (and enforces it), but does not report B's change.
+    expect((await a.authenticate({ cookie: created.setCookie.split(';')[0] })).ok).toBe(false)
+    await settle()
+    expect(onA.map((e) => e.type)).toEqual(['session.created'])
+    expect(onB.map((e) => [e.type, e.actor])).toEqual([['session.revoked', 'admin']])
+    await a.close()
+    await b.close()
+    await store.close()
+  })
+
   it('reports auth.degraded once when the sidecar is unreachable and a verified token passes (failMode open)', async () => {
     // A port that was free a moment ago: nothing listens there.
     const port = await new Promise<number>((resolve) => {
