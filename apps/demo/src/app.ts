@@ -268,7 +268,7 @@ export function createDemoApp({
         .status(404)
         .type('html')
         .send(page({ title: 'Not found', heading: 'CoreSDK demo', body: '<p>No such session.</p>' }))
-    await sdk.sessions().revoke(req.params.id)
+    await sdk.sessions().revoke(req.params.id, { actor: 'user' })
     if (req.params.id === who.session.id) {
       const result = await sdk.logout({ session: who.session })
       res.append('Set-Cookie', result.setCookie)
@@ -335,7 +335,7 @@ export function createDemoApp({
   api.delete('/sessions/:id', async (req, res) => {
     const mine = await sdk.sessions().listForUser(req.coresdk_user?.sub ?? '', { includeInactive: true })
     if (!mine.some((s) => s.id === req.params.id)) return res.status(404).json({ code: 'session_not_found' })
-    await sdk.sessions().revoke(req.params.id)
+    await sdk.sessions().revoke(req.params.id, { actor: 'user' })
     res.status(204).end()
   })
   api.post('/logout', async (req, res) => {

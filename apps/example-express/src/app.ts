@@ -25,7 +25,7 @@ export function createApp(sdk: CoreSDKClient): Express {
     const session = await sdk.sessions().get(req.params.id)
     // Someone else's session answers exactly like a missing one: no oracle on session ids.
     if (!session || session.userId !== req.coresdk_user!.sub) throw new CoreSDKError('session_not_found')
-    await sdk.sessions().revoke(session.id)
+    await sdk.sessions().revoke(session.id, { actor: 'user' })
     res.status(204).end()
   })
 

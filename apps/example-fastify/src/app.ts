@@ -24,7 +24,7 @@ export async function createApp(sdk: CoreSDKClient): Promise<FastifyInstance> {
     const session = await sdk.sessions().get(request.params.id)
     // Someone else's session answers exactly like a missing one: no oracle on session ids.
     if (!session || session.userId !== request.coresdk_user!.sub) throw new CoreSDKError('session_not_found')
-    await sdk.sessions().revoke(session.id)
+    await sdk.sessions().revoke(session.id, { actor: 'user' })
     return reply.code(204).send()
   })
 

@@ -24,7 +24,7 @@ export function createApp(sdk: CoreSDKClient): Hono<{ Variables: CoreSdkVariable
     const session = await sdk.sessions().get(c.req.param('id'))
     // Someone else's session answers exactly like a missing one: no oracle on session ids.
     if (!session || session.userId !== c.get('coresdk_user')!.sub) throw new CoreSDKError('session_not_found')
-    await sdk.sessions().revoke(session.id)
+    await sdk.sessions().revoke(session.id, { actor: 'user' })
     return c.body(null, 204)
   })
 

@@ -34,7 +34,7 @@ export class ApiController {
     // Someone else's session answers exactly like a missing one: no oracle on session ids. CoreSdkModule's
     // filter answers a CoreSDKError (this one, or the store being down) with core's problem.
     if (!session || session.userId !== sub) throw new CoreSDKError('session_not_found')
-    await this.sdk.sessions().revoke(id)
+    await this.sdk.sessions().revoke(id, { actor: 'user' })
   }
 
   @Post('auth/logout')
