@@ -19,7 +19,7 @@ export interface BenchArgs {
 }
 
 /** The usage text. */
-export const USAGE = `pnpm bench [--quick] [--write] [--profile | --no-profile] [--only=verify,http,sessions] [--frameworks=express,fastify,hono,nestjs]
+export const USAGE = `pnpm bench [--quick] [--write] [--profile | --no-profile] [--only=verify,http,sessions] [--frameworks=express,fastify,hono,nestjs,nestjs-fastify]
 
   --quick        short rounds (the whole run takes under two minutes); docs/benchmarks.md is written only with --write
   --write        write docs/benchmarks.md (a full run always does)

@@ -46,6 +46,7 @@ export const REPORTED_PACKAGES = [
   '@hono/node-server',
   '@nestjs/core',
   '@nestjs/platform-express',
+  '@nestjs/platform-fastify',
   'jose',
   'express-jwt',
   '@fastify/jwt',

@@ -260,30 +260,17 @@ export function profileHints(s: ProfileSummary): string[] {
         `takes ${pct(digest)} of busy CPU, against ${pct(inclusive('jwtVerify'))} for jose's whole \`jwtVerify\` (synchronous part).`,
     )
   }
-  const clone = self('structuredClone', 'native')
-  const cacheGet = self('get', '@coresdk/redis-store')
-  if (cacheGet + clone >= 0.02) {
-    hints.push(
-      `The Redis store's local cache copies the record on every hit (\`structuredClone\` in \`LocalCache.get\`): ` +
-        `${pct(cacheGet)} self in \`get\` plus ${pct(clone)} in \`structuredClone\`.`,
-    )
-  }
   const deadline = inclusive('withDeadline')
   if (deadline >= 0.01) {
     hints.push(
-      `Every store call arms and clears a timer (\`withDeadline\`), even when the store answers at once: ${pct(deadline)}.`,
-    )
-  }
-  const extract = self('#extract', '@coresdk/core')
-  if (extract >= 0.01) {
-    hints.push(
-      `The bearer-header regex runs over the whole token before the cache lookup (\`#extract\`): ${pct(extract)}.`,
+      `Store calls that waited on a promise (\`withDeadline\`: a cache miss, a write, a touch): ${pct(deadline)}.`,
     )
   }
   const lookup = self('get', '@coresdk/core')
   if (lookup >= 0.01) {
     hints.push(
-      `The verify cache is keyed by the whole token, a new string on each request, so each lookup hashes it (\`VerifyCache.get\`): ${pct(lookup)}.`,
+      `Lookups in core's bounded maps (\`BoundedMap.get\`: the verify cache, the memory store, the revocation memory, ` +
+        `the stores' local caches): ${pct(lookup)}.`,
     )
   }
   return hints

@@ -1,11 +1,26 @@
 import { type CoreSDKClient, CoreSDKError } from '@coresdk/core'
-import { coreSdkErrorHandler, coreSdkPlugin, logout } from '@coresdk/fastify'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { authRoute, coreSdkErrorHandler, coreSdkPlugin, logout } from '@coresdk/fastify'
+import type { OidcHandlers } from '@coresdk/oidc'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+
+/** Options of {@link createApp}; without any, the app serves the example API (DESIGN §7) only. */
+export interface AppOptions {
+  /**
+   * Sign-in through an OpenID provider: `GET /auth/login`, `GET /auth/callback` and `POST /auth/backchannel-logout`,
+   * and `POST /auth/logout` (`-all`) ending the provider's session too.
+   */
+  oidc?: OidcHandlers
+  /** Serve the staff routes, checked by role: `/api/staff`, `/api/audit` and `/public/staff`. @default false */
+  staff?: boolean
+  /** Add `degraded` to `/api/me`: true when the request passed while the session store was unreachable. @default false */
+  degraded?: boolean
+}
 
 /** The example API (DESIGN §7) on Fastify, protected by CoreSDK. */
-export async function createApp(sdk: CoreSDKClient): Promise<FastifyInstance> {
+export async function createApp(sdk: CoreSDKClient, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { oidc, staff = false, degraded = false } = options
   const app = Fastify()
-  await app.register(coreSdkPlugin, { sdk })
+  await app.register(coreSdkPlugin, { sdk, publicPaths: staff ? ['/public/*'] : [] })
   // A CoreSDKError from a route (the store down, the 404 below) answers with core's problem; others as before.
   app.setErrorHandler(coreSdkErrorHandler)
 
@@ -13,7 +28,8 @@ export async function createApp(sdk: CoreSDKClient): Promise<FastifyInstance> {
 
   app.get('/api/me', async (request) => {
     const user = request.coresdk_user! // set by coreSdkPlugin
-    return { sub: user.sub, email: user.email, session_id: request.coresdk_session?.id ?? null }
+    const me = { sub: user.sub, email: user.email, session_id: request.coresdk_session?.id ?? null }
+    return degraded ? { ...me, degraded: request.coresdk_degraded } : me
   })
 
   app.get('/api/sessions', async (request) => ({
@@ -28,15 +44,34 @@ export async function createApp(sdk: CoreSDKClient): Promise<FastifyInstance> {
     return reply.code(204).send()
   })
 
-  app.post('/auth/logout', async (request, reply) => {
-    await logout(request, reply)
-    return reply.code(204).send()
-  })
+  if (oidc) {
+    // authRoute's routes are outside authentication, and read the back-channel logout form themselves.
+    app.get('/auth/login', authRoute(oidc.login))
+    app.get('/auth/callback', authRoute(oidc.callback))
+    app.post('/auth/logout', authRoute(oidc.logout))
+    app.post(
+      '/auth/logout-all',
+      authRoute((req) => oidc.logout(req, { everywhere: true })),
+    )
+    app.post('/auth/backchannel-logout', authRoute(oidc.backchannelLogout))
+  } else {
+    app.post('/auth/logout', async (request, reply) => {
+      await logout(request, reply)
+      return reply.code(204).send()
+    })
+    app.post('/auth/logout-all', async (request, reply) => {
+      await logout(request, reply, { everywhere: true })
+      return reply.code(204).send()
+    })
+  }
 
-  app.post('/auth/logout-all', async (request, reply) => {
-    await logout(request, reply, { everywhere: true })
-    return reply.code(204).send()
-  })
+  if (staff) {
+    const me = async (request: FastifyRequest) => ({ sub: request.coresdk_user!.sub })
+    app.get('/api/staff', { config: { coresdk: { roles: ['admin', 'support'] } } }, me)
+    app.get('/api/audit', { config: { coresdk: { roles: { allOf: ['admin', 'auditor'] } } } }, me)
+    // Under a public path, yet checked: a route with roles is never public.
+    app.get('/public/staff', { config: { coresdk: { roles: ['admin'] } } }, me)
+  }
 
   app.post('/auth/logout-others', async (request, reply) => {
     await logout(request, reply, { others: true })

@@ -1,11 +1,36 @@
 import { type CoreSDKClient, CoreSDKError } from '@coresdk/core'
-import { type CoreSdkVariables, coreSdkErrorHandler, coreSdkMiddleware, logout } from '@coresdk/hono'
-import { Hono } from 'hono'
+import {
+  authRoute,
+  type CoreSdkVariables,
+  coreSdkErrorHandler,
+  coreSdkMiddleware,
+  logout,
+  requireRoles,
+} from '@coresdk/hono'
+import type { OidcHandlers } from '@coresdk/oidc'
+import { type Context, Hono } from 'hono'
+
+/** Options of {@link createApp}; without any, the app serves the example API (DESIGN §7) only. */
+export interface AppOptions {
+  /**
+   * Sign-in through an OpenID provider: `GET /auth/login`, `GET /auth/callback` and `POST /auth/backchannel-logout`,
+   * and `POST /auth/logout` (`-all`) ending the provider's session too. Every `/auth/*` route is then public.
+   */
+  oidc?: OidcHandlers
+  /** Serve the staff routes, checked by role: `/api/staff`, `/api/audit` and `/public/staff`. @default false */
+  staff?: boolean
+  /** Add `degraded` to `/api/me`: true when the request passed while the session store was unreachable. @default false */
+  degraded?: boolean
+}
+
+type Env = { Variables: CoreSdkVariables }
 
 /** The example API (DESIGN §7) on Hono, protected by CoreSDK. Runs on Node here, and on any Hono runtime. */
-export function createApp(sdk: CoreSDKClient): Hono<{ Variables: CoreSdkVariables }> {
-  const app = new Hono<{ Variables: CoreSdkVariables }>()
-  app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
+export function createApp(sdk: CoreSDKClient, options: AppOptions = {}): Hono<Env> {
+  const { oidc, staff = false, degraded = false } = options
+  const app = new Hono<Env>()
+  const publicPaths = ['/health', ...(oidc ? ['/auth/*'] : []), ...(staff ? ['/public/*'] : [])]
+  app.use(coreSdkMiddleware(sdk, { publicPaths }))
   // A CoreSDKError from a route (the store down, the 404 below) answers with core's problem; others as before.
   app.onError(coreSdkErrorHandler)
 
@@ -13,7 +38,8 @@ export function createApp(sdk: CoreSDKClient): Hono<{ Variables: CoreSdkVariable
 
   app.get('/api/me', (c) => {
     const user = c.get('coresdk_user')! // set by coreSdkMiddleware
-    return c.json({ sub: user.sub, email: user.email, session_id: c.get('coresdk_session')?.id ?? null })
+    const me = { sub: user.sub, email: user.email, session_id: c.get('coresdk_session')?.id ?? null }
+    return c.json(degraded ? { ...me, degraded: c.get('coresdk_degraded') } : me)
   })
 
   app.get('/api/sessions', async (c) =>
@@ -28,15 +54,33 @@ export function createApp(sdk: CoreSDKClient): Hono<{ Variables: CoreSdkVariable
     return c.body(null, 204)
   })
 
-  app.post('/auth/logout', async (c) => {
-    await logout(c)
-    return c.body(null, 204)
-  })
+  if (oidc) {
+    app.get('/auth/login', authRoute(oidc.login))
+    app.get('/auth/callback', authRoute(oidc.callback))
+    app.post('/auth/logout', authRoute(oidc.logout))
+    app.post(
+      '/auth/logout-all',
+      authRoute((req) => oidc.logout(req, { everywhere: true })),
+    )
+    app.post('/auth/backchannel-logout', authRoute(oidc.backchannelLogout))
+  } else {
+    app.post('/auth/logout', async (c) => {
+      await logout(c)
+      return c.body(null, 204)
+    })
+    app.post('/auth/logout-all', async (c) => {
+      await logout(c, { everywhere: true })
+      return c.body(null, 204)
+    })
+  }
 
-  app.post('/auth/logout-all', async (c) => {
-    await logout(c, { everywhere: true })
-    return c.body(null, 204)
-  })
+  if (staff) {
+    const me = (c: Context<Env>) => c.json({ sub: c.get('coresdk_user')!.sub })
+    app.get('/api/staff', requireRoles('admin', 'support'), me)
+    app.get('/api/audit', requireRoles({ allOf: ['admin', 'auditor'] }), me)
+    // Under a public path, yet checked: a route with roles is never public.
+    app.get('/public/staff', requireRoles('admin'), me)
+  }
 
   app.post('/auth/logout-others', async (c) => {
     await logout(c, { others: true })

@@ -1,6 +1,16 @@
 import { type Claims, type CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
-import { CORESDK_CLIENT, CoreSdkService, CoreSdkSession, CoreSdkUser, Public } from '@coresdk/nestjs'
+import {
+  CORESDK_CLIENT,
+  type CoreSdkRequest,
+  CoreSdkService,
+  CoreSdkSession,
+  CoreSdkUser,
+  Public,
+} from '@coresdk/nestjs'
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common'
+
+/** Provides whether `/api/me` reports `degraded` (see `AppOptions.degraded`). */
+export const REPORT_DEGRADED = Symbol('report degraded')
 
 /** The example API (DESIGN §7). Every route needs a credential (the guard is global) unless `@Public()`. */
 @Controller()
@@ -8,7 +18,7 @@ export class ApiController {
   // Explicit @Inject: the app also runs where decorator metadata is not emitted (tsx, esbuild).
   constructor(
     @Inject(CORESDK_CLIENT) private readonly sdk: CoreSDKClient,
-    @Inject(CoreSdkService) private readonly coresdk: CoreSdkService,
+    @Inject(REPORT_DEGRADED) private readonly reportDegraded: boolean,
   ) {}
 
   @Public()
@@ -18,8 +28,9 @@ export class ApiController {
   }
 
   @Get('api/me')
-  me(@CoreSdkUser() user: Claims, @CoreSdkSession() session: Session | null) {
-    return { sub: user.sub, email: user.email, session_id: session?.id ?? null }
+  me(@CoreSdkUser() user: Claims, @CoreSdkSession() session: Session | null, @Req() req: CoreSdkRequest) {
+    const me = { sub: user.sub, email: user.email, session_id: session?.id ?? null }
+    return this.reportDegraded ? { ...me, degraded: req.coresdk_degraded } : me
   }
 
   @Get('api/sessions')
@@ -36,14 +47,20 @@ export class ApiController {
     if (!session || session.userId !== sub) throw new CoreSDKError('session_not_found')
     await this.sdk.sessions().revoke(id, { actor: 'user' })
   }
+}
 
-  @Post('auth/logout')
+/** Logout without an OpenID provider: revokes the session (or all the user's), clears the cookie, 204. */
+@Controller('auth')
+export class LogoutController {
+  constructor(@Inject(CoreSdkService) private readonly coresdk: CoreSdkService) {}
+
+  @Post('logout')
   @HttpCode(204)
   async logout(@Req() req: object, @Res({ passthrough: true }) res: object): Promise<void> {
     await this.coresdk.logout(req, res)
   }
 
-  @Post('auth/logout-all')
+  @Post('logout-all')
   @HttpCode(204)
   async logoutAll(@Req() req: object, @Res({ passthrough: true }) res: object): Promise<void> {
     await this.coresdk.logout(req, res, { everywhere: true })

@@ -1,5 +1,12 @@
-import type { CoreSDKClient } from './client.ts'
-import type { LogoutOptions, LogoutResult } from './engine.ts'
+import { authenticateNow, CoreSDKClient } from './client.ts'
+import { type CookieScope, cookieNameProblem, cookiePrefixFor } from './config.ts'
+import type {
+  AuthenticateOptions,
+  AuthenticateRequest,
+  AuthenticateResult,
+  LogoutOptions,
+  LogoutResult,
+} from './engine.ts'
 import { CoreSDKError, problemFor, problemFromError } from './errors.ts'
 import { isPublicPath, type PublicPath } from './paths.ts'
 import { type RoleRequirement, roleRequirement } from './rbac.ts'
@@ -93,8 +100,15 @@ export interface AdapterKit {
    * Every HTTP rule of CoreSDK for one request: public paths (on the raw path), "a route with roles is never
    * public", optional authentication, the credential check, CSRF for cookie-authenticated unsafe methods, and roles.
    * `current` is what an earlier call stored on the request: it is reused, not checked again.
+   *
+   * The answer comes without a promise when nothing had to wait (a token verified before, its session held in this
+   * process): an adapter that can go on synchronously saves the turn; any other simply awaits it.
    */
-  handle(request: AdapterRequest, route?: AdapterRoute, current?: RequestAuth): Promise<HandleResult>
+  handle(
+    request: AdapterRequest,
+    route?: AdapterRoute,
+    current?: RequestAuth,
+  ): HandleResult | Promise<HandleResult>
   /**
    * Revokes the request's session (all the user's with `everywhere`); the cookies to set clear it. With `others`, it
    * revokes the user's other sessions and keeps this one (no cookie to clear).
@@ -166,6 +180,7 @@ async function readLimited(body: Stream, limit: number): Promise<string | null> 
   return new TextDecoder().decode(all)
 }
 const NONE: readonly string[] = Object.freeze([])
+const NO_ROUTE: AdapterRoute = Object.freeze({})
 
 interface Read {
   authorization: string[]
@@ -298,52 +313,82 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
   if (!sdk || typeof sdk.authenticate !== 'function')
     throw new CoreSDKError('invalid_config', 'CoreSDK: an adapter takes a client: new CoreSDKClient(…).')
   const publicPaths = options.publicPaths ?? []
-  const optional = options.optional ?? false
+  const defaults: AuthenticateOptions = Object.freeze({ optional: options.optional ?? false })
   const allowedOrigins = options.allowedOrigins
   const realm = { realm: sdk.config.serviceName }
   let passPublic: HandleResult
+  // The client's own pipeline when it is one (it may answer without a promise), else its public method.
+  const authenticate =
+    sdk instanceof CoreSDKClient
+      ? (request: AuthenticateRequest, options: AuthenticateOptions) => authenticateNow(sdk, request, options)
+      : (request: AuthenticateRequest, options: AuthenticateOptions) =>
+          (sdk as CoreSDKClient).authenticate(request, options)
+  // A result the client reuses (a warm request) gets the same RequestAuth, and its pass the same HandleResult.
+  const auths = new WeakMap<AuthenticateResult, RequestAuth>()
+  const passes = new WeakMap<RequestAuth, HandleResult>()
+
+  /** The route's own rules on an authenticated request: optional authentication, then roles. */
+  function decide(auth: RequestAuth, route: AdapterRoute, setCookie: readonly string[]): HandleResult {
+    if (route.optional === false && auth.user === null)
+      return { next: false, problem: problemFor('missing_credentials', realm), setCookie }
+    if (route.roles !== undefined) {
+      const decision = sdk.rbac().check(auth.user, route.roles)
+      if (!decision.allowed) return { next: false, problem: decision.problem, setCookie }
+    }
+    if (setCookie.length > 0) return { next: true, auth, setCookie }
+    let pass = passes.get(auth)
+    if (pass === undefined) {
+      pass = Object.freeze({ next: true, auth, setCookie: NONE })
+      passes.set(auth, pass)
+    }
+    return pass
+  }
+
+  function authenticated(
+    result: AuthenticateResult,
+    request: AdapterRequest,
+    read: Read,
+    route: AdapterRoute,
+  ): HandleResult {
+    const setCookie = result.setCookie
+    if (!result.ok) return { next: false, problem: result.problem, setCookie }
+    if (result.via === 'cookie' && UNSAFE.has(request.method) && !sameOrigin(read, allowedOrigins))
+      return { next: false, problem: problemFor('csrf_failed', realm), setCookie }
+    let auth = auths.get(result)
+    if (auth === undefined) {
+      auth = freezeAuth({
+        user: result.user,
+        session: result.session,
+        degraded: result.degraded,
+        checked: true,
+        client: sdk,
+        kit,
+      })
+      if (Object.isFrozen(result)) auths.set(result, auth)
+    }
+    return decide(auth, route, setCookie)
+  }
 
   const kit: AdapterKit = {
     sdk,
     anonymous: undefined as unknown as RequestAuth,
     bodyLimit: AUTH_ROUTE_BODY_LIMIT,
 
-    async handle(request, route = {}, current) {
-      const roles = route.roles
-      if (roles === undefined && (route.public === true || isPublicPath(request.url, publicPaths)))
+    handle(request, route = NO_ROUTE, current) {
+      if (route.roles === undefined && (route.public === true || isPublicPath(request.url, publicPaths)))
         return current === undefined ? passPublic : { next: true, auth: current, setCookie: NONE }
-      let auth: RequestAuth | undefined = current?.checked ? current : undefined
-      let setCookie = NONE
-      if (auth === undefined) {
-        const read = readHeaders(request.headers)
-        const result = await sdk.authenticate(
-          {
-            authorization: read.authorization.length === 1 ? read.authorization[0] : read.authorization,
-            cookie: read.cookie,
-            userAgent: read.userAgent,
-          },
-          { optional: route.optional ?? optional },
-        )
-        setCookie = result.setCookie
-        if (!result.ok) return { next: false, problem: result.problem, setCookie }
-        if (result.via === 'cookie' && UNSAFE.has(request.method) && !sameOrigin(read, allowedOrigins))
-          return { next: false, problem: problemFor('csrf_failed', realm), setCookie }
-        auth = freezeAuth({
-          user: result.user,
-          session: result.session,
-          degraded: result.degraded,
-          checked: true,
-          client: sdk,
-          kit,
-        })
-      }
-      if (route.optional === false && auth.user === null)
-        return { next: false, problem: problemFor('missing_credentials', realm), setCookie }
-      if (roles !== undefined) {
-        const decision = sdk.rbac().check(auth.user, roles)
-        if (!decision.allowed) return { next: false, problem: decision.problem, setCookie }
-      }
-      return { next: true, auth, setCookie }
+      if (current?.checked) return decide(current, route, NONE)
+      const read = readHeaders(request.headers)
+      const result = authenticate(
+        {
+          authorization: read.authorization.length === 1 ? read.authorization[0] : read.authorization,
+          cookie: read.cookie,
+          userAgent: read.userAgent,
+        },
+        route.optional === undefined ? defaults : { optional: route.optional },
+      )
+      if (result instanceof Promise) return result.then((r) => authenticated(r, request, read, route))
+      return authenticated(result, request, read, route)
     },
 
     logout(auth, logoutOptions = {}) {
@@ -382,6 +427,7 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
 }
 
 export type {
+  CookieScope,
   HttpProblem,
   LogoutOptions,
   LogoutResult,
@@ -391,4 +437,4 @@ export type {
   RouteRequest,
   RouteResponse,
 }
-export { CoreSDKError, isPublicPath, problemFromError, roleRequirement }
+export { CoreSDKError, cookieNameProblem, cookiePrefixFor, isPublicPath, problemFromError, roleRequirement }

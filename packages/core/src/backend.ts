@@ -48,6 +48,11 @@ export interface Backend {
   readonly verifiesLocally: boolean
   authorize(token: string): Promise<AuthDecision>
   bearer(credential: BearerCredential): Promise<BackendAnswer>
+  /**
+   * What {@link Backend.bearer} would answer for an already-verified token, when it can tell without waiting (its
+   * session held in this process); undefined when only `bearer` can. Optional.
+   */
+  bearerNow?(verified: VerifiedToken): BackendAnswer | undefined
   cookie(id: string, secret: string): Promise<BackendAnswer>
   /** `verified` is the token set's verified ID (else access) token when {@link verifiesLocally}. */
   create(

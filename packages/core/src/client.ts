@@ -1,7 +1,7 @@
 import { serialize as serializeCookie } from 'cookie'
 import type { Backend, BackendAnswer } from './backend.ts'
 import { type ResolvedConfig, resolveConfig, type SDKConfig } from './config.ts'
-import { readCredential } from './credentials.ts'
+import { plainBearer, readCredential } from './credentials.ts'
 import { isIdentifier, isSessionId } from './crypto.ts'
 import type {
   AuthApi,
@@ -28,7 +28,7 @@ import { createRbac, type RbacApi } from './rbac.ts'
 import { RevocationMemory } from './revocation-memory.ts'
 import { CreatedSession, Session } from './session.ts'
 import { SidecarBackend } from './sidecar-backend.ts'
-import type { AuthDecision, HttpProblem, SessionTokens, TokenSet } from './types.ts'
+import type { AuthDecision, HttpProblem, SessionRecord, SessionTokens, TokenSet } from './types.ts'
 import {
   authorizeToken,
   deniedDecision,
@@ -75,6 +75,13 @@ function hasLocalJwt(config: ResolvedConfig): boolean {
   return hmac ? jwt.secret !== undefined : jwt.jwksUri !== undefined || jwt.publicKeys.length > 0
 }
 
+/** The pipeline of {@link CoreSDKClient.authenticate}, for core's adapter kit: an answer without a promise when warm. */
+export let authenticateNow: (
+  client: CoreSDKClient,
+  request: AuthenticateRequest,
+  options?: AuthenticateOptions,
+) => AuthenticateResult | Promise<AuthenticateResult>
+
 /**
  * The CoreSDK client: token verification, sessions and the request pipeline every adapter calls.
  * Create one per service and pass it to the adapters.
@@ -104,6 +111,13 @@ export class CoreSDKClient {
   readonly #events = new LifecycleEmitter()
   // Whether the last request that reached for the backend passed degraded: `auth.degraded` is reported once per spell.
   #degraded = false
+  // The last answer given for each session record, reused while the record and the claims stay the same objects
+  // (a cached record, a cached verification): a warm request allocates no result and no Session.
+  readonly #answers = new WeakMap<SessionRecord, AuthenticateResult>()
+
+  static {
+    authenticateNow = (client, request, options) => client.#run(request, options)
+  }
 
   /** Throws a `CoreSDKError` (`invalid_config`) naming the setting when a value is missing or invalid. */
   constructor(config: SDKConfig = {}) {
@@ -187,7 +201,20 @@ export class CoreSDKClient {
     request: AuthenticateRequest,
     options?: AuthenticateOptions,
   ): Promise<AuthenticateResult> {
+    return this.#run(request, options)
+  }
+
+  /** {@link CoreSDKClient.authenticate}, answering without a promise when everything it needs is at hand. */
+  #run(
+    request: AuthenticateRequest,
+    options?: AuthenticateOptions,
+  ): AuthenticateResult | Promise<AuthenticateResult> {
     try {
+      if (typeof request.authorization === 'string') {
+        const token = plainBearer(request.authorization)
+        const warm = token === undefined ? undefined : this.#bearerNow(token)
+        if (warm !== undefined) return warm
+      }
       const credential = readCredential(request, this.config.sessions.cookie.name)
       switch (credential.kind) {
         case 'none':
@@ -198,13 +225,39 @@ export class CoreSDKClient {
         case 'bad_cookie':
           return this.#refuse(problemFor('invalid_token', this.#realm), true)
         case 'bearer':
-          return await this.#bearer(credential.token, request)
+          return this.#bearerNow(credential.token) ?? this.#never(this.#bearer(credential.token, request))
         case 'cookie':
-          return await this.#cookies(credential.candidates)
+          return this.#never(this.#cookies(credential.candidates))
       }
     } catch (error) {
-      return this.#refuse(problemFor(CoreSDKError.from(error).code, this.#realm))
+      return this.#fault(error)
     }
+  }
+
+  #fault(error: unknown): AuthenticateResult {
+    return this.#refuse(problemFor(CoreSDKError.from(error).code, this.#realm))
+  }
+
+  /** The pipeline never rejects: anything thrown on the way is its problem. */
+  #never(answer: Promise<AuthenticateResult>): Promise<AuthenticateResult> {
+    return answer.then(undefined, (error: unknown) => this.#fault(error))
+  }
+
+  /**
+   * The warm path of a bearer token, without a promise: a token verified before, which this instance does not know
+   * revoked, whose session the backend holds here. Undefined when any of it is missing: {@link #bearer} then runs.
+   */
+  #bearerNow(token: string): AuthenticateResult | undefined {
+    const backend = this.#backend
+    if (!backend.verifiesLocally || backend.bearerNow === undefined) return undefined
+    const verified = this.#verifier!.peek(token, Date.now())
+    if (verified === undefined) return undefined
+    const known = this.#knownRevoked(token, verified)
+    if (known === true) return this.#refuse(problemFor('invalid_token', this.#realm))
+    if (known !== false) return undefined
+    const answer = backend.bearerNow(verified)
+    if (answer === undefined) return undefined
+    return this.#settleBearer(answer, verified)
   }
 
   async #bearer(token: string, request: AuthenticateRequest): Promise<AuthenticateResult> {
@@ -226,6 +279,10 @@ export class CoreSDKClient {
       return this.#failed(error, token, verified)
     }
     this.#degraded = false
+    return this.#settleBearer(answer, verified)
+  }
+
+  #settleBearer(answer: BackendAnswer, verified: VerifiedToken | null): AuthenticateResult {
     if (!answer.ok || answer.record === null) return this.#settle(answer, false)
     // The user's revoke-all cutoff compares with this token's issue time, not the session's first token's.
     return this.#settle(
@@ -277,14 +334,28 @@ export class CoreSDKClient {
     ) {
       return this.#refuse(problemFor('invalid_token', this.#realm), cookie)
     }
-    return {
+    const via = cookie ? 'cookie' : 'bearer'
+    if (record === null || answer.degraded)
+      return {
+        ok: true,
+        user: answer.user,
+        session: null,
+        degraded: answer.degraded,
+        via,
+        setCookie: NO_COOKIES,
+      }
+    const last = this.#answers.get(record)
+    if (last?.ok && last.user === answer.user && last.via === via) return last
+    const result: AuthenticateResult = Object.freeze({
       ok: true,
       user: answer.user,
-      session: record === null ? null : new Session(record),
-      degraded: answer.degraded,
-      via: cookie ? 'cookie' : 'bearer',
+      session: Object.freeze(new Session(record)) as Session,
+      degraded: false,
+      via,
       setCookie: NO_COOKIES,
-    }
+    })
+    this.#answers.set(record, result)
+    return result
   }
 
   /** The backend failed: `failMode` decides, but only when it is unreachable; any other failure fails closed. */

@@ -80,16 +80,59 @@ export interface JwtOptions {
 
 /** The session cookie's attributes. */
 export interface CookieOptions {
-  /** Env: `CORESDK_COOKIE_NAME`. @default 'coresdk_session' */
+  /**
+   * The cookie's name. A `__Host-` name needs `secure`, `path` `'/'` and no `domain`; a `__Secure-` name needs
+   * `secure`. Env: `CORESDK_COOKIE_NAME`.
+   * @default '__Host-coresdk_session' when secure and host-only on `/`; '__Secure-coresdk_session' when secure with a
+   * `domain` or another `path`; 'coresdk_session' when not secure (local development over http)
+   */
   name?: string
   /** Env: `CORESDK_COOKIE_SECURE`. @default true */
   secure?: boolean
-  /** @default 'lax' */
+  /** Env: `CORESDK_COOKIE_SAMESITE`. @default 'lax' */
   sameSite?: 'strict' | 'lax' | 'none'
-  /** @default '/' */
+  /** A path starting with `/`. @default '/' */
   path?: string
   /** @default undefined (host-only) */
   domain?: string
+}
+
+/** The attributes a cookie name's prefix depends on. */
+export interface CookieScope {
+  secure: boolean
+  path: string
+  domain: string | undefined
+}
+
+/**
+ * The strongest name prefix (RFC 6265bis §4.1.3) a cookie with these attributes can carry: `__Host-` when it is
+ * Secure, host-only and on `Path=/` (so no subdomain can set or shadow it), `__Secure-` when it is Secure only.
+ */
+export function cookiePrefixFor(scope: CookieScope): '__Host-' | '__Secure-' | '' {
+  if (!scope.secure) return ''
+  return scope.domain === undefined && scope.path === '/' ? '__Host-' : '__Secure-'
+}
+
+// RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/**
+ * What makes `name` unfit for a cookie with these attributes: `name` when it is not a cookie-name token, else the
+ * attribute that breaks the rules of its prefix: `secure` (both prefixes need it), `domain` or `path` (`__Host-`
+ * takes no domain and only `/`); null when it fits. Browsers match the prefixes case-insensitively, and drop a
+ * cookie that breaks them.
+ */
+export function cookieNameProblem(
+  name: string,
+  scope: CookieScope,
+): 'name' | 'secure' | 'domain' | 'path' | null {
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) return 'name'
+  const host = /^__host-/i.test(name)
+  if (!host && !/^__secure-/i.test(name)) return null
+  if (!scope.secure) return 'secure'
+  if (host && scope.domain !== undefined) return 'domain'
+  if (host && scope.path !== '/') return 'path'
+  return null
 }
 
 /** How sessions are kept. */
@@ -125,6 +168,12 @@ export interface SessionOptions {
   encryptionKey?: string | Uint8Array
   /** Rotates OAuth tokens when `sessions().refresh()` runs on a session holding a refresh token. */
   tokenRefresher?: TokenRefresher
+  /**
+   * How long one instance may hold a session's refresh lock, in ms, with a store that has one: when the holder dies,
+   * the next caller proceeds after this; the others wait at most this plus `storeTimeout` for the holder's result.
+   * Keep it above the refresher's longest grant. Env: `CORESDK_SESSION_REFRESH_LOCK_TTL_MS`. @default 10000
+   */
+  refreshLockTtl?: number
 }
 
 /** Where the engine runs: in this process, or in a sidecar reached over HTTP. */
@@ -206,6 +255,7 @@ export interface ResolvedConfig {
     cookie: Required<Omit<CookieOptions, 'domain'>> & { domain: string | undefined }
     encryptionKey: Uint8Array | undefined
     tokenRefresher: TokenRefresher | undefined
+    refreshLockTtl: number
   }
 }
 
@@ -334,6 +384,9 @@ function checkUrl(setting: string, value: string): string {
 }
 
 const TENANT_ID = /^[A-Za-z0-9._-]{1,64}$/
+// A cookie Domain: a host name, with the leading dot old browsers wrote allowed.
+const COOKIE_DOMAIN =
+  /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 
 /** Whether a tenant id is well formed: 1 to 64 characters among letters, digits, `.`, `_` and `-`. */
 export function isValidTenantId(value: unknown): value is string {
@@ -506,15 +559,6 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
   }
 
   const cookie = sessions.cookie ?? {}
-  const cookieName =
-    read.string('sessions.cookie.name', cookie.name, 'CORESDK_COOKIE_NAME') ?? 'coresdk_session'
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
-    fail(
-      cookie.name !== undefined ? 'sessions.cookie.name' : 'CORESDK_COOKIE_NAME',
-      cookieName,
-      'it accepts a cookie name token',
-    )
-  }
   const sameSite = read.choice(
     'sessions.cookie.sameSite',
     cookie.sameSite,
@@ -525,6 +569,32 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
   const secure = read.boolean('sessions.cookie.secure', cookie.secure, 'CORESDK_COOKIE_SECURE', true)
   if (sameSite === 'none' && !secure)
     fail('sessions.cookie.sameSite', 'none', 'SameSite=None requires a secure cookie')
+  const cookiePath = cookie.path ?? '/'
+  if (typeof cookiePath !== 'string' || !/^\/[\x21-\x3a\x3c-\x7e]*$/.test(cookiePath))
+    fail('sessions.cookie.path', cookiePath, 'it accepts a path starting with "/", without spaces or ";"')
+  const domain = cookie.domain
+  if (domain !== undefined && (typeof domain !== 'string' || !COOKIE_DOMAIN.test(domain)))
+    fail('sessions.cookie.domain', domain, 'it accepts a host name such as "example.com"')
+  const scope: CookieScope = { secure, path: cookiePath, domain }
+  const nameSetting = cookie.name !== undefined ? 'sessions.cookie.name' : 'CORESDK_COOKIE_NAME'
+  const cookieName =
+    read.string('sessions.cookie.name', cookie.name, 'CORESDK_COOKIE_NAME') ??
+    `${cookiePrefixFor(scope)}coresdk_session`
+  const problem = cookieNameProblem(cookieName, scope)
+  if (problem === 'name') fail(nameSetting, cookieName, 'it accepts a cookie name token')
+  if (problem !== null) {
+    const prefix = /^__host-/i.test(cookieName) ? '__Host-' : '__Secure-'
+    const needs = {
+      secure: `${cookie.secure !== undefined ? 'sessions.cookie.secure' : 'CORESDK_COOKIE_SECURE'} true`,
+      domain: 'no sessions.cookie.domain',
+      path: 'sessions.cookie.path "/"',
+    }[problem]
+    fail(
+      nameSetting,
+      cookieName,
+      `a ${prefix} name requires ${needs}; drop the prefix or change that setting`,
+    )
+  }
 
   const idleTimeout = read.number(
     'sessions.idleTimeout',
@@ -663,11 +733,18 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
         name: cookieName,
         secure,
         sameSite,
-        path: cookie.path ?? '/',
-        domain: cookie.domain,
+        path: cookiePath,
+        domain,
       },
       encryptionKey,
       tokenRefresher: sessions.tokenRefresher,
+      refreshLockTtl: read.number(
+        'sessions.refreshLockTtl',
+        sessions.refreshLockTtl,
+        'CORESDK_SESSION_REFRESH_LOCK_TTL_MS',
+        10_000,
+        { min: 100, max: 300_000 },
+      ),
     },
   }
 }

@@ -23,6 +23,19 @@ export function bearerToken(value: string): string | null {
   return match === null ? null : match[1]!
 }
 
+/**
+ * The token of the usual spelling, `Bearer <token>` with one space and nothing after, without checking its
+ * characters: only for a lookup in the verify cache. A token found there was verified, and so holds nothing but
+ * base64url segments and dots, and perhaps padding at the end (all {@link bearerToken} accepts), or whitespace in
+ * its signature (which base64 decoding skips, and {@link bearerToken} refuses): that is why one is ruled out here.
+ * Undefined for any other spelling, which {@link readCredential} reads in full.
+ */
+export function plainBearer(value: string): string | undefined {
+  if (!value.startsWith('Bearer ')) return undefined
+  const token = value.slice(7)
+  return token.length === 0 || token.includes(' ') || token.includes('\t') ? undefined : token
+}
+
 // The scheme of an Authorization value: a header for another scheme (Basic from a proxy) is not ours to judge.
 const BEARER_SCHEME = /^bearer(?: |$)/i
 

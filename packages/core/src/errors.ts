@@ -105,11 +105,13 @@ export class CoreSDKError extends Error {
   readonly code: CoreSDKErrorCode
   readonly status: number
   readonly headers: Record<string, string>
+  /** The problem's `detail` in place of the code's own: fixed text naming what was wrong, never a received value. */
+  readonly detail: string | undefined
 
   constructor(
     code: CoreSDKErrorCode,
     message?: string,
-    options?: { cause?: unknown; headers?: Record<string, string> },
+    options?: { cause?: unknown; headers?: Record<string, string>; detail?: string },
   ) {
     super(
       message ?? PROBLEMS[code].detail,
@@ -118,6 +120,7 @@ export class CoreSDKError extends Error {
     this.code = code
     this.status = PROBLEMS[code].status
     this.headers = options?.headers ?? {}
+    this.detail = options?.detail
   }
 
   /** Wraps anything thrown into a CoreSDKError, keeping the original as `cause` (never in the message). */
@@ -132,6 +135,8 @@ export interface ProblemOptions {
   realm?: string
   /** Whether the request carried a credential (RFC 6750 adds `error=` only then). @default true */
   credentialGiven?: boolean
+  /** The body's `detail`, when the code's own says less than the refusal: fixed text, never a received value. */
+  detail?: string
 }
 
 /** The problem type URI for a code. */
@@ -154,7 +159,7 @@ export function problemFor(code: CoreSDKErrorCode, options: ProblemOptions = {})
     type: problemType(code),
     title: spec.title,
     status: spec.status,
-    detail: spec.detail,
+    detail: options.detail ?? spec.detail,
     code,
   }
   const headers: Record<string, string> = {
@@ -196,6 +201,9 @@ export function problemForReason(reason: AuthReason, options: ProblemOptions = {
 /** The HTTP answer for any error: a CoreSDKError keeps its code, anything else becomes a 500 `internal_error`. */
 export function problemFromError(error: unknown, options: ProblemOptions = {}): HttpProblem {
   const wrapped = CoreSDKError.from(error)
-  const problem = problemFor(wrapped.code, options)
+  const problem = problemFor(
+    wrapped.code,
+    wrapped.detail === undefined ? options : { ...options, detail: wrapped.detail },
+  )
   return { ...problem, headers: { ...problem.headers, ...wrapped.headers } }
 }

@@ -77,6 +77,8 @@ export type {
   CoreSdkUserClaims,
   HttpProblem,
   ProblemBody,
+  RefreshLockAnswer,
+  RefreshReleaseAnswer,
   RevocationEvent,
   SessionPatch,
   SessionRecord,

@@ -11,15 +11,20 @@ import { MemorySessionStore } from './memory-session-store.ts'
 import { isRecordActive } from './session.ts'
 import type {
   AuthDecision,
+  Claims,
+  RefreshReleaseAnswer,
   RevocationEvent,
+  SessionPatch,
   SessionRecord,
   SessionStore,
   SessionTokens,
+  TokenRefresher,
   TokenSet,
 } from './types.ts'
 import { authorizeToken, sessionKey, type TokenVerifier, type VerifiedToken } from './verify-token.ts'
 
 const DAY = 86_400_000
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const ENCRYPTION_KEY_NEEDED =
   'CoreSDK configuration: sessions.encryptionKey (CORESDK_SESSION_ENCRYPTION_KEY) is missing; instances sharing a session store must share the 32-byte key that seals OAuth tokens.'
 
@@ -75,7 +80,23 @@ export class LocalBackend implements Backend {
     const { claims } = verified
     if (!this.#config.sessions.automatic) return { ok: true, user: claims, record: null, degraded: false }
     const key = await sessionKey(token, verified)
-    const record = await this.#sessionForToken(verified, key, userAgent)
+    return this.#answer(claims, await this.#sessionForToken(verified, key, userAgent))
+  }
+
+  bearerNow(verified: VerifiedToken): BackendAnswer | undefined {
+    if (!this.#config.sessions.automatic)
+      return { ok: true, user: verified.claims, record: null, degraded: false }
+    // A token naming no session has its key once a first request computed it (the verified token is cached).
+    if (verified.key === null || this.#store.peekByKey === undefined) return undefined
+    const record = this.#store.peekByKey(this.#config.tenantId, verified.key)
+    // No session yet, or one no longer active: `bearer` creates the next (or refuses).
+    if (record === undefined || (record.revokedAt === null && !isRecordActive(record, Date.now())))
+      return undefined
+    return this.#answer(verified.claims, record)
+  }
+
+  /** A bearer token's answer, once its session is known: refused when revoked or another user's. */
+  #answer(claims: Claims, record: SessionRecord): BackendAnswer {
     if (record.userId !== claims.sub || record.revokedAt !== null)
       return { ok: false, code: 'invalid_token', record, clearCookie: false }
     this.#touch(record)
@@ -253,35 +274,22 @@ export class LocalBackend implements Backend {
   }
 
   async #doRefresh(id: string): Promise<SessionRecord> {
-    const record = await this.get(id)
-    const now = Date.now()
-    if (!record || !isRecordActive(record, now)) throw new CoreSDKError('session_not_found')
-    let tokens = record.tokens
     const refresher = this.#config.sessions.tokenRefresher
-    if (refresher && record.tokens !== null) {
-      const held = await this.#openTokens(record.tokens)
-      if (held.refreshToken) {
-        let next: TokenSet
-        try {
-          next = await refresher.refresh(held.refreshToken, record)
-        } catch (error) {
-          const failure = CoreSDKError.from(error, 'refresh_failed')
-          if (failure.code === 'refresh_token_invalid')
-            await this.#revoke(id, 'system', 'refresh_token_invalid')
-          throw failure
-        }
-        tokens = await this.#sealTokens(
-          { ...next, refresh_token: next.refresh_token ?? held.refreshToken },
-          now,
-        )
-      }
-    }
-    const expiresAt = Math.min(record.absoluteExpiresAt, now + this.#config.sessions.idleTimeout * 1000)
-    const updated = await this.#call(
-      this.#store.update(this.#config.tenantId, id, { lastSeenAt: now, expiresAt, tokens }),
-    )
+    const store = this.#store
+    if (refresher !== undefined && store.acquireRefreshLock && store.releaseRefreshLock)
+      return this.#refreshLocked(id, refresher)
+    // Without a lock in the store, one refresh per session runs in this process (the #refreshing map).
+    const record = await this.get(id)
+    if (!record || !isRecordActive(record, Date.now())) throw new CoreSDKError('session_not_found')
+    const held = refresher && record.tokens !== null ? await this.#openTokens(record.tokens) : null
+    const rotation = held?.refreshToken
+      ? await this.#rotate(record, held.refreshToken, refresher!)
+      : { tokens: record.tokens }
+    if ('lostTo' in rotation) return rotation.lostTo
+    const patch = this.#slide(record, rotation.tokens)
+    const updated = await this.#call(this.#store.update(this.#config.tenantId, id, patch))
     if (!updated) throw new CoreSDKError('session_not_found')
-    this.#refreshed(updated, now, 'service', 'refresh', tokens !== record.tokens)
+    this.#refreshed(updated, patch.lastSeenAt!, 'service', 'refresh', rotation.tokens !== record.tokens)
     return updated
   }
 
@@ -301,6 +309,107 @@ export class LocalBackend implements Backend {
       via,
       rotated,
     })
+  }
+
+  /**
+   * One refresh per session across every instance sharing the store: the caller that takes the store's lock
+   * refreshes, and the others poll (each poll a fresh read that also tries the lock) until the session's tokens
+   * change, which is the holder's result, or the lock is free again, when the holder failed or died.
+   */
+  async #refreshLocked(id: string, refresher: TokenRefresher): Promise<SessionRecord> {
+    const store = this.#store as Required<Pick<SessionStore, 'acquireRefreshLock'>> & SessionStore
+    const { refreshLockTtl: ttl, storeTimeout } = this.#config.sessions
+    const deadline = Date.now() + ttl + storeTimeout
+    let seen: string | null | undefined
+    for (let poll = 0; ; poll++) {
+      const { record, fence } = await this.#call(store.acquireRefreshLock(this.#config.tenantId, id, ttl))
+      if (record === null || !isRecordActive(record, Date.now())) {
+        if (fence !== null) await this.#release(id, fence)
+        throw new CoreSDKError('session_not_found')
+      }
+      if (seen === undefined) seen = record.tokens
+      else if (record.tokens !== seen) {
+        // Another instance's refresh wrote its tokens meanwhile: they are this caller's result too.
+        if (fence !== null) await this.#release(id, fence)
+        return record
+      }
+      if (fence !== null) return this.#refreshHolding(record, fence, refresher)
+      const left = deadline - Date.now()
+      if (left <= 0)
+        throw new CoreSDKError('refresh_failed', "The session's refresh lock was held past its TTL.")
+      await sleep(Math.min(20 * 2 ** poll, 250, left))
+    }
+  }
+
+  async #refreshHolding(
+    record: SessionRecord,
+    fence: number,
+    refresher: TokenRefresher,
+  ): Promise<SessionRecord> {
+    let released = false
+    try {
+      const held = record.tokens === null ? null : await this.#openTokens(record.tokens)
+      const rotation = held?.refreshToken
+        ? await this.#rotate(record, held.refreshToken, refresher, async () => {
+            released = true
+            return (await this.#release(record.id, fence)).record
+          })
+        : { tokens: record.tokens }
+      if ('lostTo' in rotation) return rotation.lostTo
+      released = true
+      // Written only when no refresh with a greater fence wrote first; either way the answer is what is stored.
+      const patch = this.#slide(record, rotation.tokens)
+      const { record: stored } = await this.#release(record.id, fence, patch)
+      if (stored === null) throw new CoreSDKError('session_not_found')
+      this.#refreshed(stored, patch.lastSeenAt!, 'service', 'refresh', rotation.tokens !== record.tokens)
+      return stored
+    } finally {
+      if (!released) await this.#release(record.id, fence).catch(() => {})
+    }
+  }
+
+  /**
+   * Runs the refresher on the session's refresh token: the new tokens, sealed, or (`lostTo`) the session as another
+   * instance's rotation left it when this one lost the race. `reread` reads the session as stored now.
+   */
+  async #rotate(
+    record: SessionRecord,
+    refreshToken: string,
+    refresher: TokenRefresher,
+    reread: () => Promise<SessionRecord | null> = () => this.get(record.id),
+  ): Promise<{ tokens: string | null } | { lostTo: SessionRecord }> {
+    let next: TokenSet
+    try {
+      next = await refresher.refresh(refreshToken, record)
+    } catch (error) {
+      const failure = CoreSDKError.from(error, 'refresh_failed')
+      if (failure.code !== 'refresh_token_invalid') throw failure
+      // Refused: the session ends only when the token refused is still the one it holds. When another instance
+      // rotated it meanwhile, this call lost a race, and the session stays as that rotation left it.
+      const current = await reread()
+      if (current !== null && current.revokedAt === null && current.tokens !== null) {
+        const stored = await this.#openTokens(current.tokens)
+        if (stored.refreshToken !== refreshToken) return { lostTo: current }
+      }
+      await this.#revoke(record.id, 'system', 'refresh_token_invalid')
+      throw failure
+    }
+    const tokens = await this.#sealTokens(
+      { ...next, refresh_token: next.refresh_token ?? refreshToken },
+      Date.now(),
+    )
+    return { tokens }
+  }
+
+  /** The patch of a refresh: the idle expiry slides (never past the absolute one), the tokens are the new ones. */
+  #slide(record: SessionRecord, tokens: string | null): SessionPatch {
+    const now = Date.now()
+    const expiresAt = Math.min(record.absoluteExpiresAt, now + this.#config.sessions.idleTimeout * 1000)
+    return { lastSeenAt: now, expiresAt, tokens }
+  }
+
+  #release(id: string, fence: number, patch?: SessionPatch): Promise<RefreshReleaseAnswer> {
+    return this.#call(this.#store.releaseRefreshLock!(this.#config.tenantId, id, fence, patch))
   }
 
   revoke(id: string, actor: EventActor): Promise<SessionRecord | null> {

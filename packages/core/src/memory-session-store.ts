@@ -1,7 +1,15 @@
 import { BoundedMap } from './bounded-map.ts'
 import { CoreSDKError } from './errors.ts'
 import { isRecordActive } from './session.ts'
-import type { RevocationEvent, SessionLimits, SessionPatch, SessionRecord, SessionStore } from './types.ts'
+import type {
+  RefreshLockAnswer,
+  RefreshReleaseAnswer,
+  RevocationEvent,
+  SessionLimits,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+} from './types.ts'
 
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
@@ -48,6 +56,8 @@ interface Slot {
   user: UserSessions
   /** Read since it was last passed over for eviction (second chance: a read costs one write, not a move). */
   used: boolean
+  /** The refresh lock: the last fence handed out, the greatest one written, and when the lease ends (ms). */
+  lock: { fence: number; written: number; until: number } | null
 }
 
 /** One user's sessions: the active ones in creation order, and the last ended ones. */
@@ -114,6 +124,8 @@ export class MemorySessionStore implements SessionStore {
   // first.
   readonly #live: BoundedMap<string, Slot>
   readonly #revoked: BoundedMap<string, Slot>
+  // A credential key's name to its record's name in #live or #revoked: the very string stored there, so a lookup
+  // hashes no new string.
   readonly #keys = new Map<string, string>()
   readonly #users = new Map<string, UserSessions>()
   readonly #wheel = new Map<number, Set<string>>()
@@ -159,7 +171,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
-    return this.#bound(tenantId, scoped(tenantId, key), Date.now())
+    return this.#bound(scoped(tenantId, key), Date.now())
+  }
+
+  peekByKey(tenantId: string, key: string): SessionRecord | undefined {
+    return this.#bound(scoped(tenantId, key), Date.now()) ?? undefined
   }
 
   async create(
@@ -171,7 +187,7 @@ export class MemorySessionStore implements SessionStore {
     const now = Date.now()
     const keyName = record.key === null ? null : scoped(tenantId, record.key)
     if (keyName !== null) {
-      const bound = this.#bound(tenantId, keyName, now)
+      const bound = this.#bound(keyName, now)
       // A revoked record stays bound until it is retained no longer, so its tokens cannot start a fresh session.
       if (bound && (bound.revokedAt !== null || isRecordActive(bound, now)))
         return { record: bound, created: false }
@@ -342,10 +358,10 @@ export class MemorySessionStore implements SessionStore {
     return slot.record
   }
 
-  #bound(tenantId: string, keyName: string, now: number): SessionRecord | null {
-    const id = this.#keys.get(keyName)
-    if (id === undefined) return null
-    const record = this.#read(scoped(tenantId, id), now)
+  #bound(keyName: string, now: number): SessionRecord | null {
+    const name = this.#keys.get(keyName)
+    if (name === undefined) return null
+    const record = this.#read(name, now)
     if (record === null) this.#keys.delete(keyName)
     return record
   }
@@ -353,7 +369,7 @@ export class MemorySessionStore implements SessionStore {
   #insert(name: string, record: SessionRecord, keyName: string | null, userName: string, now: number): void {
     const previous = this.#live.get(name) ?? this.#revoked.get(name)
     if (previous !== undefined) this.#drop(name, previous)
-    if (keyName !== null) this.#keys.set(keyName, record.id)
+    if (keyName !== null) this.#keys.set(keyName, name)
     let user = this.#users.get(userName)
     if (!user) {
       user = {
@@ -365,7 +381,7 @@ export class MemorySessionStore implements SessionStore {
       }
       this.#users.set(userName, user)
     }
-    const slot: Slot = { record, bucket: -1, keyName, user, used: false }
+    const slot: Slot = { record, bucket: -1, keyName, user, used: false, lock: null }
     if (record.revokedAt === null) {
       const end = activeEnd(record)
       this.#live.set(name, slot)
@@ -410,7 +426,7 @@ export class MemorySessionStore implements SessionStore {
       this.#unfile(name, slot)
       this.#live.delete(name)
     }
-    if (keyName !== null && this.#keys.get(keyName) === record.id) this.#keys.delete(keyName)
+    if (keyName !== null && this.#keys.get(keyName) === name) this.#keys.delete(keyName)
     user.active.delete(record.id)
     user.ended?.delete(record.id)
     if (user.active.size === 0 && (user.ended?.size ?? 0) === 0 && this.#users.get(user.name) === user)
@@ -565,6 +581,42 @@ export class MemorySessionStore implements SessionStore {
         // A listener's failure must not undo or hide a revocation.
       }
     }
+  }
+
+  async acquireRefreshLock(tenantId: string, id: string, ttl: number): Promise<RefreshLockAnswer> {
+    const name = scoped(tenantId, id)
+    const now = Date.now()
+    const record = this.#read(name, now)
+    const slot = this.#live.get(name) ?? this.#revoked.get(name)
+    if (record === null || slot === undefined) return { record: null, fence: null }
+    // The lock lives in the record's slot: it goes with the record, and the fence never restarts while it is held.
+    slot.lock ??= { fence: 0, written: 0, until: 0 }
+    const lock = slot.lock
+    if (lock.until > now) return { record, fence: null }
+    lock.fence++
+    lock.until = now + ttl
+    return { record, fence: lock.fence }
+  }
+
+  async releaseRefreshLock(
+    tenantId: string,
+    id: string,
+    fence: number,
+    patch?: SessionPatch,
+  ): Promise<RefreshReleaseAnswer> {
+    const name = scoped(tenantId, id)
+    const slot = this.#live.get(name) ?? this.#revoked.get(name)
+    if (slot === undefined || this.#read(name, Date.now()) === null) return { record: null, written: false }
+    const lock = slot.lock
+    let written = false
+    if (patch !== undefined && lock !== null && fence > lock.written && fence <= lock.fence) {
+      // update() runs to completion synchronously: nothing comes between the fence check and the write.
+      void this.update(tenantId, id, patch)
+      lock.written = fence
+      written = true
+    }
+    if (lock !== null && lock.fence === fence) lock.until = 0
+    return { record: slot.record, written }
   }
 
   // One-time keys (`claimOnce`): tenant + key → until when the claim holds.

@@ -149,20 +149,27 @@ export class SidecarBackend implements Backend {
   }
 
   async refresh(id: string): Promise<SessionRecord> {
-    const answer = await this.#send('POST', sidecarPaths.refresh(id))
+    // The sidecar may wait for another instance's refresh, up to its lock TTL: the call's deadline allows for that.
+    const { refreshLockTtl } = this.#config.sessions
+    const answer = await this.#send(
+      'POST',
+      sidecarPaths.refresh(id),
+      undefined,
+      { timeout: this.#config.sidecar.timeout + refreshLockTtl },
+    )
     this.#expect(answer, 200)
     return recordFromWire(answer.data)
   }
 
   async revoke(id: string, actor: EventActor): Promise<SessionRecord | null> {
-    const answer = await this.#send('DELETE', sidecarPaths.session(id), undefined, actor)
+    const answer = await this.#send('DELETE', sidecarPaths.session(id), undefined, { actor })
     if (this.#notFound(answer)) return null
     this.#expect(answer, 200)
     return recordFromWire((answer.data as { session?: unknown } | null)?.session)
   }
 
   async revokeAll(userId: string, actor: EventActor): Promise<{ revoked: number; at: number }> {
-    const answer = await this.#send('POST', sidecarPaths.revokeAll(userId), undefined, actor)
+    const answer = await this.#send('POST', sidecarPaths.revokeAll(userId), undefined, { actor })
     this.#expect(answer, 200)
     const body = answer.data as { revoked?: unknown; at?: unknown } | null
     return {
@@ -176,7 +183,7 @@ export class SidecarBackend implements Backend {
       'POST',
       sidecarPaths.revokeOthers(userId),
       { keepSessionId: keepId },
-      actor,
+      { actor },
     )
     this.#expect(answer, 200)
     const ids = (answer.data as { sessionIds?: unknown } | null)?.sessionIds
@@ -217,8 +224,12 @@ export class SidecarBackend implements Backend {
   }
 
   /** One call with the per-call deadline; a broken pooled connection gets one more try within the same deadline. */
-  async #send(method: string, path: string, body?: unknown, actor?: EventActor): Promise<Answer> {
-    const timeout = this.#config.sidecar.timeout
+  async #send(
+    method: string,
+    path: string,
+    body?: unknown,
+    { timeout = this.#config.sidecar.timeout, actor }: { timeout?: number; actor?: EventActor } = {},
+  ): Promise<Answer> {
     const signal = AbortSignal.timeout(timeout)
     let headers =
       body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' }

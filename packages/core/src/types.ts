@@ -155,6 +155,12 @@ export interface SessionStore {
   /** The session bound to a credential key, or null. */
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null>
   /**
+   * What {@link SessionStore.getByKey} would answer, when this process holds it already (the store itself in memory,
+   * or a cache the store keeps coherent with its revocation events), without a round trip; undefined when only
+   * `getByKey` can tell. Optional: with it, a warm request is answered without waiting on a promise.
+   */
+  peekByKey?(tenantId: string, key: string): SessionRecord | undefined
+  /**
    * Atomically: when `record.key` is already bound to a live record (unexpired, or revoked and still retained),
    * returns that one (`created: false`);
    * otherwise stores the record, binds its key and adds it to the user's index. When the user's revoke-all
@@ -199,13 +205,52 @@ export interface SessionStore {
    * keys in each process only.
    */
   claimOnce?(tenantId: string, key: string, expiresAt: number): Promise<boolean>
+  /**
+   * Tries to take the session's refresh lock for `ttl` ms, for every instance sharing the store, and reads the
+   * session as stored now (past any cache) in the same step. When the lock is free (never taken, released, or its
+   * lease past), it is taken and `fence` is a fencing token greater than every earlier one of this session; while
+   * another lease runs, `fence` is null. A session that is absent gives `{ record: null, fence: null }`.
+   *
+   * Optional, with {@link SessionStore.releaseRefreshLock}: a store with both lets one instance at a time refresh a
+   * session while the others wait for its result; without them, CoreSDK allows one refresh per session per process.
+   */
+  acquireRefreshLock?(tenantId: string, id: string, ttl: number): Promise<RefreshLockAnswer>
+  /**
+   * Ends a refresh that holds `fence`. With `patch`, writes it (as {@link SessionStore.update} would) unless a
+   * refresh with a greater fence has already written its own: a holder whose lease ran out never overwrites a newer
+   * rotation. Then releases the lock when `fence` still holds it (never another holder's). Answers the session as
+   * stored after the call, read past any cache, and whether the patch was written.
+   */
+  releaseRefreshLock?(
+    tenantId: string,
+    id: string,
+    fence: number,
+    patch?: SessionPatch,
+  ): Promise<RefreshReleaseAnswer>
+}
+
+/** What {@link SessionStore.acquireRefreshLock} answers. */
+export interface RefreshLockAnswer {
+  /** The session as stored now, or null when absent. */
+  record: SessionRecord | null
+  /** The fencing token when this call took the lock; null while another holder's lease runs (or no session). */
+  fence: number | null
+}
+
+/** What {@link SessionStore.releaseRefreshLock} answers. */
+export interface RefreshReleaseAnswer {
+  /** The session as stored after the call, or null when absent. */
+  record: SessionRecord | null
+  /** Whether the patch was written: false without one, when a newer refresh wrote first, or when absent. */
+  written: boolean
 }
 
 /** Turns a refresh token into a new token set (the OIDC package supplies one). */
 export interface TokenRefresher {
   /**
-   * Exchanges the refresh token. Throw a `CoreSDKError` with code `refresh_token_invalid` when the
-   * provider answers `invalid_grant`: the session is then revoked.
+   * Exchanges the refresh token. Throw a `CoreSDKError` with code `refresh_token_invalid` when the provider answers
+   * `invalid_grant`: the session is then revoked, unless its stored refresh token changed meanwhile (another
+   * instance rotated it first), in which case the refresh answers the session as that rotation left it.
    */
   refresh(refreshToken: string, session: SessionRecord): Promise<TokenSet>
 }

@@ -184,7 +184,7 @@ export class TokenVerifier {
   readonly #jwt: JwtConfig
   readonly #tenantId: string
   readonly #keys: KeySource
-  readonly #cache: BoundedMap<string, Promise<VerifyResult>>
+  readonly #cache: BoundedMap<string, Cached>
   readonly #accessOptions: JWTVerifyOptions
   readonly #idOptions: JWTVerifyOptions
 
@@ -201,12 +201,21 @@ export class TokenVerifier {
   /** Verifies a token. Never throws or rejects: a refused token resolves `{ ok: false, reason }`. */
   verify(token: string, options?: VerifyOptions): Promise<VerifyResult> {
     const kind = options?.kind === 'id_token' ? 'id_token' : 'access_token'
-    if (kind === 'access_token') {
+    if (kind === 'access_token' && typeof token === 'string') {
       // The warm path: one Map lookup and one clock read; the entry holds an already-settled promise.
-      const hit = this.#cache.get(token, Date.now())
-      if (hit !== undefined) return hit
+      const hit = this.#cache.get(cacheKey(token), Date.now())
+      if (hit !== undefined && hit.raw === token) return hit.promise
     }
     return this.#verifyCold(token, kind)
+  }
+
+  /**
+   * The verified access token when the verify cache holds it (a token seen before and not yet expired), without a
+   * promise; undefined otherwise, when {@link TokenVerifier.verify} must run.
+   */
+  peek(token: string, now: number): VerifiedToken | undefined {
+    const hit = this.#cache.get(cacheKey(token), now)
+    return hit !== undefined && hit.raw === token ? hit.token : undefined
   }
 
   /** Stops any key fetch in flight and drops the cache. */
@@ -245,7 +254,11 @@ export class TokenVerifier {
       const result: VerifyResult = { ok: true, token: verified }
       // The cache holds a settled promise, so that a hit returns it as it is, without allocating.
       if (kind === 'access_token' && verified.expiresAt > Date.now())
-        this.#cache.set(token, Promise.resolve(result), verified.expiresAt)
+        this.#cache.set(
+          cacheKey(token),
+          { raw: token, token: verified, promise: Promise.resolve(result) },
+          verified.expiresAt,
+        )
       return result
     } catch (error) {
       return refused(reasonForError(error))
@@ -281,6 +294,22 @@ export class TokenVerifier {
     }
     throw last
   }
+}
+
+/**
+ * The verify cache's key for a token: its last 24 characters, which lie in the signature (at least 144 bits of it).
+ * Hashing a short key costs a fraction of hashing a whole token (hundreds of characters, a new string on every
+ * request); the entry keeps the whole token, compared in full, so a token that only shares the key is a miss.
+ */
+function cacheKey(token: string): string {
+  return token.length > 24 ? token.slice(-24) : token
+}
+
+/** A verify-cache entry: the token, its verification, and the settled promise {@link TokenVerifier.verify} returns. */
+interface Cached {
+  raw: string
+  token: VerifiedToken
+  promise: Promise<VerifyResult>
 }
 
 /** Phase 1's refusal for `reason`: no claims, and the reason's problem. */

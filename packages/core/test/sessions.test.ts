@@ -84,7 +84,7 @@ describe('revocation', () => {
     if (!result.ok) throw new Error('expected a session')
     const out = await sdk.logout({ session: result.session, user: result.user })
     expect(out.revoked).toBe(1)
-    expect(out.setCookie[0]).toMatch(/^coresdk_session=; Max-Age=0/)
+    expect(out.setCookie[0]).toMatch(new RegExp(`^${sdk.config.sessions.cookie.name}=; Max-Age=0`))
     expect((await sdk.authenticate(bearer(token))).ok).toBe(false)
     await sdk.close()
   })
@@ -121,10 +121,11 @@ describe('cookie sessions', () => {
   it('a wrong secret, a revoked session or garbage is refused and the cookie cleared', async () => {
     const sdk = hsClient()
     const created = await sdk.sessions().create({ id_token: await hsToken() })
-    const wrong = await sdk.authenticate({ cookie: `coresdk_session=${created.id}.${'A'.repeat(43)}` })
+    const name = sdk.config.sessions.cookie.name
+    const wrong = await sdk.authenticate({ cookie: `${name}=${created.id}.${'A'.repeat(43)}` })
     expect(wrong.ok).toBe(false)
     expect(wrong.setCookie[0]).toMatch(/Max-Age=0/)
-    expect((await sdk.authenticate({ cookie: 'coresdk_session=nonsense' })).ok).toBe(false)
+    expect((await sdk.authenticate({ cookie: `${name}=nonsense` })).ok).toBe(false)
     await sdk.sessions().revoke(created.id)
     expect((await sdk.authenticate({ cookie: created.setCookie.split(';')[0]! })).ok).toBe(false)
     await sdk.close()

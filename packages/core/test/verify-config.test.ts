@@ -117,3 +117,60 @@ describe('jwt settings from the environment', () => {
     expect(resolveConfig({ env: base, jwt: { idTokenAudience: 'x' } }).jwt.idTokenAudience).toEqual(['x'])
   })
 })
+
+describe('the session cookie’s name', () => {
+  const cookieOf = (cookie: object, env: Record<string, string> = {}) =>
+    resolveConfig({ env: { ...base, ...env }, sessions: { cookie } }).sessions.cookie
+
+  it('carries __Host- by default: Secure, Path=/ and no Domain, so no subdomain can set or shadow it', () => {
+    expect(cookieOf({})).toMatchObject({
+      name: '__Host-coresdk_session',
+      secure: true,
+      path: '/',
+      domain: undefined,
+    })
+  })
+
+  it('carries __Secure- when a domain or another path rules __Host- out, and no prefix when not secure', () => {
+    expect(cookieOf({ domain: 'example.com' }).name).toBe('__Secure-coresdk_session')
+    expect(cookieOf({ path: '/app' }).name).toBe('__Secure-coresdk_session')
+    expect(cookieOf({ secure: false }).name).toBe('coresdk_session')
+    expect(cookieOf({}, { CORESDK_COOKIE_SECURE: 'false' }).name).toBe('coresdk_session')
+  })
+
+  it('keeps a configured name, prefixed or not, when its settings fit', () => {
+    expect(cookieOf({ name: 'coresdk_session' }).name).toBe('coresdk_session')
+    expect(cookieOf({ name: '__Host-app' }).name).toBe('__Host-app')
+    expect(cookieOf({ name: '__Secure-app', domain: 'example.com' }).name).toBe('__Secure-app')
+    expect(cookieOf({}, { CORESDK_COOKIE_NAME: '__Host-sid' }).name).toBe('__Host-sid')
+  })
+
+  it('refuses a prefixed name whose settings break the prefix, naming the setting', () => {
+    const refusal = (cookie: object, env: Record<string, string> = {}) => {
+      try {
+        cookieOf(cookie, env)
+      } catch (error) {
+        expect(error).toBeInstanceOf(CoreSDKError)
+        expect((error as CoreSDKError).code).toBe('invalid_config')
+        return (error as CoreSDKError).message
+      }
+      throw new Error('the configuration was accepted')
+    }
+    const domain = refusal({ name: '__Host-app', domain: 'example.com' })
+    expect(domain).toContain('sessions.cookie.name')
+    expect(domain).toContain('sessions.cookie.domain')
+    expect(refusal({ name: '__Host-app', path: '/app' })).toContain('sessions.cookie.path')
+    expect(refusal({ name: '__Host-app', secure: false })).toContain('sessions.cookie.secure')
+    // Browsers match the prefixes case-insensitively.
+    expect(refusal({ name: '__SECURE-app', secure: false })).toContain('sessions.cookie.secure')
+    const env = refusal({}, { CORESDK_COOKIE_NAME: '__Host-sid', CORESDK_COOKIE_SECURE: 'false' })
+    expect(env).toContain('CORESDK_COOKIE_NAME')
+    expect(env).toContain('CORESDK_COOKIE_SECURE')
+  })
+
+  it('refuses a path or domain a cookie cannot carry', () => {
+    expect(() => cookieOf({ path: 'app' })).toThrow(/sessions\.cookie\.path/)
+    expect(() => cookieOf({ path: '/a;b' })).toThrow(/sessions\.cookie\.path/)
+    expect(() => cookieOf({ domain: 'exa mple.com' })).toThrow(/sessions\.cookie\.domain/)
+  })
+})

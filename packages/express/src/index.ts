@@ -4,6 +4,7 @@ import {
   type AdapterRoute,
   CoreSDKError,
   createAdapterKit,
+  type HandleResult,
   type LogoutOptions,
   problemFromError,
   type RequestAuth,
@@ -39,22 +40,28 @@ function send(res: Response, problem: HttpProblem, setCookie: readonly string[] 
   res.end(JSON.stringify(problem.body))
 }
 
+function settle(req: Request, res: Response, next: NextFunction, result: HandleResult): void {
+  if (!result.next) {
+    send(res, result.problem, result.setCookie)
+    return
+  }
+  if (result.setCookie.length > 0) res.append('Set-Cookie', [...result.setCookie])
+  const auth = result.auth
+  req.coresdk = auth
+  req.coresdk_user = auth.user
+  req.coresdk_session = auth.session
+  req.coresdk_degraded = auth.degraded
+  next()
+}
+
+/** Synchronous when it can be: a warm request (answered without a promise) goes on in the same turn. */
 function gate(kitOf: (req: Request) => RequestAuth['kit'], route: AdapterRoute): RequestHandler {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    const kit = kitOf(req)
+  return (req: Request, res: Response, next: NextFunction) => {
     // The raw target (`originalUrl`), before Express decodes anything: no spelling of a route passes as public.
-    const result = await kit.handle(
-      { method: req.method, url: req.originalUrl, headers: req.rawHeaders },
-      route,
-      req.coresdk,
-    )
-    if (!result.next) return send(res, result.problem, result.setCookie)
-    if (result.setCookie.length > 0) res.append('Set-Cookie', [...result.setCookie])
-    req.coresdk = result.auth
-    req.coresdk_user = result.auth.user
-    req.coresdk_session = result.auth.session
-    req.coresdk_degraded = result.auth.degraded
-    next()
+    const request = { method: req.method, url: req.originalUrl, headers: req.rawHeaders }
+    const result = kitOf(req).handle(request, route, req.coresdk)
+    if (result instanceof Promise) return result.then((r) => settle(req, res, next, r))
+    settle(req, res, next, result)
   }
 }
 

@@ -4,6 +4,7 @@ import {
   type AdapterRoute,
   CoreSDKError,
   createAdapterKit,
+  type HandleResult,
   type LogoutOptions,
   problemFromError,
   type RequestAuth,
@@ -15,7 +16,8 @@ import type {
   FastifyPluginAsync,
   FastifyReply,
   FastifyRequest,
-  onRequestAsyncHookHandler,
+  HookHandlerDoneFunction,
+  onRequestHookHandler,
   RouteShorthandOptionsWithHandler,
 } from 'fastify'
 import fp from 'fastify-plugin'
@@ -55,14 +57,28 @@ function send(reply: FastifyReply, problem: HttpProblem, setCookie: readonly str
     .send(Buffer.from(JSON.stringify(problem.body)))
 }
 
-async function gate(request: FastifyRequest, reply: FastifyReply, route: AdapterRoute): Promise<void> {
-  if (!request.coresdk)
-    throw new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before this hook or helper.')
-  const raw = { method: request.method, url: request.raw.url ?? '/', headers: request.raw.rawHeaders }
-  const result = await request.coresdk.kit.handle(raw, route, request.coresdk)
+type Done = HookHandlerDoneFunction
+
+function settle(request: FastifyRequest, reply: FastifyReply, result: HandleResult, done: Done): void {
   if (!result.next) return void send(reply, result.problem, result.setCookie)
   for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
   request.coresdk = result.auth
+  done()
+}
+
+/** A callback hook, so that a warm request (answered without a promise) goes on in the same turn. */
+function gate(route: AdapterRoute): onRequestHookHandler {
+  return (request, reply, done) => {
+    const auth = request.coresdk
+    if (!auth)
+      return done(
+        new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before this hook or helper.'),
+      )
+    const raw = { method: request.method, url: request.raw.url ?? '/', headers: request.raw.rawHeaders }
+    const result = auth.kit.handle(raw, route, auth)
+    if (result instanceof Promise) result.then((r) => settle(request, reply, r, done), done)
+    else settle(request, reply, result, done)
+  }
 }
 
 const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) => {
@@ -76,15 +92,19 @@ const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) =>
       },
     })
   }
-  // A role requirement naming no role is a mistake in the app: refuse it when the route is declared.
+  // Each route gets its own first onRequest hook, bound to its settings when it is declared: nothing is looked up per
+  // request. onRequest runs before the body is read: a refused request never gets its body parsed.
   app.addHook('onRoute', (route) => {
-    const roles = route.config?.coresdk?.roles
-    if (roles !== undefined) roleRequirement([roles])
-  })
-  // onRequest runs before the body is read: a refused request never gets its body parsed.
-  app.addHook('onRequest', async (request, reply) => {
-    request.coresdk = kit.anonymous
-    await gate(request, reply, request.routeOptions.config?.coresdk ?? {})
+    const settings = route.config?.coresdk ?? {}
+    // A role requirement naming no role is a mistake in the app: refuse it when the route is declared.
+    if (settings.roles !== undefined) roleRequirement([settings.roles])
+    const check = gate(settings)
+    const first: onRequestHookHandler = function (request, reply, done) {
+      request.coresdk = kit.anonymous
+      check.call(this, request, reply, done)
+    }
+    const own = route.onRequest
+    route.onRequest = own === undefined ? [first] : [first, ...(Array.isArray(own) ? own : [own])]
   })
 }
 
@@ -98,8 +118,8 @@ const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) =>
 export const coreSdkPlugin = fp(plugin, { name: '@coresdk/fastify', fastify: '5.x' })
 
 /** An `onRequest` hook refusing anonymous requests with the 401 problem (on a public route, it authenticates first). */
-export function requireAuth(): onRequestAsyncHookHandler {
-  return (request, reply) => gate(request, reply, { optional: false })
+export function requireAuth(): onRequestHookHandler {
+  return gate({ optional: false })
 }
 
 /**
@@ -108,11 +128,10 @@ export function requireAuth(): onRequestAsyncHookHandler {
  * @example
  * app.get('/admin', { onRequest: requireRoles('admin') }, handler)
  */
-export function requireRoles(requirement: RoleRequirement): onRequestAsyncHookHandler
-export function requireRoles(...roles: string[]): onRequestAsyncHookHandler
-export function requireRoles(...args: [RoleRequirement] | string[]): onRequestAsyncHookHandler {
-  const roles = roleRequirement(args)
-  return (request, reply) => gate(request, reply, { roles })
+export function requireRoles(requirement: RoleRequirement): onRequestHookHandler
+export function requireRoles(...roles: string[]): onRequestHookHandler
+export function requireRoles(...args: [RoleRequirement] | string[]): onRequestHookHandler {
+  return gate({ roles: roleRequirement(args) })
 }
 
 /**

@@ -1,29 +1,10 @@
-import type { CoreSDKClient, RouteHandler } from '@coresdk/core'
+import type { RouteHandler } from '@coresdk/core'
 import type { OidcHandlers } from '@coresdk/oidc'
 import Fastify from 'fastify'
 import { expect, expectTypeOf, it } from 'vitest'
-import { describeAuthRoutes } from '../../oidc/test/describe-auth-routes.ts'
-import { authRoute, coreSdkPlugin } from '../src/index.ts'
+import { authRoute } from '../src/index.ts'
 
-async function createApp(sdk: CoreSDKClient, routes: OidcHandlers) {
-  const app = Fastify()
-  // No publicPaths, no form-body parser: authRoute needs neither.
-  await app.register(coreSdkPlugin, { sdk })
-  app.get('/auth/login', authRoute(routes.login))
-  app.get('/auth/callback', authRoute(routes.callback))
-  app.post('/auth/logout', authRoute(routes.logout))
-  app.post(
-    '/auth/logout-all',
-    authRoute((req) => routes.logout(req, { everywhere: true })),
-  )
-  app.post('/auth/backchannel-logout', authRoute(routes.backchannelLogout))
-  app.get('/api/me', async (request) => ({
-    sub: request.coresdk_user!.sub,
-    session_id: request.coresdk_session?.id ?? null,
-  }))
-  return app
-}
-
+// The OIDC routes through authRoute(), over HTTP against a real provider: apps/example-fastify/test/auth-routes.test.ts.
 it('mounts any RouteHandler, the OIDC handlers among them', () => {
   expectTypeOf<OidcHandlers['backchannelLogout']>().toExtend<RouteHandler>()
   expectTypeOf(authRoute).parameter(0).toEqualTypeOf<RouteHandler>()
@@ -62,10 +43,4 @@ it('writes the answer as it is: headers, cookies appended, a body over 64 KiB re
   } finally {
     await app.close()
   }
-})
-
-describeAuthRoutes('fastify', async ({ sdk, routes, port }) => {
-  const app = await createApp(sdk, routes)
-  await app.listen({ port, host: '127.0.0.1' })
-  return { url: `http://127.0.0.1:${port}`, close: () => app.close() }
 })

@@ -1,42 +1,20 @@
-import { CoreSDKClient, type PublicPath } from '@coresdk/core'
+import { CoreSDKClient } from '@coresdk/core'
 import { TestIssuer } from '@coresdk/testing'
-import { describeRoleChecks, expectForbidden } from '@coresdk/testing/vitest'
+import { expectForbidden } from '@coresdk/testing/vitest'
 import Fastify from 'fastify'
 import { expect, it } from 'vitest'
 import { coreSdkPlugin } from '../src/index.ts'
 
-async function createApp(sdk: CoreSDKClient, publicPaths: PublicPath[] = []) {
-  const app = Fastify()
-  await app.register(coreSdkPlugin, { sdk, optional: true, publicPaths })
-  app.get('/api/staff', { config: { coresdk: { roles: ['admin', 'support'] } } }, async (request) => ({
-    sub: request.coresdk_user!.sub,
-  }))
-  app.get(
-    '/api/audit',
-    { config: { coresdk: { roles: { allOf: ['admin', 'auditor'] } } } },
-    async (request) => ({
-      sub: request.coresdk_user!.sub,
-    }),
-  )
-  return app
-}
-
-describeRoleChecks('fastify', async (sdk) => {
-  const app = await createApp(sdk, ['/public/*'])
-  app.get('/public/staff', { config: { coresdk: { roles: ['admin'] } } }, async (request) => ({
-    sub: request.coresdk_user!.sub,
-  }))
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return {
-    url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
-    close: () => app.close(),
-  }
-})
+// The role checks over HTTP (describeRoleChecks): apps/example-fastify/test/roles.test.ts.
 
 it('a route with roles is checked even when a public path or `public: true` covers it', async () => {
   const issuer = await TestIssuer.create()
   const sdk = new CoreSDKClient({ env: {}, jwt: issuer.jwtOptions() })
-  const app = await createApp(sdk, ['/api/*'])
+  const app = Fastify()
+  await app.register(coreSdkPlugin, { sdk, optional: true, publicPaths: ['/api/*'] })
+  app.get('/api/staff', { config: { coresdk: { roles: ['admin', 'support'] } } }, async () => ({
+    staff: true,
+  }))
   app.get('/open', { config: { coresdk: { public: true, roles: ['admin'] } } }, async () => ({ open: true }))
   await app.ready()
   try {

@@ -76,7 +76,7 @@ describe('in-process requests (app.request, no server)', () => {
     })
     const response = await app.request('/api/logout', { method: 'POST', headers: { authorization } })
     expect(await response.json()).toEqual({ revoked: 1 })
-    expect(response.headers.get('set-cookie')).toMatch(/^coresdk_session=;/)
+    expect(response.headers.get('set-cookie')).toMatch(new RegExp(`^${sdk.config.sessions.cookie.name}=;`))
     expect((await app.request('/api/me', { headers: { authorization } })).status).toBe(401)
   })
 

@@ -5,6 +5,7 @@ import {
   type AdapterRoute,
   CoreSDKError,
   createAdapterKit,
+  type HandleResult,
   type LogoutOptions,
   problemFromError,
   type RequestAuth,
@@ -12,7 +13,7 @@ import {
   roleRequirement,
   runAuthRoute,
 } from '@coresdk/core/adapter'
-import type { Context, Handler, MiddlewareHandler } from 'hono'
+import type { Context, Handler, MiddlewareHandler, Next } from 'hono'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 
 /** The context variables the middleware sets: `c.get('coresdk_user')`, … */
@@ -54,17 +55,24 @@ function send(c: Context, problem: HttpProblem, setCookie: readonly string[] = [
   return c.body(JSON.stringify(problem.body), problem.status as ContentfulStatusCode, problem.headers)
 }
 
+function settle(c: Context<Env>, next: Next, result: HandleResult): Response | Promise<undefined> {
+  if (!result.next) return send(c, result.problem, result.setCookie)
+  for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
+  const auth = result.auth
+  c.set('coresdk', auth)
+  c.set('coresdk_user', auth.user)
+  c.set('coresdk_session', auth.session)
+  c.set('coresdk_degraded', auth.degraded)
+  return next() as Promise<undefined>
+}
+
+/** No async function of its own: a warm request (answered without a promise) goes on in the same turn. */
 function gate(kitOf: (c: Context) => RequestAuth['kit'], route: AdapterRoute): MiddlewareHandler<Env> {
-  return async (c, next) => {
-    const result = await kitOf(c).handle(requestOf(c), route, c.get('coresdk'))
-    if (!result.next) return send(c, result.problem, result.setCookie)
-    for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
-    c.set('coresdk', result.auth)
-    c.set('coresdk_user', result.auth.user)
-    c.set('coresdk_session', result.auth.session)
-    c.set('coresdk_degraded', result.auth.degraded)
-    await next()
-  }
+  return ((c, next) => {
+    const result = kitOf(c).handle(requestOf(c), route, c.get('coresdk'))
+    if (result instanceof Promise) return result.then<Response | undefined>((r) => settle(c, next, r))
+    return settle(c, next, result)
+  }) as MiddlewareHandler<Env>
 }
 
 function kitOf(c: Context): RequestAuth['kit'] {

@@ -23,7 +23,10 @@ export interface LogoutHandlerOptions {
 
 /** The login, callback, logout and back-channel logout routes, framework-neutral. */
 export interface OidcHandlers {
-  /** `GET /auth/login[?returnTo=/path]`: 302 to the provider, with the login-state cookie. */
+  /**
+   * `GET /auth/login[?returnTo=/path]`: 302 to the provider, with the login-state cookie; a `returnTo` that is not a
+   * path on this site is the 400 problem `invalid_request`.
+   */
   login(request: OidcHttpRequest): Promise<OidcHttpResponse>
   /** `GET /auth/callback`: creates the session, 303 to the page the login started from; a problem otherwise. */
   callback(request: OidcHttpRequest): Promise<OidcHttpResponse>
@@ -86,7 +89,9 @@ export function createOidcHandlers(client: OidcClient, options: OidcHandlersOpti
   return {
     async login(request) {
       try {
-        const returnTo = new URL(String(request.url)).searchParams.get('returnTo') ?? undefined
+        const given = new URL(String(request.url)).searchParams.getAll('returnTo')
+        // Two values are one too many: which one a proxy or a framework would have kept is not ours to guess.
+        const returnTo = given.length > 1 ? '' : given[0]
         const { url, setCookie } = await client.login(returnTo === undefined ? {} : { returnTo })
         return redirect(302, url, [setCookie])
       } catch (error) {

@@ -18,6 +18,7 @@ export type {
   BackchannelLogoutResult,
   CallbackRequest,
   CallbackResult,
+  FreshTokensOptions,
   LoginOptions,
   LoginResult,
   LogoutUrlOptions,

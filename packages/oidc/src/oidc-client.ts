@@ -3,15 +3,18 @@ import {
   CoreSDKError,
   type CreatedSession,
   type SessionRecord,
+  type SessionTokens,
   type TokenRefresher,
   type TokenSet,
 } from '@coresdk/core'
+import { type CookieScope, cookieNameProblem, cookiePrefixFor } from '@coresdk/core/adapter'
 import { base64url, createRemoteJWKSet } from 'jose'
 import * as oidc from 'openid-client'
 import { LogoutTokenError, type ReplayCache, verifyLogoutToken } from './backchannel-logout.ts'
 import { readCookie, type StateCookieOptions, serializeCookie } from './cookies.ts'
 import { deriveStateKey, openLoginState, sealLoginState } from './login-state.ts'
 import type { OidcRefresher } from './refresher.ts'
+import { checkReturnTo, isSafeReturnTo } from './return-to.ts'
 
 /** What {@link createOidcClient} takes. */
 export interface OidcClientOptions {
@@ -31,7 +34,10 @@ export interface OidcClientOptions {
   scope?: string
   /** At least 32 bytes that encrypt the short-lived login-state cookie. Instances behind one host must share it. */
   cookieSecret: string | Uint8Array
-  /** The login-state cookie's name. @default 'coresdk_oidc' */
+  /**
+   * The login-state cookie's name; a `__Host-` or `__Secure-` name needs `cookieSecure`.
+   * @default '__Host-coresdk_oidc' when the cookie is secure, else 'coresdk_oidc'
+   */
   cookieName?: string
   /** Whether the login-state cookie is `Secure`. @default true when `redirectUri` is https */
   cookieSecure?: boolean
@@ -59,7 +65,10 @@ export interface OidcClientOptions {
 
 /** Options of {@link OidcClient.login}. */
 export interface LoginOptions {
-  /** A local path to return to after the callback. Anything but a path on this site is ignored. @default '/' */
+  /**
+   * The path on this site to return to after the callback (`/path?query#fragment`, printable ASCII, at most 2048
+   * characters; never `//…` or a `\`). Anything else throws a `CoreSDKError` (`invalid_request`). @default '/'
+   */
   returnTo?: string
   /** Extra authorization parameters for this login only (e.g. `{ prompt: 'login' }`, `login_hint`). */
   params?: Record<string, string>
@@ -152,12 +161,31 @@ export interface OidcClient {
   backchannelLogout(request: BackchannelLogoutRequest): Promise<BackchannelLogoutResult>
   /** The `Set-Cookie` value that clears the login-state cookie. */
   clearStateCookie(): string
+  /**
+   * The session's tokens, with an access token valid for at least `minValidity` more seconds: when it expires sooner
+   * (or its expiry is unknown) and the session holds a refresh token, it is refreshed first through
+   * `sdk.sessions().refresh()`, so concurrent callers on every instance share one grant. Null when the session holds
+   * no tokens. Rejects like `refresh()` (`refresh_token_invalid` when the provider ended the grant).
+   * @example
+   * const tokens = await oidc.freshTokens(req.coresdk_session!.id, { minValidity: 30 })
+   * await fetch(apiUrl, { headers: { authorization: `Bearer ${tokens?.accessToken}` } })
+   */
+  freshTokens(sessionId: string, options?: FreshTokensOptions): Promise<SessionTokens | null>
 }
 
-const SAFE_RETURN_TO = /^\/(?![/\\])[^\s]*$/
+/** Options of {@link OidcClient.freshTokens}. */
+export interface FreshTokensOptions {
+  /** How long the access token must still be valid, in seconds; a shorter one is refreshed first. @default 60 */
+  minValidity?: number
+}
 
-function safeReturnTo(value: string | undefined): string {
-  return value !== undefined && SAFE_RETURN_TO.test(value) ? value : '/'
+/** The login-state cookie's attributes: host-only on `/`, Secure when asked or when the redirect URI is https. */
+function stateCookieScope(options: OidcClientOptions): CookieScope {
+  return {
+    secure: options.cookieSecure ?? new URL(options.redirectUri).protocol === 'https:',
+    path: '/',
+    domain: undefined,
+  }
 }
 
 function configError(setting: string, accepts: string): never {
@@ -186,6 +214,17 @@ function checkOptions(options: OidcClientOptions): void {
     (typeof options.clientSecret !== 'string' || options.clientSecret === '')
   ) {
     configError('clientSecret', 'it accepts a non-empty string, or nothing for a public client')
+  }
+  if (options.cookieSecure !== undefined && typeof options.cookieSecure !== 'boolean')
+    configError('cookieSecure', 'it accepts true or false')
+  if (options.cookieName !== undefined) {
+    const problem = cookieNameProblem(options.cookieName, stateCookieScope(options))
+    if (problem === 'name') configError('cookieName', 'it accepts a cookie name token')
+    if (problem !== null)
+      configError(
+        'cookieName',
+        'a __Host- or __Secure- name requires cookieSecure true (or an https redirectUri)',
+      )
   }
   const { loginTimeout = 600, timeout = 10, clockTolerance = 5, logoutTokenMaxAge = 300 } = options
   for (const [setting, value, max] of [
@@ -290,7 +329,6 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     redirectUri,
     postLogoutRedirectUri,
     scope = 'openid profile email',
-    cookieName = 'coresdk_oidc',
     loginTimeout = 600,
     authorizationParams = {},
     timeout = 10,
@@ -298,10 +336,11 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     logoutTokenMaxAge = 300,
   } = options
   const stateKey = await deriveStateKey(options.cookieSecret)
+  const cookieScope = stateCookieScope(options)
   const cookie: Omit<StateCookieOptions, 'maxAge'> = {
-    name: cookieName,
-    secure: options.cookieSecure ?? new URL(redirectUri).protocol === 'https:',
-    path: '/',
+    name: options.cookieName ?? `${cookiePrefixFor(cookieScope)}coresdk_oidc`,
+    secure: cookieScope.secure,
+    path: cookieScope.path,
   }
   const replayCache: ReplayCache = options.replayCache ?? {
     add: (key, expiresAt) => sdk.sessions().claimOnce(key, expiresAt),
@@ -332,7 +371,6 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     idTokenSigningAlgorithms,
   }
   const jwks = createRemoteJWKSet(new URL(server.jwks_uri), { timeoutDuration: timeout * 1000 })
-  const inFlight = new Map<string, Promise<TokenSet>>()
 
   async function rotate(refreshToken: string, session: SessionRecord): Promise<TokenSet> {
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>
@@ -353,16 +391,8 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     return toTokenSet(response, refreshToken)
   }
 
-  const tokenRefresher: TokenRefresher = {
-    refresh(refreshToken, session) {
-      // One grant per session at a time: with rotation, a second concurrent grant would present a spent token.
-      const pending = inFlight.get(session.id)
-      if (pending) return pending
-      const running = rotate(refreshToken, session).finally(() => inFlight.delete(session.id))
-      inFlight.set(session.id, running)
-      return running
-    },
-  }
+  // One grant per session at a time is core's rule (sessions().refresh(): its store's lock, or one per process).
+  const tokenRefresher: TokenRefresher = { refresh: rotate }
 
   async function revokeForLogout(sub: string | undefined, sid: string | undefined): Promise<number> {
     const sessions = sdk.sessions()
@@ -383,6 +413,8 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     tokenRefresher,
 
     async login(loginOptions = {}) {
+      // Refused before anything is made: a bad returnTo must not reach the callback, where the session is stored.
+      const returnTo = checkReturnTo(loginOptions.returnTo)
       const state = oidc.randomState()
       const nonce = oidc.randomNonce()
       const codeVerifier = oidc.randomPKCECodeVerifier()
@@ -398,11 +430,7 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
       }
       if (loginOptions.params?.scope) params.scope = loginOptions.params.scope
       const url = oidc.buildAuthorizationUrl(config, params)
-      const sealed = await sealLoginState(
-        { state, nonce, codeVerifier, returnTo: safeReturnTo(loginOptions.returnTo) },
-        stateKey,
-        loginTimeout,
-      )
+      const sealed = await sealLoginState({ state, nonce, codeVerifier, returnTo }, stateKey, loginTimeout)
       return { url: url.href, setCookie: serializeCookie(sealed, { ...cookie, maxAge: loginTimeout }) }
     },
 
@@ -437,7 +465,9 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
       const session = await sdk
         .sessions()
         .create(toTokenSet(tokens), { userAgent: request.userAgent ?? null })
-      return { session, setCookie: [session.setCookie, client.clearStateCookie()], returnTo: saved.returnTo }
+      // A state sealed before returnTo was checked at login may carry anything: it goes home, not astray.
+      const returnTo = isSafeReturnTo(saved.returnTo) ? saved.returnTo : '/'
+      return { session, setCookie: [session.setCookie, client.clearStateCookie()], returnTo }
     },
 
     logoutUrl(logoutOptions = {}) {
@@ -489,6 +519,28 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
 
     clearStateCookie() {
       return serializeCookie('', { ...cookie, maxAge: 0 })
+    },
+
+    async freshTokens(sessionId, freshOptions = {}) {
+      const { minValidity = 60 } = freshOptions
+      if (!Number.isInteger(minValidity) || minValidity < 0 || minValidity > 86_400)
+        throw new CoreSDKError(
+          'invalid_request',
+          'minValidity takes an integer number of seconds up to 86400.',
+        )
+      const sessions = sdk.sessions()
+      const tokens = await sessions.getTokens(sessionId)
+      if (tokens === null || tokens.refreshToken === undefined) return tokens
+      const expiresAt = tokens.accessTokenExpiresAt
+      if (
+        tokens.accessToken !== undefined &&
+        expiresAt !== undefined &&
+        expiresAt - Date.now() > minValidity * 1000
+      )
+        return tokens
+      // The one refresh path: one grant per session across instances, a lost race re-read, never a revoke for it.
+      await sessions.refresh(sessionId)
+      return sessions.getTokens(sessionId)
     },
   }
 

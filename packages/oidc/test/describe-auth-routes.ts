@@ -33,7 +33,8 @@ export type StartAuthApp = (app: AuthRoutesApp) => Promise<AdapterServer>
 const CLIENT_ID = 'adapter-app'
 const CLIENT_SECRET = 'adapter-app-secret-0123456789-abcdef'
 const REALM = 'auth-routes-suite'
-const SESSION_COOKIE = 'coresdk_session'
+// Plain HTTP here: the login-state cookie is not Secure, so it carries no prefix.
+const STATE_COOKIE = 'coresdk_oidc'
 
 /**
  * The OIDC routes mounted with an adapter's `authRoute()`, driven through its real HTTP server against a real
@@ -47,6 +48,7 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
     let sdk: CoreSDKClient
     let app: AdapterServer
     let base: string
+    let sessionCookie: string
 
     beforeAll(async () => {
       const port = await freePort()
@@ -83,6 +85,7 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
         cookieSecret: 'an-adapter-suite-login-state-secret-0123456789',
         allowInsecureRequests: true,
       })
+      sessionCookie = sdk.config.sessions.cookie.name
       app = await start({ sdk, routes: createOidcHandlers(oidc), port })
       expect(app.url).toBe(base)
     })
@@ -99,25 +102,27 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
         stopAt: `${base}/api/me`,
       })
       expect(landed.url).toBe(`${base}/api/me`)
-      const cookie = browser.cookie(base, SESSION_COOKIE)
+      const cookie = browser.cookie(base, sessionCookie)
       expect(cookie).toEqual(expect.any(String))
       const me = await browser.fetch(`${base}/api/me`)
       expect(me.status).toBe(200)
       const body = (await me.json()) as { sub: string; session_id: string }
-      return { browser, cookie: `${SESSION_COOKIE}=${cookie}`, ...body }
+      return { browser, cookie: `${sessionCookie}=${cookie}`, ...body }
     }
 
     it('login → provider → callback gives a session cookie that the protected route accepts', async () => {
       const login = await rawRequest(base, 'GET', '/auth/login?returnTo=/api/me')
       expect(login.status).toBe(302)
       expect(login.headers.location?.startsWith(`${provider.issuer}/auth?`)).toBe(true)
-      expect(login.headers['set-cookie']).toMatch(/^coresdk_oidc=[^;]+; Path=\/; Max-Age=600; HttpOnly/)
+      expect(login.headers['set-cookie']).toMatch(
+        new RegExp(`^${STATE_COOKIE}=[^;]+; Path=/; Max-Age=600; HttpOnly`),
+      )
 
       const { browser, sub, session_id } = await signIn('alice')
       expect(sub).toBe('alice')
       expect(session_id).toMatch(/^sess_/)
       // The single-use login state is gone once the callback has run.
-      expect(browser.cookie(base, 'coresdk_oidc')).toBeUndefined()
+      expect(browser.cookie(base, STATE_COOKIE)).toBeUndefined()
       expect((await sdk.sessions().get(session_id))?.isActive()).toBe(true)
     })
 
@@ -126,8 +131,10 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
       const logout = await browser.fetch(`${base}/auth/logout`, { method: 'POST' })
       expect(logout.status).toBe(303)
       expect(logout.headers.get('location')?.startsWith(`${provider.issuer}/session/end?`)).toBe(true)
-      expect(logout.headers.getSetCookie().join('\n')).toMatch(/^coresdk_session=;.*Max-Age=0/im)
-      expect(browser.cookie(base, SESSION_COOKIE)).toBeUndefined()
+      expect(logout.headers.getSetCookie().join('\n')).toMatch(
+        new RegExp(`^${sessionCookie}=;.*Max-Age=0`, 'im'),
+      )
+      expect(browser.cookie(base, sessionCookie)).toBeUndefined()
       expect((await sdk.sessions().get(session_id))?.isActive()).toBe(false)
       const replay = await rawRequest(base, 'GET', '/api/me', { cookie })
       expectProblem(replay, 'invalid_token', REALM)
@@ -185,11 +192,52 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
 
     it('a failed callback answers core’s problem as it is and clears the login-state cookie', async () => {
       const response = await rawRequest(base, 'GET', '/auth/callback?code=forged&state=forged', {
-        cookie: 'coresdk_oidc=not-a-login-state',
+        cookie: `${STATE_COOKIE}=not-a-login-state`,
       })
       // The OIDC handlers answer with core's default realm.
       expectProblem(response, 'invalid_request', 'coresdk')
-      expect(response.headers['set-cookie']).toMatch(/^coresdk_oidc=;.*Max-Age=0/i)
+      expect(response.headers['set-cookie']).toMatch(new RegExp(`^${STATE_COOKIE}=;.*Max-Age=0`, 'i'))
+    })
+
+    it('a login with a returnTo that is not a path on this site is the 400 problem naming returnTo, and starts nothing', async () => {
+      const refused: Array<[string, string]> = [
+        ['another host', encodeURIComponent('//evil.example')],
+        ['a backslash', encodeURIComponent('/\\evil')],
+        ['an absolute URL', encodeURIComponent('https://evil.example/')],
+        ['an encoded CR LF', encodeURIComponent('/%0d%0aSet-Cookie:x')],
+        ['a CR LF', '/%0d%0aSet-Cookie:x'],
+        ['non-ASCII', encodeURIComponent('/café-évil')],
+        ['5000 characters', `/${'a'.repeat(4999)}`],
+        ['two values', 'returnTo=/a&returnTo=/b'],
+      ]
+      for (const [what, query] of refused) {
+        const target = query.startsWith('returnTo=')
+          ? `/auth/login?${query}`
+          : `/auth/login?returnTo=${query}`
+        const response = await rawRequest(base, 'GET', target)
+        expect(response.status, what).toBe(400)
+        expect(response.headers['content-type'], what).toBe('application/problem+json')
+        expect(response.headers.location, what).toBeUndefined()
+        expect(response.headers['set-cookie'], what).toBeUndefined()
+        const body = JSON.parse(response.body)
+        expect(body, what).toMatchObject({ status: 400, code: 'invalid_request', title: 'Invalid request' })
+        expect(body.detail, what).toContain('returnTo')
+        for (const echoed of ['evil', 'Set-Cookie', 'aaaaaaaa', '/a', '/b'])
+          expect(response.body, what).not.toContain(echoed)
+      }
+    })
+
+    it('a login with returnTo=/profile?tab=1 lands there after the callback', async () => {
+      const browser = new Browser()
+      const landed = await browser.navigate(
+        `${base}/auth/login?returnTo=${encodeURIComponent('/profile?tab=1')}`,
+        {
+          login: 'fay',
+          stopAt: `${base}/profile`,
+        },
+      )
+      expect(landed.url).toBe(`${base}/profile?tab=1`)
+      expect(browser.cookie(base, sessionCookie)).toEqual(expect.any(String))
     })
   })
 }

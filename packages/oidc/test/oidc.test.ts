@@ -18,6 +18,7 @@ import {
   type OidcHandlers,
   type OidcHttpResponse,
 } from '../src/index.ts'
+import { deriveStateKey, openLoginState, sealLoginState } from '../src/login-state.ts'
 import { Browser, startProvider, startServer, type TestProvider } from './support.ts'
 
 const CLIENT_ID = 'app'
@@ -189,6 +190,23 @@ async function signLogoutToken(
     .sign(key)
 }
 
+/** Counts the provider's refresh-token grants from now on: those it answered, and those it refused. */
+function countRefreshGrants() {
+  const counts = { ok: 0, refused: 0 }
+  type GrantContext = { oidc?: { params?: { grant_type?: unknown } } }
+  const isRefresh = (ctx: GrantContext) => ctx.oidc?.params?.grant_type === 'refresh_token'
+  const ok = (ctx: GrantContext) => void (isRefresh(ctx) && counts.ok++)
+  const refused = (ctx: GrantContext) => void (isRefresh(ctx) && counts.refused++)
+  provider.provider.on('grant.success', ok)
+  provider.provider.on('grant.error', refused)
+  return Object.assign(() => ({ ...counts }), {
+    stop() {
+      provider.provider.off('grant.success', ok)
+      provider.provider.off('grant.error', refused)
+    },
+  })
+}
+
 const postLogoutToken = (token: string) =>
   fetch(`${app.url}/auth/backchannel-logout`, {
     method: 'POST',
@@ -221,7 +239,7 @@ describe('login and callback', () => {
   })
 
   it('the authorization request uses PKCE S256, a state and a nonce, and keeps them in an encrypted cookie', async () => {
-    const { url, setCookie } = await oidc.login({ returnTo: '//evil.example/' })
+    const { url, setCookie } = await oidc.login({ returnTo: '/profile?tab=1' })
     const params = new URL(url).searchParams
     expect(params.get('code_challenge_method')).toBe('S256')
     expect(params.get('code_challenge')).toMatch(/^[\w-]{43}$/)
@@ -231,14 +249,76 @@ describe('login and callback', () => {
       /^coresdk_oidc=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
     )
     for (const value of [params.get('state'), params.get('nonce')]) expect(setCookie).not.toContain(value)
-    // An open redirect is refused: the login returns to '/'.
     const browser = new Browser()
     browser.setCookie(app.url, 'coresdk_oidc', setCookie.split(';')[0]!.split('=')[1]!)
     const result = await oidc.callback({
       url: await authorize(url, browser),
       cookie: browser.cookieHeader(app.url),
     })
-    expect(result.returnTo).toBe('/')
+    expect(result.returnTo).toBe('/profile?tab=1')
+  })
+
+  it('login() called with a returnTo that is not a path on this site throws invalid_request', async () => {
+    for (const returnTo of ['//evil.example/', '/\\evil', 'https://evil.example/', '/\r\nx', '/café', '']) {
+      const error = await oidc.login({ returnTo }).catch((e: unknown) => e)
+      expect(error, JSON.stringify(returnTo)).toBeInstanceOf(CoreSDKError)
+      expect(error).toMatchObject({ code: 'invalid_request', status: 400 })
+    }
+  })
+
+  it('a login state sealed with a bad returnTo (an old cookie) sends the callback home, with the session made', async () => {
+    const { url, setCookie } = await oidc.login({ returnTo: '/me' })
+    const key = await deriveStateKey(COOKIE_SECRET)
+    const saved = await openLoginState(setCookie.split(';')[0]!.split('=')[1], key)
+    const old = await sealLoginState({ ...saved!, returnTo: '//evil.example/' }, key, 600)
+    const callbackUrl = await authorize(url, new Browser(), 'olga')
+    const response = await fetch(callbackUrl, {
+      headers: { cookie: `coresdk_oidc=${old}` },
+      redirect: 'manual',
+    })
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/')
+    expect(response.headers.getSetCookie().join()).toContain(`${sdk.config.sessions.cookie.name}=sess_`)
+    expect(await sdk.sessions().listForUser('olga')).toHaveLength(1)
+  })
+
+  it('the login-state cookie is __Host- when secure (an https redirect URI), and a prefixed name needs Secure', async () => {
+    const https = await createOidcClient({
+      sdk,
+      issuer: provider.issuer,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectUri: 'https://app.example.com/auth/callback',
+      cookieSecret: COOKIE_SECRET,
+      allowInsecureRequests: true,
+    })
+    const { setCookie } = await https.login()
+    expect(setCookie).toMatch(/^__Host-coresdk_oidc=[^;]+; Path=\/; .*; Secure$/)
+    expect(setCookie).not.toMatch(/domain=/i)
+    expect(https.clearStateCookie()).toMatch(/^__Host-coresdk_oidc=; Path=\/; Max-Age=0; .*; Secure$/)
+    for (const cookieName of ['__Host-login', '__Secure-login']) {
+      await expect(
+        createOidcClient({
+          sdk,
+          issuer: provider.issuer,
+          clientId: CLIENT_ID,
+          redirectUri: `${app.url}/auth/callback`,
+          cookieSecret: COOKIE_SECRET,
+          cookieName,
+          allowInsecureRequests: true,
+        }),
+      ).rejects.toThrow(/cookieName.*cookieSecure/)
+    }
+    await expect(
+      createOidcClient({
+        sdk,
+        issuer: provider.issuer,
+        clientId: CLIENT_ID,
+        redirectUri: `${app.url}/auth/callback`,
+        cookieSecret: COOKIE_SECRET,
+        cookieName: 'login;state',
+      }),
+    ).rejects.toThrow(/cookieName.*cookie name token/)
   })
 
   it('a callback whose state does not match the login-state cookie is a 400 and creates no session', async () => {
@@ -353,15 +433,40 @@ describe('refresh', () => {
 
   it('concurrent refreshes of one session make one grant, so rotation does not spend the token twice', async () => {
     const { session } = await signIn('cora')
-    const tokens = await sdk.sessions().getTokens(session)
-    const record = { id: session, userId: 'cora' } as SessionRecord
-    const results = await Promise.all(
-      [1, 2, 3].map(() => oidc.tokenRefresher.refresh(tokens!.refreshToken!, record)),
-    )
-    expect(new Set(results.map((r) => r.refresh_token)).size).toBe(1)
-    // The one rotated token still works, which it would not if a second grant had replayed the spent one.
-    const next = await oidc.tokenRefresher.refresh(results[0]!.refresh_token!, record)
-    expect(next.refresh_token).not.toBe(results[0]!.refresh_token)
+    const before = await sdk.sessions().getTokens(session)
+    const grants = countRefreshGrants()
+    try {
+      await Promise.all([1, 2, 3].map(() => sdk.sessions().refresh(session)))
+      expect(grants()).toEqual({ ok: 1, refused: 0 })
+      const after = await sdk.sessions().getTokens(session)
+      expect(after?.refreshToken).not.toBe(before?.refreshToken)
+      // The one rotated token still works, which it would not if a second grant had replayed the spent one.
+      await sdk.sessions().refresh(session)
+      expect(grants()).toEqual({ ok: 2, refused: 0 })
+      expect((await sdk.sessions().get(session))?.isActive()).toBe(true)
+    } finally {
+      grants.stop()
+    }
+  })
+
+  it('freshTokens refreshes an access token about to expire through sessions().refresh(), and only then', async () => {
+    const { session } = await signIn('fern')
+    const grants = countRefreshGrants()
+    try {
+      const held = await oidc.freshTokens(session)
+      // The provider's access tokens live 300 s: more than the 60 s asked by default, so nothing is refreshed.
+      expect(grants()).toEqual({ ok: 0, refused: 0 })
+      expect(held?.accessToken).toBe((await sdk.sessions().getTokens(session))?.accessToken)
+      const fresh = await Promise.all([1, 2, 3].map(() => oidc.freshTokens(session, { minValidity: 600 })))
+      expect(grants()).toEqual({ ok: 1, refused: 0 })
+      expect(new Set(fresh.map((t) => t?.accessToken)).size).toBe(1)
+      expect(fresh[0]?.accessToken).not.toBe(held?.accessToken)
+      await expect(oidc.freshTokens(session, { minValidity: -1 })).rejects.toMatchObject({
+        code: 'invalid_request',
+      })
+    } finally {
+      grants.stop()
+    }
   })
 
   it('a refresher used before it is bound fails with refresh_failed', async () => {
@@ -403,7 +508,7 @@ describe('logout', () => {
     expect(location.origin + location.pathname).toBe(`${provider.issuer}/session/end`)
     expect(location.searchParams.get('id_token_hint')).toEqual(expect.any(String))
     expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${app.url}/`)
-    expect(response.headers.getSetCookie().join()).toMatch(/coresdk_session=;/)
+    expect(response.headers.getSetCookie().join()).toContain(`${sdk.config.sessions.cookie.name}=;`)
     expect((await sdk.sessions().get(session))?.revokedAt).toBeInstanceOf(Date)
     expect((await browser.fetch(`${app.url}/auth/logout`)).status).toBe(405)
   })

@@ -8,6 +8,11 @@ export interface TestProvider {
   issuer: string
   provider: Provider
   privateJwk: JWK
+  /**
+   * Runs before each token-endpoint request reaches the provider (a slow provider, in the tests that need one);
+   * resolving false drops the request unanswered.
+   */
+  beforeToken: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | null
   close(): Promise<void>
 }
 
@@ -93,8 +98,23 @@ export async function startProvider(clients: (issuer: string) => TestClient[]): 
   })
   // oidc-provider reports expected errors (bad grants in the negative tests) as events; keep the output clean.
   provider.on('server_error', () => {})
-  server.on('request', provider.callback())
-  return { issuer, provider, privateJwk, close: () => close(server) }
+  const handler = provider.callback()
+  const started: TestProvider = {
+    issuer,
+    provider,
+    privateJwk,
+    beforeToken: null,
+    close: () => close(server),
+  }
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const gate = req.url?.split('?')[0] === '/token' ? started.beforeToken : null
+    if (gate === null) return void handler(req, res)
+    gate(req, res).then((go) => {
+      if (go) return handler(req, res)
+      res.destroy()
+    })
+  })
+  return started
 }
 
 /** A minimal browser: a cookie jar per host, manual redirects, and the provider's dev-interaction forms. */

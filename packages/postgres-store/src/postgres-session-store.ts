@@ -1,5 +1,7 @@
 import {
   CoreSDKError,
+  type RefreshLockAnswer,
+  type RefreshReleaseAnswer,
   type RevocationEvent,
   type SessionPatch,
   type SessionRecord,
@@ -92,6 +94,20 @@ function positive(value: number, setting: string, allowZero = false): number {
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
     throw invalid(setting, `it accepts a ${allowZero ? 'non-negative' : 'positive'} number of ms`)
   return value
+}
+
+/** A patch as the update statements take it: times, then the JSON fields; null leaves a field as it is. */
+function patchValues(patch: SessionPatch): unknown[] {
+  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
+  const at = (value: number | undefined, name: string) => (value === undefined ? null : time(value, name))
+  return [
+    at(patch.lastSeenAt, 'lastSeenAt'),
+    at(patch.expiresAt, 'expiresAt'),
+    at(patch.retainUntil, 'retainUntil'),
+    json(patch.claims),
+    json(patch.secretHash),
+    json(patch.tokens),
+  ]
 }
 
 class PostgresSessionStoreImpl implements PostgresSessionStore {
@@ -276,6 +292,10 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
     })
   }
 
+  peekByKey(tenantId: string, key: string): SessionRecord | undefined {
+    return this.#cache.getByKey(tenantId, key) ?? undefined
+  }
+
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
     const cached = this.#cache.getByKey(tenantId, key)
     if (cached !== undefined) return Promise.resolve(cached)
@@ -358,19 +378,50 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
   update(tenantId: string, id: string, patch: SessionPatch): Promise<SessionRecord | null> {
     return this.#run(async () => {
       const epoch = this.#cache.epoch
-      const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
-      const at = (value: number | undefined, name: string) => (value === undefined ? null : time(value, name))
       const rows = await this.#query(this.#sql.update, [
         this.#lookup.hash(tenantId, id),
         Date.now(),
-        at(patch.lastSeenAt, 'lastSeenAt'),
-        at(patch.expiresAt, 'expiresAt'),
-        at(patch.retainUntil, 'retainUntil'),
-        json(patch.claims),
-        json(patch.secretHash),
-        json(patch.tokens),
+        ...patchValues(patch),
       ])
       return this.#cached(tenantId, rows[0] as SessionRow | undefined, epoch)
+    })
+  }
+
+  acquireRefreshLock(tenantId: string, id: string, ttl: number): Promise<RefreshLockAnswer> {
+    return this.#run(async () => {
+      if (!Number.isFinite(ttl) || ttl < 1) throw new TypeError('acquireRefreshLock() takes a ttl in ms.')
+      const epoch = this.#cache.epoch
+      const rows = (await this.#query(this.#sql.acquireRefresh, [
+        this.#lookup.hash(tenantId, id),
+        Math.ceil(ttl),
+        Date.now(),
+      ])) as Array<SessionRow & { refresh_fence: string | null }>
+      const row = rows[0]
+      // A waiter's answer is the holder's rotation: later reads on this instance must not find an older copy.
+      const record = this.#cached(tenantId, row, epoch)
+      return { record, fence: row?.refresh_fence == null ? null : Number(row.refresh_fence) }
+    })
+  }
+
+  releaseRefreshLock(
+    tenantId: string,
+    id: string,
+    fence: number,
+    patch?: SessionPatch,
+  ): Promise<RefreshReleaseAnswer> {
+    return this.#run(async () => {
+      if (!Number.isSafeInteger(fence))
+        throw new TypeError('releaseRefreshLock() takes the fence it was given.')
+      const epoch = this.#cache.epoch
+      const rows = (await this.#query(this.#sql.releaseRefresh, [
+        this.#lookup.hash(tenantId, id),
+        fence,
+        Date.now(),
+        patch !== undefined,
+        ...patchValues(patch ?? {}),
+      ])) as Array<SessionRow & { refresh_written: boolean }>
+      const row = rows[0]
+      return { record: this.#cached(tenantId, row, epoch), written: row?.refresh_written === true }
     })
   }
 

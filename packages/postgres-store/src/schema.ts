@@ -59,6 +59,10 @@ export class SchemaNames {
     return this.name('revocation_events')
   }
 
+  get refreshLocks(): string {
+    return this.name('refresh_locks')
+  }
+
   get migrations(): string {
     return this.name('migrations')
   }
@@ -294,6 +298,74 @@ $fn$;
   },
   {
     version: 2,
+    name: 'refresh locks with fencing tokens',
+    sql: (n) => `
+-- One row per session ever refresh-locked, deleted with its session: the last fence handed out, the greatest fence
+-- whose patch was written, and when the lease ends (ms).
+CREATE TABLE ${n.refreshLocks} (
+  id_hash bytea PRIMARY KEY REFERENCES ${n.sessions} (id_hash) ON DELETE CASCADE,
+  fence bigint NOT NULL,
+  written bigint NOT NULL,
+  locked_until bigint NOT NULL
+);
+
+-- Takes the session's lock when no lease runs (the fence goes up by one), and answers the session as stored with
+-- the fence, null while another lease runs; no row when the session is absent. Concurrent calls queue on the lock
+-- row and see the winner's lease.
+CREATE FUNCTION ${n.name('acquire_refresh')}(p_id_hash bytea, p_ttl bigint, p_now bigint)
+RETURNS TABLE (refresh_fence bigint, session ${n.sessions}) LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_fence bigint;
+BEGIN
+  PERFORM 1 FROM ${n.sessions} WHERE id_hash = p_id_hash AND retain_until > p_now;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  INSERT INTO ${n.refreshLocks} AS l (id_hash, fence, written, locked_until)
+  VALUES (p_id_hash, 1, 0, p_now + p_ttl)
+  ON CONFLICT (id_hash) DO UPDATE SET fence = l.fence + 1, locked_until = EXCLUDED.locked_until
+  WHERE l.locked_until <= p_now
+  RETURNING l.fence INTO v_fence;
+  RETURN QUERY SELECT v_fence, s FROM ${n.sessions} s WHERE s.id_hash = p_id_hash;
+END
+$fn$;
+
+-- Ends a refresh holding p_fence: with p_patch, writes the patch (as the update statement does) unless a greater
+-- fence wrote first, then releases the lock when p_fence still holds it. Answers whether it wrote, with the session
+-- as stored; no row when the session is absent.
+CREATE FUNCTION ${n.name('release_refresh')}(
+  p_id_hash bytea, p_fence bigint, p_now bigint, p_patch boolean, p_last_seen_at bigint, p_expires_at bigint,
+  p_retain_until bigint, p_claims text, p_secret_hash text, p_tokens text
+) RETURNS TABLE (refresh_written boolean, session ${n.sessions}) LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_lock ${n.refreshLocks}%ROWTYPE;
+  v_locked boolean;
+  v_written boolean := false;
+BEGIN
+  SELECT * INTO v_lock FROM ${n.refreshLocks} WHERE id_hash = p_id_hash FOR UPDATE;
+  v_locked := FOUND;
+  IF v_locked AND p_patch AND p_fence > v_lock.written AND p_fence <= v_lock.fence THEN
+    UPDATE ${n.sessions} SET last_seen_at = COALESCE(p_last_seen_at, last_seen_at),
+      expires_at = CASE WHEN p_expires_at IS NOT NULL AND (revoked_at IS NOT NULL
+        OR LEAST(expires_at, absolute_expires_at, retain_until) > p_now) THEN p_expires_at ELSE expires_at END,
+      retain_until = COALESCE(p_retain_until, retain_until), claims = COALESCE(p_claims, claims),
+      secret_hash = COALESCE(p_secret_hash, secret_hash), tokens = COALESCE(p_tokens, tokens)
+    WHERE id_hash = p_id_hash AND retain_until > p_now;
+    IF FOUND THEN
+      UPDATE ${n.refreshLocks} SET written = p_fence WHERE id_hash = p_id_hash;
+      v_written := true;
+    END IF;
+  END IF;
+  IF v_locked AND v_lock.fence = p_fence THEN
+    UPDATE ${n.refreshLocks} SET locked_until = 0 WHERE id_hash = p_id_hash;
+  END IF;
+  RETURN QUERY SELECT v_written, s FROM ${n.sessions} s WHERE s.id_hash = p_id_hash AND s.retain_until > p_now;
+END
+$fn$;
+`,
+  },
+  {
+    version: 3,
     name: 'revoke every session of a user but one',
     sql: (n) => `
 -- Revokes every unrevoked, unexpired session of the user but p_keep_hash, under the user's lock (so no concurrent

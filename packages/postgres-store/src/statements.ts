@@ -99,6 +99,15 @@ export function statements(n: SchemaNames) {
       'list',
       `SELECT * FROM ${s} WHERE user_hash = $1 AND retain_until > $2 ORDER BY created_at, id_hash`,
     ),
+    acquireRefresh: make(
+      'acquireRefresh',
+      `SELECT (a.session).*, a.refresh_fence FROM ${n.name('acquire_refresh')}($1, $2, $3) AS a`,
+    ),
+    releaseRefresh: make(
+      'releaseRefresh',
+      `SELECT (r.session).*, r.refresh_written
+      FROM ${n.name('release_refresh')}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS r`,
+    ),
     event: make('event', `SELECT payload FROM ${n.events} WHERE seq = $1`),
     sweepSessions: make(
       'sweepSessions',

@@ -1,5 +1,7 @@
 import {
   CoreSDKError,
+  type RefreshLockAnswer,
+  type RefreshReleaseAnswer,
   type RevocationEvent,
   type SessionPatch,
   type SessionRecord,
@@ -87,6 +89,15 @@ function encodeFields(record: SessionRecord, bind: string): string[] {
   const fields = ['_v', FORMAT_VERSION, '_bind', bind]
   for (const [name, value] of Object.entries(record)) {
     if (value !== undefined) fields.push(name, JSON.stringify(value))
+  }
+  return fields
+}
+
+/** A patch as the scripts take it: field/value pairs, each value JSON-encoded. */
+function patchFields(patch: SessionPatch): string[] {
+  const fields: string[] = []
+  for (const name of PATCHABLE) {
+    if (patch[name] !== undefined) fields.push(name, JSON.stringify(patch[name]))
   }
   return fields
 }
@@ -299,6 +310,10 @@ class RedisSessionStoreImpl implements RedisSessionStore {
     })
   }
 
+  peekByKey(tenantId: string, key: string): SessionRecord | undefined {
+    return this.#cache.getByKey(tenantId, key) ?? undefined
+  }
+
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
     const cached = this.#cache.getByKey(tenantId, key)
     if (cached !== undefined) return Promise.resolve(cached)
@@ -373,15 +388,11 @@ class RedisSessionStoreImpl implements RedisSessionStore {
       const epoch = this.#cache.epoch
       const userId = await this.#owner(tenantId, id)
       if (userId === null) return null
-      const fields: string[] = []
-      for (const name of PATCHABLE) {
-        if (patch[name] !== undefined) fields.push(name, JSON.stringify(patch[name]))
-      }
       const reply = await scripts.update.run(this.#client, this.#keys.userIndex(tenantId, userId), [
         this.#keys.userBase(tenantId, userId),
         encodeKeyPart(id),
         Date.now(),
-        ...fields,
+        ...patchFields(patch),
       ])
       const record = decodeFields(reply)
       if (record === null) return null
@@ -544,6 +555,56 @@ class RedisSessionStoreImpl implements RedisSessionStore {
       subscriber.on('error', () => {})
       subscriber.disconnect()
     }
+  }
+
+  acquireRefreshLock(tenantId: string, id: string, ttl: number): Promise<RefreshLockAnswer> {
+    return this.#run(async () => {
+      if (!Number.isFinite(ttl) || ttl < 1) throw new TypeError('acquireRefreshLock() takes a ttl in ms.')
+      const epoch = this.#cache.epoch
+      const userId = await this.#owner(tenantId, id)
+      if (userId === null) return { record: null, fence: null }
+      const [fence, fields, marker] = (await scripts.acquireRefresh.run(
+        this.#client,
+        this.#keys.userIndex(tenantId, userId),
+        [this.#keys.userBase(tenantId, userId), encodeKeyPart(id), Math.ceil(ttl)],
+      )) as [number | null, unknown, unknown]
+      const record = underMarker(decodeFields(fields), marker)
+      // A waiter's answer is the holder's rotation: later reads on this instance must not find an older copy.
+      if (record !== null) this.#cache.put(tenantId, record, epoch)
+      return { record, fence: fence ?? null }
+    })
+  }
+
+  releaseRefreshLock(
+    tenantId: string,
+    id: string,
+    fence: number,
+    patch?: SessionPatch,
+  ): Promise<RefreshReleaseAnswer> {
+    return this.#run(async () => {
+      if (!Number.isSafeInteger(fence))
+        throw new TypeError('releaseRefreshLock() takes the fence it was given.')
+      const epoch = this.#cache.epoch
+      const userId = await this.#owner(tenantId, id)
+      if (userId === null) return { record: null, written: false }
+      const [written, fields, marker] = (await scripts.releaseRefresh.run(
+        this.#client,
+        this.#keys.userIndex(tenantId, userId),
+        [
+          this.#keys.userBase(tenantId, userId),
+          encodeKeyPart(id),
+          fence,
+          Date.now(),
+          ...(patch === undefined ? [] : patchFields(patch)),
+        ],
+      )) as [number, unknown, unknown]
+      const record = underMarker(decodeFields(fields), marker)
+      if (record === null) return { record: null, written: false }
+      if (patch?.retainUntil !== undefined && written === 1) await this.#writePointers(tenantId, record)
+      // What this instance reads next is the rotation just written, not a copy cached before it.
+      this.#cache.put(tenantId, record, epoch)
+      return { record, written: written === 1 }
+    })
   }
 
   claimOnce(tenantId: string, key: string, expiresAt: number): Promise<boolean> {

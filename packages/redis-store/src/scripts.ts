@@ -138,38 +138,90 @@ if not id then return {{}, marker} end
 return {redis.call('HGETALL', base .. 's:' .. id), marker}
 `
 
+// Writes the patch given as field/value pairs from ARGV[from] on: what update() and a refresh's release write. Returns
+// false when the session is absent.
+const PATCH = `
+local function patch(base, id, now, from)
+  local rk = base .. 's:' .. id
+  local f = redis.call('HMGET', rk, 'revokedAt', 'expiresAt', 'absoluteExpiresAt')
+  if not f[1] then return false end
+  -- A touch never brings back a session that has stopped being active: it has left the user's index for good.
+  local over = f[1] == 'null' and math.min(tonumber(f[2]), tonumber(f[3])) <= now
+  local allowed = { lastSeenAt = true, expiresAt = not over, secretHash = true, tokens = true, claims = true, retainUntil = true }
+  local fields, retain, expires = {}, nil, nil
+  for i = from, #ARGV, 2 do
+    if allowed[ARGV[i]] then
+      fields[#fields + 1] = ARGV[i]
+      fields[#fields + 1] = ARGV[i + 1]
+      if ARGV[i] == 'retainUntil' then retain = ARGV[i + 1] end
+      if ARGV[i] == 'expiresAt' then expires = tonumber(ARGV[i + 1]) end
+    end
+  end
+  if #fields > 0 then redis.call('HSET', rk, unpack(fields)) end
+  if expires and redis.call('ZSCORE', base .. 'exp', id) then
+    redis.call('ZADD', base .. 'exp', math.min(expires, tonumber(f[3])), id)
+  end
+  if retain then
+    redis.call('PEXPIREAT', rk, retain)
+    local bind = redis.call('HGET', rk, '_bind')
+    if bind and bind ~= '' and redis.call('GET', base .. 'k:' .. bind) == id then
+      redis.call('PEXPIREAT', base .. 'k:' .. bind, retain)
+    end
+    redis.call('ZADD', base .. 'end', 'XX', retain, id)
+  end
+  expire_index(base)
+  return true
+end
+`
+
 /** ARGV: base, id, now, then field/value pairs of the patch. → fields, or {} when absent. */
-const UPDATE = `${HELPERS}
-local base, id, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+const UPDATE = `${HELPERS}${PATCH}
+if not patch(ARGV[1], ARGV[2], tonumber(ARGV[3]), 4) then return {} end
+return redis.call('HGETALL', ARGV[1] .. 's:' .. ARGV[2])
+`
+
+// A session's refresh lock: the key l:<id> beside the session (same slot), holding the fence of the lease, expiring
+// with it (PX); the session's hash keeps the last fence handed out (_fence) and the greatest one written
+// (_written), which go with the record.
+
+/**
+ * ARGV: base, id, ttl (ms). Takes the lock when no lease runs. → {fence or false, fields of the session or {}, the
+ * user's revoke-all marker or false}.
+ */
+const ACQUIRE_REFRESH = `
+local base, id = ARGV[1], ARGV[2]
 local rk = base .. 's:' .. id
-local f = redis.call('HMGET', rk, 'revokedAt', 'expiresAt', 'absoluteExpiresAt')
-if not f[1] then return {} end
--- A touch never brings back a session that has stopped being active: it has left the user's index for good.
-local over = f[1] == 'null' and math.min(tonumber(f[2]), tonumber(f[3])) <= now
-local allowed = { lastSeenAt = true, expiresAt = not over, secretHash = true, tokens = true, claims = true, retainUntil = true }
-local fields, retain, expires = {}, nil, nil
-for i = 4, #ARGV, 2 do
-  if allowed[ARGV[i]] then
-    fields[#fields + 1] = ARGV[i]
-    fields[#fields + 1] = ARGV[i + 1]
-    if ARGV[i] == 'retainUntil' then retain = ARGV[i + 1] end
-    if ARGV[i] == 'expiresAt' then expires = tonumber(ARGV[i + 1]) end
-  end
+local marker = redis.call('GET', base .. 'rev') or false
+if redis.call('EXISTS', rk) == 0 then return {false, {}, marker} end
+local lk = base .. 'l:' .. id
+local fence = false
+if redis.call('EXISTS', lk) == 0 then
+  fence = redis.call('HINCRBY', rk, '_fence', 1)
+  redis.call('SET', lk, fence, 'PX', ARGV[3])
 end
-if #fields > 0 then redis.call('HSET', rk, unpack(fields)) end
-if expires and redis.call('ZSCORE', base .. 'exp', id) then
-  redis.call('ZADD', base .. 'exp', math.min(expires, tonumber(f[3])), id)
+return {fence, redis.call('HGETALL', rk), marker}
+`
+
+/**
+ * ARGV: base, id, fence, now, then field/value pairs of the patch (none: release only). The patch is written unless a
+ * greater fence wrote first; the lock is released when the fence still holds it. → {1 written | 0, fields or {},
+ * marker}.
+ */
+const RELEASE_REFRESH = `${HELPERS}${PATCH}
+local base, id, fence = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local rk = base .. 's:' .. id
+local marker = redis.call('GET', base .. 'rev') or false
+if redis.call('EXISTS', rk) == 0 then return {0, {}, marker} end
+local written = 0
+local f = redis.call('HMGET', rk, '_fence', '_written')
+if #ARGV > 4 and fence <= tonumber(f[1] or '0') and fence > tonumber(f[2] or '0') then
+  patch(base, id, tonumber(ARGV[4]), 5)
+  redis.call('HSET', rk, '_written', fence)
+  written = 1
 end
-if retain then
-  redis.call('PEXPIREAT', rk, retain)
-  local bind = redis.call('HGET', rk, '_bind')
-  if bind and bind ~= '' and redis.call('GET', base .. 'k:' .. bind) == id then
-    redis.call('PEXPIREAT', base .. 'k:' .. bind, retain)
-  end
-  redis.call('ZADD', base .. 'end', 'XX', retain, id)
-end
-expire_index(base)
-return redis.call('HGETALL', rk)
+local lk = base .. 'l:' .. id
+if redis.call('GET', lk) == ARGV[3] then redis.call('DEL', lk) end
+return {written, redis.call('HGETALL', rk), marker}
 `
 
 /** ARGV: base, id, at, channel. Publishes the event when this call revoked it. → fields, or {} when absent. */
@@ -281,4 +333,6 @@ export const scripts = {
   revokeAll: new Script(REVOKE_ALL),
   revokeOthers: new Script(REVOKE_OTHERS),
   list: new Script(LIST),
+  acquireRefresh: new Script(ACQUIRE_REFRESH),
+  releaseRefresh: new Script(RELEASE_REFRESH),
 }

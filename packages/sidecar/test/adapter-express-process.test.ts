@@ -1,6 +1,7 @@
 import { CoreSDKClient } from '@coresdk/core'
+import { createApp } from '@coresdk/example-express/app'
+import { serve } from '@coresdk/example-express/serve'
 import { describeAdapter, type SuiteClients } from '@coresdk/testing/vitest'
-import { serveApp } from './express-app.ts'
 import { SECRET, startSidecar } from './helpers.ts'
 
 /**
@@ -48,6 +49,10 @@ const sidecarProcessClients: SuiteClients = {
   },
 }
 
-describeAdapter('express, SDK in sidecar mode against a sidecar process', serveApp, {
-  clients: sidecarProcessClients,
-})
+describeAdapter(
+  'express, SDK in sidecar mode against a sidecar process',
+  async (sdk) => serve(createApp(sdk, { degraded: true })),
+  {
+    clients: sidecarProcessClients,
+  },
+)

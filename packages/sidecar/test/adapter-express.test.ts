@@ -1,7 +1,8 @@
 import { CoreSDKClient } from '@coresdk/core'
+import { createApp } from '@coresdk/example-express/app'
+import { serve } from '@coresdk/example-express/serve'
 import { createSidecarServer } from '@coresdk/sidecar'
 import { describeAdapter } from '@coresdk/testing/vitest'
-import { serveApp } from './express-app.ts'
 import { SECRET } from './helpers.ts'
 
 // The suite's default clients are embedded ones, the fail-mode ones bound to a store that never answers. Here the
@@ -22,7 +23,7 @@ describeAdapter('express, SDK in sidecar mode, sidecar in process', async (engin
     // The suite revokes through its own client and expects the next request to see it: no cache here.
     sidecar: { cacheTtl: 0, timeout: 5000 },
   })
-  const app = await serveApp(sdk)
+  const app = await serve(createApp(sdk, { degraded: true }))
   return {
     url: app.url,
     close: async () => {

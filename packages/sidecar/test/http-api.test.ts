@@ -11,6 +11,8 @@ import {
 } from './helpers.ts'
 
 const SESSION_ID = /^sess_[0-9A-HJKMNP-TV-Z]{26}$/
+// The sidecar below is configured by environment only: its session cookie has the default (secure) name.
+const COOKIE = '__Host-coresdk_session'
 
 describe('the sidecar HTTP API, end to end against a real sidecar process', () => {
   let identity: Identity
@@ -133,7 +135,7 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
     const session = created.json.session as { id: string }
     expect(created.json).toMatchObject({ session: { userId: 'usr_login', origin: 'login', active: true } })
     expect(typeof created.json.secret).toBe('string')
-    expect(created.json.setCookie).toMatch(new RegExp(`^coresdk_session=${session.id}\\.`))
+    expect(created.json.setCookie).toMatch(new RegExp(`^${COOKIE}=${session.id}\\.`))
     const cookie = (created.json.setCookie as string).split(';')[0]!
     const authn = await call('POST', '/v1/authenticate', { cookie })
     expect(authn.json).toMatchObject({ ok: true, user: { sub: 'usr_login' }, session: { id: session.id } })
@@ -199,7 +201,7 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
     ).id
     const out = await call('POST', '/v1/logout', { sessionId: idC, userId: 'usr_out' })
     expect(out.json).toMatchObject({ revoked: 1 })
-    expect((out.json.setCookie as string[])[0]).toMatch(/^coresdk_session=;.*Max-Age=0/i)
+    expect((out.json.setCookie as string[])[0]).toMatch(new RegExp(`^${COOKIE}=;.*Max-Age=0`, 'i'))
     expect((await call('POST', '/v1/authenticate', { authorization: bearer(c) })).json.ok).toBe(false)
   })
 
@@ -274,7 +276,7 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
 
   it('logs one JSON line per request with method, route, status and duration, and never a token, cookie or claim value', async () => {
     const token = await identity.issuer.mint({ sub: 'usr_logged', email: 'secret-mail@example.com' })
-    await call('POST', '/v1/authenticate', { authorization: bearer(token), cookie: 'coresdk_session=abc' })
+    await call('POST', '/v1/authenticate', { authorization: bearer(token), cookie: `${COOKIE}=abc` })
     await call('GET', '/v1/users/usr_logged/sessions')
     await new Promise((resolve) => setTimeout(resolve, 100))
     const requests = sidecar.logs().filter((entry) => entry.msg === 'request')
@@ -299,7 +301,7 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
       token.split('.')[1]!,
       'usr_logged',
       'secret-mail',
-      'coresdk_session=abc',
+      `${COOKIE}=abc`,
       'usr_many',
     ]) {
       expect(all).not.toContain(secret)

@@ -142,7 +142,9 @@ describe('the SDK in sidecar mode (CORESDK_MODE=sidecar) against a real sidecar 
       .create({ id_token: idToken, refresh_token: 'rt' }, { userAgent: 'ua', meta: { device: 'laptop' } })
     expect(created).toBeInstanceOf(CreatedSession)
     expect(created.secret.length).toBeGreaterThanOrEqual(22)
-    expect(created.setCookie).toMatch(new RegExp(`^coresdk_session=${created.id}\\.${created.secret};`))
+    expect(created.setCookie).toMatch(
+      new RegExp(`^${sdk.config.sessions.cookie.name}=${created.id}\\.${created.secret};`),
+    )
     expect(created.meta).toEqual({ userAgent: 'ua', device: 'laptop' })
     expect(JSON.stringify(created)).not.toContain(created.secret)
 
@@ -215,7 +217,7 @@ describe('the SDK in sidecar mode (CORESDK_MODE=sidecar) against a real sidecar 
     if (!result.ok) throw new Error('expected ok')
     const out = await sdk.logout({ session: result.session, user: result.user })
     expect(out.revoked).toBe(1)
-    expect(out.setCookie[0]).toMatch(/^coresdk_session=;.*Max-Age=0/i)
+    expect(out.setCookie[0]).toMatch(new RegExp(`^${sdk.config.sessions.cookie.name}=;.*Max-Age=0`, 'i'))
     expect((await sdk.authenticate({ authorization: bearer(token) })).ok).toBe(false)
 
     const other = await identity.issuer.mint({ sub: 'usr_e', jti: 'e-2' })

@@ -83,6 +83,8 @@ export interface SuiteClients {
 }
 
 const REALM = 'adapter-suite'
+/** The session cookie's name by default (`sessions.cookie.secure` on, host-only, `Path=/`). */
+const DEFAULT_COOKIE = '__Host-coresdk_session'
 const PROBLEM_HEADERS = ['content-type', 'cache-control', 'www-authenticate', 'retry-after'] as const
 
 /** Asserts an answer is exactly core's problem for `code`: status, the headers that matter, and the body. */
@@ -217,6 +219,9 @@ export function describeAdapter(
     const post = (path: string, headers?: Record<string, string | string[]>) =>
       rawRequest(app.url, 'POST', path, headers)
     const me = (token: string) => get('/api/me', bearer(token))
+    /** The session cookie's name, as the client under test has it. */
+    const cookieName = () => sdk.config.sessions.cookie.name
+    const cleared = () => new RegExp(`^${cookieName()}=;.*Max-Age=0`, 'i')
 
     beforeAll(async () => {
       identity = await startTestIdentity()
@@ -292,7 +297,7 @@ export function describeAdapter(
     it('with several session cookies (one planted by a subdomain), the valid one wins and none is cleared', async () => {
       const created = await sdk.sessions().create({ id_token: await identity.mint({ sub: 'usr_siblings' }) })
       const valid = created.setCookie.split(';')[0]!
-      const planted = `coresdk_session=${created.id}.${'A'.repeat(43)}`
+      const planted = `${cookieName()}=${created.id}.${'A'.repeat(43)}`
       for (const cookie of [
         `${planted}; ${valid}`,
         `${valid}; ${planted}`,
@@ -303,9 +308,38 @@ export function describeAdapter(
         expect(response.headers['set-cookie']).toBeUndefined()
       }
       // Only bad siblings: refused, and still no cookie cleared (it might not be ours).
-      const bad = await get('/api/me', { cookie: `${planted}; coresdk_session=garbage` })
+      const bad = await get('/api/me', { cookie: `${planted}; ${cookieName()}=garbage` })
       expect(bad.status).toBe(401)
       expect((await get('/api/me', { cookie: valid })).status).toBe(200)
+    })
+
+    it('names the session cookie __Host- by default: a login sets it Secure, on Path=/, without Domain', async () => {
+      expect(cookieName()).toBe(DEFAULT_COOKIE)
+      const created = await sdk.sessions().create({ id_token: await identity.mint({ sub: 'usr_prefix' }) })
+      const attributes = (line: string) => line.split(';').map((part) => part.trim().toLowerCase())
+      const set = attributes(created.setCookie)
+      expect(set[0]!.startsWith(`${DEFAULT_COOKIE.toLowerCase()}=${created.id.toLowerCase()}.`)).toBe(true)
+      expect(set).toEqual(expect.arrayContaining(['secure', 'path=/', 'httponly']))
+      expect(set.some((attribute) => attribute.startsWith('domain'))).toBe(false)
+      // The cookie the adapter clears at logout carries the same name and attributes.
+      const logout = await post('/auth/logout', { cookie: created.setCookie.split(';')[0]! })
+      expect(logout.status).toBe(204)
+      const clear = attributes(logout.headers['set-cookie']!)
+      expect(clear[0]).toBe(`${DEFAULT_COOKIE.toLowerCase()}=`)
+      expect(clear).toEqual(expect.arrayContaining(['secure', 'path=/', 'max-age=0']))
+      expect(clear.some((attribute) => attribute.startsWith('domain'))).toBe(false)
+    })
+
+    it('does not take a cookie under the plain name for the __Host- one (a subdomain can plant the plain name)', async () => {
+      const created = await sdk.sessions().create({ id_token: await identity.mint({ sub: 'usr_plain' }) })
+      const value = created.setCookie.split(';')[0]!.slice(`${cookieName()}=`.length)
+      for (const name of ['coresdk_session', '__host-coresdk_session', '__Secure-coresdk_session']) {
+        const response = await get('/api/me', { cookie: `${name}=${value}` })
+        expectProblem(response, 'missing_credentials')
+        expect(response.headers['set-cookie'], name).toBeUndefined()
+      }
+      // The same value under the configured name is the session.
+      expect((await get('/api/me', { cookie: `${cookieName()}=${value}` })).status).toBe(200)
     })
 
     it('refuses a cookie-authenticated POST or DELETE from another origin (403 csrf_failed); bearer requests are unaffected', async () => {
@@ -359,7 +393,7 @@ export function describeAdapter(
       expect((await me(token)).status).toBe(200)
       const logout = await post('/auth/logout', bearer(token))
       expect(logout.status).toBe(204)
-      expect(logout.headers['set-cookie']).toMatch(/^coresdk_session=;.*Max-Age=0/i)
+      expect(logout.headers['set-cookie']).toMatch(cleared())
       expectProblem(await me(token), 'invalid_token')
     })
 
@@ -447,10 +481,10 @@ export function describeAdapter(
       })
       const logout = await post('/auth/logout', cookie)
       expect(logout.status).toBe(204)
-      expect(logout.headers['set-cookie']).toMatch(/^coresdk_session=;.*Max-Age=0/i)
+      expect(logout.headers['set-cookie']).toMatch(cleared())
       const replay = await get('/api/me', cookie)
       expectProblem(replay, 'invalid_token')
-      expect(replay.headers['set-cookie']).toMatch(/^coresdk_session=;/)
+      expect(replay.headers['set-cookie']).toMatch(cleared())
     })
 
     it('never lets a spelling of a protected path reach its handler without a credential', async () => {
@@ -511,7 +545,7 @@ export function describeAdapter(
             }
             // A cookie session cannot be checked without the store, whatever the mode.
             const cookie = await rawRequest(faultyApp.url, 'GET', '/api/me', {
-              cookie: `coresdk_session=sess_01HX7KQMB4ABCDEFGHJKMNPQRS.${'a'.repeat(43)}`,
+              cookie: `${faulty.sdk.config.sessions.cookie.name}=sess_01HX7KQMB4ABCDEFGHJKMNPQRS.${'a'.repeat(43)}`,
             })
             expect(cookie.elapsed).toBeLessThan(storeTimeout + margin)
             expect(cookie.elapsed).toBeGreaterThanOrEqual(storeTimeout - 20)
@@ -695,7 +729,9 @@ export function describeExampleApp(name: string, cwd: string): void {
           expect((await call('GET', '/api/me', token)).status).toBe(200)
           const logout = await call('POST', '/auth/logout', token)
           expect(logout.status).toBe(204)
-          expect(logout.headers['set-cookie']).toMatch(/^coresdk_session=;.*Max-Age=0/i)
+          // The app is configured by environment only: its cookie has the default name.
+          expect(logout.headers['set-cookie']).toMatch(new RegExp(`^${DEFAULT_COOKIE}=;.*Max-Age=0`, 'i'))
+          expect(logout.headers['set-cookie']).toMatch(/; Path=\/;.*; Secure/)
           expectProblem(await call('GET', '/api/me', token), 'invalid_token', 'coresdk')
         })
 

@@ -2,6 +2,7 @@ import {
   CoreSDKClient,
   newSessionId,
   type RevocationEvent,
+  type SessionPatch,
   type SessionRecord,
   type SessionStore,
 } from '@coresdk/core'
@@ -797,6 +798,105 @@ export function describeSessionStore(
         })
       })
     }
+
+    describe('the refresh lock (optional: without it CoreSDK allows one refresh per session per process)', () => {
+      const lockOf = (context: { skip: () => void }) => {
+        const { acquireRefreshLock, releaseRefreshLock } = store
+        if (acquireRefreshLock === undefined || releaseRefreshLock === undefined) return context.skip()
+        return {
+          acquire: (id: string, ttl = 60_000, tenantId = tenant) =>
+            acquireRefreshLock.call(store, tenantId, id, ttl),
+          release: (id: string, fence: number, patch?: SessionPatch, tenantId = tenant) =>
+            releaseRefreshLock.call(store, tenantId, id, fence, patch),
+        }
+      }
+
+      it('is taken once, refused while held, and free again once released; it answers the session as stored', async (context) => {
+        const lock = lockOf(context)!
+        const session = record()
+        await store.create(tenant, session)
+        const first = await lock.acquire(session.id)
+        expect(first.fence).toEqual(expect.any(Number))
+        expect(first.record).toEqual(session)
+        const held = await lock.acquire(session.id)
+        expect(held.fence).toBeNull()
+        expect(held.record).toEqual(session)
+        // Another tenant's session of the same id is another lock.
+        expect((await lock.acquire(session.id, 60_000, otherTenant)).fence).toBeNull()
+        await store.create(otherTenant, { ...session, tenantId: otherTenant })
+        expect((await lock.acquire(session.id, 60_000, otherTenant)).fence).toEqual(expect.any(Number))
+
+        const released = await lock.release(session.id, first.fence!)
+        expect(released).toEqual({ record: session, written: false })
+        const second = await lock.acquire(session.id)
+        expect(second.fence).toBeGreaterThan(first.fence!)
+        // A release with a fence that no longer holds the lock leaves the holder's lease alone.
+        await lock.release(session.id, first.fence!)
+        expect((await lock.acquire(session.id)).fence).toBeNull()
+
+        expect(await lock.acquire(newSessionId())).toEqual({ record: null, fence: null })
+        expect(await lock.release(newSessionId(), 1)).toEqual({ record: null, written: false })
+      })
+
+      it('of 50 concurrent acquires one takes the lock', async (context) => {
+        const lock = lockOf(context)!
+        const session = record()
+        await store.create(tenant, session)
+        const answers = await Promise.all(Array.from({ length: 50 }, () => lock.acquire(session.id)))
+        expect(answers.filter((a) => a.fence !== null)).toHaveLength(1)
+        expect(answers.every((a) => a.record?.id === session.id)).toBe(true)
+      })
+
+      it('expires after its TTL: a holder that never releases delays the next one by the TTL only', async (context) => {
+        const lock = lockOf(context)!
+        const session = record()
+        await store.create(tenant, session)
+        const dead = await lock.acquire(session.id, 300)
+        expect(dead.fence).not.toBeNull()
+        expect((await lock.acquire(session.id, 300)).fence).toBeNull()
+        await sleep(400)
+        const next = await lock.acquire(session.id, 300)
+        expect(next.fence).toBeGreaterThan(dead.fence!)
+      })
+
+      it('writes the holder’s patch with the release, and refuses a stale fence once a newer one has written', async (context) => {
+        const lock = lockOf(context)!
+        const session = record({ tokens: 'sealed-0' })
+        await store.create(tenant, session)
+        // The first holder's lease runs out mid-refresh; a second holder takes the lock and writes its rotation.
+        const slow = await lock.acquire(session.id, 200)
+        await sleep(300)
+        const fast = await lock.acquire(session.id, 60_000)
+        expect(fast.fence).toBeGreaterThan(slow.fence!)
+        const newer = await lock.release(session.id, fast.fence!, { tokens: 'sealed-2', lastSeenAt: 42 })
+        expect(newer.written).toBe(true)
+        expect(newer.record).toMatchObject({ tokens: 'sealed-2', lastSeenAt: 42 })
+        // The slow holder's rotation comes last but is older: refused, and the answer is the newer one.
+        const stale = await lock.release(session.id, slow.fence!, { tokens: 'sealed-1' })
+        expect(stale.written).toBe(false)
+        expect(stale.record?.tokens).toBe('sealed-2')
+        expect((await store.get(tenant, session.id))?.tokens).toBe('sealed-2')
+        // A holder whose lease ran out with nobody after it still writes: no newer rotation exists to protect.
+        const alone = await lock.acquire(session.id, 200)
+        await sleep(300)
+        const late = await lock.release(session.id, alone.fence!, { tokens: 'sealed-3' })
+        expect(late.written).toBe(true)
+        expect((await store.get(tenant, session.id))?.tokens).toBe('sealed-3')
+        // The release freed the lock in both cases.
+        expect((await lock.acquire(session.id)).fence).toEqual(expect.any(Number))
+      })
+
+      it('a revoked session answers revoked, and a patch written with the release never clears revokedAt', async (context) => {
+        const lock = lockOf(context)!
+        const session = record({ tokens: 'sealed-0' })
+        await store.create(tenant, session)
+        const { fence } = await lock.acquire(session.id)
+        await store.revoke(tenant, session.id, Date.now())
+        const released = await lock.release(session.id, fence!, { tokens: 'sealed-1' })
+        expect(released.record?.revokedAt).toEqual(expect.any(Number))
+        expect((await lock.acquire(session.id)).record?.revokedAt).toEqual(expect.any(Number))
+      })
+    })
 
     describe('claimOnce (optional: without it CoreSDK remembers one-time keys per process)', () => {
       it('claims a one-time key once until it expires, apart per tenant; of 50 concurrent claims one wins', async (context) => {

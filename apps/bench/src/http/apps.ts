@@ -154,7 +154,12 @@ async function hono({ variant, fixture, sdk }: AppContext): Promise<RunningApp> 
 
 async function nestjs(context: AppContext): Promise<RunningApp> {
   const { startNestApp } = await import('./nest-app.ts')
-  return startNestApp(context)
+  return startNestApp(context, 'express')
+}
+
+async function nestjsFastify(context: AppContext): Promise<RunningApp> {
+  const { startNestApp } = await import('./nest-app.ts')
+  return startNestApp(context, 'fastify')
 }
 
 /** Builds and starts one variant of one framework's app on 127.0.0.1 (an ephemeral port). */
@@ -163,4 +168,5 @@ export const APP_BUILDERS: Record<Framework, (context: AppContext) => Promise<Ru
   fastify,
   hono,
   nestjs,
+  'nestjs-fastify': nestjsFastify,
 }

@@ -16,6 +16,7 @@ import {
 } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { JwtModule, JwtService } from '@nestjs/jwt'
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify'
 import { BARE_BODY, type MeBody } from '../fixture.ts'
 import type { AppContext, RunningApp } from './apps.ts'
 
@@ -91,8 +92,11 @@ class JwtController {
   }
 }
 
-/** Starts the Nest app (platform-express) for one variant. */
-export async function startNestApp({ variant, fixture, sdk }: AppContext): Promise<RunningApp> {
+/** Starts the Nest app for one variant, on the Express or the Fastify platform. */
+export async function startNestApp(
+  { variant, fixture, sdk }: AppContext,
+  platform: 'express' | 'fastify',
+): Promise<RunningApp> {
   let root: new () => unknown
   if (variant === 'bare') {
     @Module({ controllers: [BareController] })
@@ -120,7 +124,10 @@ export async function startNestApp({ variant, fixture, sdk }: AppContext): Promi
     class CoreSdkAppModule {}
     root = CoreSdkAppModule
   }
-  const app = await NestFactory.create(root, { logger: false })
+  const app =
+    platform === 'express'
+      ? await NestFactory.create(root, { logger: false })
+      : await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), { logger: false })
   await app.listen(0, '127.0.0.1')
   const server = app.getHttpServer() as Server
   return { server, port: (server.address() as AddressInfo).port, close: () => app.close() }

@@ -1,5 +1,5 @@
 /** The frameworks measured. */
-export const FRAMEWORKS = ['express', 'fastify', 'hono', 'nestjs'] as const
+export const FRAMEWORKS = ['express', 'fastify', 'hono', 'nestjs', 'nestjs-fastify'] as const
 /** One framework. */
 export type Framework = (typeof FRAMEWORKS)[number]
 
@@ -21,6 +21,7 @@ export const USUAL_MIDDLEWARE: Record<Framework, string> = {
   fastify: '@fastify/jwt',
   hono: 'hono/jwk',
   nestjs: '@nestjs/jwt guard',
+  'nestjs-fastify': '@nestjs/jwt guard',
 }
 
 /** The framework's display name. */
@@ -29,6 +30,7 @@ export const FRAMEWORK_NAME: Record<Framework, string> = {
   fastify: 'Fastify',
   hono: 'Hono (@hono/node-server)',
   nestjs: 'Nest (platform-express)',
+  'nestjs-fastify': 'Nest (platform-fastify)',
 }
 
 /** The variant's display name for a framework. */

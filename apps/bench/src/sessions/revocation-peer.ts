@@ -22,7 +22,8 @@ const sdk = new CoreSDKClient({
     algorithms: ['RS256'],
     publicKeys: [fixture.publicJwk as never],
   },
-  sessions: { store },
+  // Sessions sealed into a store that other processes read need one shared key.
+  sessions: { store, encryptionKey: new Uint8Array(32).fill(7) },
   env: {},
 })
 const now = (): number => performance.timeOrigin + performance.now()

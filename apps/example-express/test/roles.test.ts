@@ -1,0 +1,5 @@
+import { describeRoleChecks } from '@coresdk/testing/vitest'
+import { createApp } from '../src/app.ts'
+import { serve } from './serve.ts'
+
+describeRoleChecks('express', async (sdk) => serve(createApp(sdk, { staff: true })))

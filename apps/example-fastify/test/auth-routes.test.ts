@@ -1,0 +1,7 @@
+import { describeAuthRoutes } from '../../../packages/oidc/test/describe-auth-routes.ts'
+import { createApp } from '../src/app.ts'
+import { serve } from './serve.ts'
+
+describeAuthRoutes('fastify', async ({ sdk, routes, port }) =>
+  serve(await createApp(sdk, { oidc: routes }), port),
+)
