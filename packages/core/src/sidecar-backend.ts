@@ -151,12 +151,9 @@ export class SidecarBackend implements Backend {
   async refresh(id: string): Promise<SessionRecord> {
     // The sidecar may wait for another instance's refresh, up to its lock TTL: the call's deadline allows for that.
     const { refreshLockTtl } = this.#config.sessions
-    const answer = await this.#send(
-      'POST',
-      sidecarPaths.refresh(id),
-      undefined,
-      { timeout: this.#config.sidecar.timeout + refreshLockTtl },
-    )
+    const answer = await this.#send('POST', sidecarPaths.refresh(id), undefined, {
+      timeout: this.#config.sidecar.timeout + refreshLockTtl,
+    })
     this.#expect(answer, 200)
     return recordFromWire(answer.data)
   }
