@@ -66,7 +66,7 @@ export class LogoutController {
     await this.coresdk.logout(req, res, { everywhere: true })
   }
 
-  @Post('auth/logout-others')
+  @Post('logout-others')
   @HttpCode(204)
   async logoutOthers(@Req() req: object, @Res({ passthrough: true }) res: object): Promise<void> {
     await this.coresdk.logout(req, res, { others: true })
