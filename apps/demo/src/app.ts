@@ -241,9 +241,22 @@ export function createDemoApp({
       who.user,
       `<h1>My sessions</h1>
       <p class="muted">Every browser signed in as <strong>${escapeHtml(who.user.sub)}</strong>. Revoking one signs it out on its next request.</p>
+      ${typeof req.query.others === 'string' ? `<p class="muted" data-notice="others">Signed out ${signedOut(Number(req.query.others))}.</p>` : ''}
       <table><thead><tr><th>Browser</th><th>Created</th><th>Last seen</th><th></th></tr></thead><tbody>${rows}</tbody></table>
-      <form method="post" action="/auth/logout-all" style="margin-top:20px"><button class="danger" type="submit">Log out everywhere</button></form>`,
+      <form class="inline" method="post" action="/sessions/revoke-others" style="margin-top:20px"><button class="secondary" type="submit">Sign out other devices</button></form>
+      <form class="inline" method="post" action="/auth/logout-all" style="margin-top:20px"><button class="danger" type="submit">Log out everywhere</button></form>`,
     )
+  })
+
+  const signedOut = (n: number) =>
+    n === 1 ? '1 other device' : `${Number.isInteger(n) && n > 0 ? n : 'no'} other devices`
+
+  // Every other browser of the user is signed out; this one stays.
+  app.post('/sessions/revoke-others', async (req, res) => {
+    const who = await guarded(req, res)
+    if (!who) return
+    const { revoked } = await sdk.logout({ session: who.session, user: who.user, others: true })
+    res.redirect(303, `/sessions?others=${revoked}`)
   })
 
   app.post('/sessions/:id/revoke', async (req, res) => {
@@ -255,7 +268,7 @@ export function createDemoApp({
         .status(404)
         .type('html')
         .send(page({ title: 'Not found', heading: 'CoreSDK demo', body: '<p>No such session.</p>' }))
-    await sdk.sessions().revoke(req.params.id)
+    await sdk.sessions().revoke(req.params.id, { actor: 'user' })
     if (req.params.id === who.session.id) {
       const result = await sdk.logout({ session: who.session })
       res.append('Set-Cookie', result.setCookie)
@@ -322,7 +335,7 @@ export function createDemoApp({
   api.delete('/sessions/:id', async (req, res) => {
     const mine = await sdk.sessions().listForUser(req.coresdk_user?.sub ?? '', { includeInactive: true })
     if (!mine.some((s) => s.id === req.params.id)) return res.status(404).json({ code: 'session_not_found' })
-    await sdk.sessions().revoke(req.params.id)
+    await sdk.sessions().revoke(req.params.id, { actor: 'user' })
     res.status(204).end()
   })
   api.post('/logout', async (req, res) => {

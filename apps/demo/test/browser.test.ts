@@ -100,7 +100,7 @@ describe.each([
   })
 
   it.skipIf(!run)(
-    'two browsers sign in as one user; one revokes the other; "Log out everywhere" ends both',
+    'two browsers sign in as one user; one revokes the other; "Sign out other devices" ends the other; "Log out everywhere" ends all',
     async () => {
       const laptop = await browser.newContext({ viewport: { width: 1100, height: 760 } })
       const phone = await browser.newContext({
@@ -173,6 +173,22 @@ describe.each([
       await b.waitForURL(`${demo.appUrl}/profile`)
       await a.goto(`${demo.appUrl}/sessions`)
       expect(await rows.count()).toBe(2)
+
+      // "Sign out other devices" on the laptop ends the phone's session; the laptop stays signed in.
+      await a.getByRole('button', { name: 'Sign out other devices' }).click()
+      await a.waitForURL(`${demo.appUrl}/sessions?others=1`)
+      expect(await a.locator('[data-notice="others"]').textContent()).toContain('Signed out 1 other device')
+      expect(await rows.count()).toBe(1)
+      expect(await a.locator('tr.current').textContent()).toContain('this device')
+      await shot(a, '06c-signed-out-other-devices')
+      await b.goto(`${demo.appUrl}/profile`)
+      expect(b.url()).toBe(`${demo.appUrl}/`)
+      expect(await b.getByRole('link', { name: /Sign in with/ }).isVisible()).toBe(true)
+      await a.goto(`${demo.appUrl}/profile`)
+      expect(a.url()).toBe(`${demo.appUrl}/profile`)
+      const left = await demo.sdk.sessions().listForUser(username)
+      expect(left.map((s) => s.id)).toEqual([sessionId])
+      await a.goto(`${demo.appUrl}/sessions`)
 
       // "Log out everywhere": every session ends, then the provider asks whether to end its session too.
       await a.getByRole('button', { name: 'Log out everywhere' }).click()

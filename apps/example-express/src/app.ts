@@ -42,7 +42,7 @@ export function createApp(sdk: CoreSDKClient, options: AppOptions = {}): Express
     const session = await sdk.sessions().get(req.params.id)
     // Someone else's session answers exactly like a missing one: no oracle on session ids.
     if (!session || session.userId !== req.coresdk_user!.sub) throw new CoreSDKError('session_not_found')
-    await sdk.sessions().revoke(session.id)
+    await sdk.sessions().revoke(session.id, { actor: 'user' })
     res.status(204).end()
   })
 
@@ -76,6 +76,11 @@ export function createApp(sdk: CoreSDKClient, options: AppOptions = {}): Express
     // Under a public path, yet checked: a route with roles is never public.
     app.get('/public/staff', requireRoles('admin'), me)
   }
+
+  app.post('/auth/logout-others', async (req, res) => {
+    await logout(req, res, { others: true })
+    res.status(204).end()
+  })
 
   // A CoreSDKError from a route (the store down, the 404 above) answers with core's problem, not an error page.
   app.use(coreSdkErrorHandler())

@@ -40,7 +40,7 @@ export async function createApp(sdk: CoreSDKClient, options: AppOptions = {}): P
     const session = await sdk.sessions().get(request.params.id)
     // Someone else's session answers exactly like a missing one: no oracle on session ids.
     if (!session || session.userId !== request.coresdk_user!.sub) throw new CoreSDKError('session_not_found')
-    await sdk.sessions().revoke(session.id)
+    await sdk.sessions().revoke(session.id, { actor: 'user' })
     return reply.code(204).send()
   })
 
@@ -72,6 +72,11 @@ export async function createApp(sdk: CoreSDKClient, options: AppOptions = {}): P
     // Under a public path, yet checked: a route with roles is never public.
     app.get('/public/staff', { config: { coresdk: { roles: ['admin'] } } }, me)
   }
+
+  app.post('/auth/logout-others', async (request, reply) => {
+    await logout(request, reply, { others: true })
+    return reply.code(204).send()
+  })
 
   return app
 }

@@ -50,7 +50,7 @@ export function createApp(sdk: CoreSDKClient, options: AppOptions = {}): Hono<En
     const session = await sdk.sessions().get(c.req.param('id'))
     // Someone else's session answers exactly like a missing one: no oracle on session ids.
     if (!session || session.userId !== c.get('coresdk_user')!.sub) throw new CoreSDKError('session_not_found')
-    await sdk.sessions().revoke(session.id)
+    await sdk.sessions().revoke(session.id, { actor: 'user' })
     return c.body(null, 204)
   })
 
@@ -81,6 +81,11 @@ export function createApp(sdk: CoreSDKClient, options: AppOptions = {}): Hono<En
     // Under a public path, yet checked: a route with roles is never public.
     app.get('/public/staff', requireRoles('admin'), me)
   }
+
+  app.post('/auth/logout-others', async (c) => {
+    await logout(c, { others: true })
+    return c.body(null, 204)
+  })
 
   return app
 }

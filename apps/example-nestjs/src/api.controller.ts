@@ -45,7 +45,7 @@ export class ApiController {
     // Someone else's session answers exactly like a missing one: no oracle on session ids. CoreSdkModule's
     // filter answers a CoreSDKError (this one, or the store being down) with core's problem.
     if (!session || session.userId !== sub) throw new CoreSDKError('session_not_found')
-    await this.sdk.sessions().revoke(id)
+    await this.sdk.sessions().revoke(id, { actor: 'user' })
   }
 }
 
@@ -64,5 +64,11 @@ export class LogoutController {
   @HttpCode(204)
   async logoutAll(@Req() req: object, @Res({ passthrough: true }) res: object): Promise<void> {
     await this.coresdk.logout(req, res, { everywhere: true })
+  }
+
+  @Post('logout-others')
+  @HttpCode(204)
+  async logoutOthers(@Req() req: object, @Res({ passthrough: true }) res: object): Promise<void> {
+    await this.coresdk.logout(req, res, { others: true })
   }
 }

@@ -1,6 +1,12 @@
 import { authenticateNow, CoreSDKClient } from './client.ts'
 import { type CookieScope, cookieNameProblem, cookiePrefixFor } from './config.ts'
-import type { AuthenticateOptions, AuthenticateRequest, AuthenticateResult, LogoutResult } from './engine.ts'
+import type {
+  AuthenticateOptions,
+  AuthenticateRequest,
+  AuthenticateResult,
+  LogoutOptions,
+  LogoutResult,
+} from './engine.ts'
 import { CoreSDKError, problemFor, problemFromError } from './errors.ts'
 import { isPublicPath, type PublicPath } from './paths.ts'
 import { type RoleRequirement, roleRequirement } from './rbac.ts'
@@ -103,8 +109,11 @@ export interface AdapterKit {
     route?: AdapterRoute,
     current?: RequestAuth,
   ): HandleResult | Promise<HandleResult>
-  /** Revokes the request's session (all the user's with `everywhere`); the cookies to set clear it. */
-  logout(auth: RequestAuth | undefined, options?: { everywhere?: boolean }): Promise<LogoutResult>
+  /**
+   * Revokes the request's session (all the user's with `everywhere`); the cookies to set clear it. With `others`, it
+   * revokes the user's other sessions and keeps this one (no cookie to clear).
+   */
+  logout(auth: RequestAuth | undefined, options?: LogoutOptions): Promise<LogoutResult>
   /** The problem for anything a route threw: a `CoreSDKError`'s own, else the 500 `internal_error`. */
   problemFor(error: unknown): HttpProblem
   /** The 413 problem for an auth route's body over {@link AdapterKit.bodyLimit}. */
@@ -387,6 +396,7 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
         session: auth?.session ?? null,
         user: auth?.user ?? null,
         everywhere: logoutOptions.everywhere ?? false,
+        others: logoutOptions.others ?? false,
         degraded: auth?.degraded ?? false,
       })
     },
@@ -422,6 +432,8 @@ export { readRoles } from './rbac.ts'
 export type {
   CookieScope,
   HttpProblem,
+  LogoutOptions,
+  LogoutResult,
   PublicPath,
   RoleRequirement,
   RouteHandler,

@@ -1,5 +1,6 @@
 import type { CreateSessionOptions } from './engine.ts'
 import type { CoreSDKErrorCode } from './errors.ts'
+import type { EventActor } from './events.ts'
 import type {
   AuthDecision,
   Claims,
@@ -61,8 +62,11 @@ export interface Backend {
   ): Promise<CreatedRecord>
   get(id: string): Promise<SessionRecord | null>
   refresh(id: string): Promise<SessionRecord>
-  revoke(id: string): Promise<SessionRecord | null>
-  revokeAll(userId: string): Promise<{ revoked: number; at: number }>
+  /** The backends emit the lifecycle events of the changes they make (the sidecar's, as its answers report them). */
+  revoke(id: string, actor: EventActor): Promise<SessionRecord | null>
+  revokeAll(userId: string, actor: EventActor): Promise<{ revoked: number; at: number }>
+  /** Revokes the user's sessions but `keepId` (checked to be theirs); resolves the ids it revoked. */
+  revokeOthers(userId: string, keepId: string, actor: EventActor): Promise<string[]>
   list(userId: string, includeInactive: boolean): Promise<SessionRecord[]>
   tokens(id: string): Promise<SessionTokens | null>
   /**

@@ -13,9 +13,17 @@ import type {
   ListSessionsOptions,
   LogoutRequest,
   LogoutResult,
+  RevokeOptions,
   SessionsApi,
 } from './engine.ts'
 import { CoreSDKError, type CoreSDKErrorCode, problemFor, problemForReason } from './errors.ts'
+import {
+  type EventActor,
+  isEventActor,
+  LifecycleEmitter,
+  type LifecycleEventType,
+  type LifecycleListener,
+} from './events.ts'
 import { LocalBackend } from './local-backend.ts'
 import { createRbac, type RbacApi } from './rbac.ts'
 import { RevocationMemory } from './revocation-memory.ts'
@@ -46,6 +54,18 @@ const ANONYMOUS: AuthenticateResult = Object.freeze({
 /** Whether a store or sidecar failure means "unreachable", the only failure `failMode: 'open'` applies to. */
 function isUnreachable(code: CoreSDKErrorCode): boolean {
   return code === 'store_unavailable' || code === 'sidecar_unavailable'
+}
+
+/** The actor a revoking call names; anything else than an {@link EventActor} is refused. */
+function actorOf(options: RevokeOptions | undefined): EventActor {
+  const actor = options?.actor
+  if (actor === undefined) return 'service'
+  if (!isEventActor(actor))
+    throw new CoreSDKError(
+      'invalid_request',
+      "The actor option accepts 'user', 'admin', 'idp', 'service' or 'system'.",
+    )
+  return actor
 }
 
 /** Whether the configuration can verify tokens here (in sidecar mode, for `failMode: 'open'` while it is away). */
@@ -91,6 +111,9 @@ export class CoreSDKClient {
   readonly #auth: AuthApi
   readonly #sessions: SessionsApi
   readonly #unsubscribe: (() => void) | undefined
+  readonly #events = new LifecycleEmitter()
+  // Whether the last request that reached for the backend passed degraded: `auth.degraded` is reported once per spell.
+  #degraded = false
   // The last answer given for each session record, reused while the record and the claims stay the same objects
   // (a cached record, a cached verification): a warm request allocates no result and no Session.
   readonly #answers = new WeakMap<SessionRecord, AuthenticateResult>()
@@ -109,16 +132,20 @@ export class CoreSDKClient {
     const local = resolved.mode === 'embedded'
     this.#verifier =
       local || hasLocalJwt(resolved) ? new TokenVerifier(resolved.jwt, resolved.tenantId) : null
-    this.#backend = local ? new LocalBackend(resolved, this.#verifier!) : new SidecarBackend(resolved)
+    this.#backend = local
+      ? new LocalBackend(resolved, this.#verifier!, this.#events)
+      : new SidecarBackend(resolved, this.#events)
     this.#unsubscribe = this.#backend.onRevocation((event) => this.#known.apply(event))
     this.#auth = { authorize: (request) => this.#authorize(request?.token) }
     this.#sessions = {
       create: (tokenSet, options) => this.#create(tokenSet, options),
       get: (id) => this.#get(id),
       refresh: (id) => this.#refresh(id),
-      revoke: (id) => this.#revoke(id),
-      revokeAllForUser: (userId) => this.#revokeAll(userId),
-      revokeForUser: (userId) => this.#revokeAll(userId),
+      revoke: async (id, options) => this.#revoke(id, actorOf(options)),
+      revokeAllForUser: async (userId, options) => this.#revokeAll(userId, actorOf(options)),
+      revokeForUser: async (userId, options) => this.#revokeAll(userId, actorOf(options)),
+      revokeOthersForUser: async (userId, keep, options) =>
+        this.#revokeOthers(userId, keep, actorOf(options)),
       listForUser: (userId, options) => this.#list(userId, options),
       getTokens: (id) => this.#getTokens(id),
       findByProviderSession: (sid) => this.#findByProviderSession(sid),
@@ -141,6 +168,19 @@ export class CoreSDKClient {
     return this.#rbac
   }
 
+  /**
+   * Subscribes to a lifecycle event; returns the unsubscribe function. Each change is reported once, by the client
+   * whose call (or request) made it, in both modes; listeners run after the change, on a microtask, and what they
+   * throw or return is ignored. No event holds a token, a secret or a claim value other than the user id.
+   * @example
+   * const off = sdk.on('session.revoked', (event) => audit.write(event))
+   */
+  on<T extends LifecycleEventType>(type: T, listener: LifecycleListener<T>): () => void {
+    if (typeof listener !== 'function')
+      throw new CoreSDKError('invalid_request', 'on() takes an event name and a listener function.')
+    return this.#events.on(type, listener)
+  }
+
   /** What `console.log` and `util.inspect` show: the client's identity, never its secrets. */
   [INSPECT](): string {
     const { tenantId, serviceName, mode } = this.config
@@ -150,6 +190,7 @@ export class CoreSDKClient {
   /** Stops timers and closes the store (or forgets the sidecar cache). */
   async close(): Promise<void> {
     this.#unsubscribe?.()
+    this.#events.clear()
     this.#verifier?.close()
     await this.#backend.close()
   }
@@ -241,6 +282,7 @@ export class CoreSDKClient {
     } catch (error) {
       return this.#failed(error, token, verified)
     }
+    this.#degraded = false
     return this.#settleBearer(answer, verified)
   }
 
@@ -279,6 +321,7 @@ export class CoreSDKClient {
       // A cookie session has nothing to verify without its store: it never passes degraded.
       return this.#refuse(problemFor(this.#failureCode(error), this.#realm))
     }
+    this.#degraded = false
     return this.#settle(answer, true)
   }
 
@@ -332,6 +375,7 @@ export class CoreSDKClient {
         return this.#refuse(problemFor('invalid_token', this.#realm))
     }
     // Fail open: the signature and claims are verified; what this instance knows of revocations still holds.
+    this.#failOpen(code)
     return {
       ok: true,
       user: verified.claims,
@@ -340,6 +384,19 @@ export class CoreSDKClient {
       via: 'bearer',
       setCookie: NO_COOKIES,
     }
+  }
+
+  /** Reports the first request of a spell that passes degraded; the next backend answer ends the spell. */
+  #failOpen(code: CoreSDKErrorCode): void {
+    if (this.#degraded) return
+    this.#degraded = true
+    this.#events.emit({
+      type: 'auth.degraded',
+      at: Date.now(),
+      tenantId: this.#config.tenantId,
+      actor: 'system',
+      reason: code === 'sidecar_unavailable' ? 'sidecar_unavailable' : 'store_unavailable',
+    })
   }
 
   #failureCode(error: unknown): CoreSDKErrorCode {
@@ -359,12 +416,26 @@ export class CoreSDKClient {
     return { ok: false, problem, setCookie: clearCookie ? [this.#clearCookie()] : NO_COOKIES }
   }
 
-  /** Revokes the current session (or all the user's with `everywhere`) and returns the cookie-clearing headers. */
+  /**
+   * Revokes the current session (all the user's with `everywhere`, all but the current one with `others`) and returns
+   * the cookie-clearing headers (none with `others`: the current session stays).
+   */
   async logout(request: LogoutRequest): Promise<LogoutResult> {
     let revoked = 0
     const userId = request.user?.sub ?? request.session?.userId
-    if (request.everywhere && userId) revoked = await this.#revokeAll(userId)
-    else if (request.session) revoked = (await this.#revoke(request.session.id)) ? 1 : 0
+    if (request.others) {
+      if (request.everywhere)
+        throw new CoreSDKError('invalid_request', 'logout() takes either `everywhere` or `others`, not both.')
+      if (request.session && userId)
+        return {
+          revoked: await this.#revokeOthers(userId, request.session.id, 'user'),
+          setCookie: NO_COOKIES,
+        }
+      if (request.degraded) await this.#backend.degradedLogout()
+      throw new CoreSDKError('invalid_request', 'logout({ others: true }) needs the request’s session.')
+    }
+    if (request.everywhere && userId) revoked = await this.#revokeAll(userId, 'user')
+    else if (request.session) revoked = (await this.#revoke(request.session.id, 'user')) ? 1 : 0
     // The session of a degraded request is unknown: nothing can be revoked, and a logout never reports success then.
     else if (request.degraded) await this.#backend.degradedLogout()
     return { revoked, setCookie: [this.#clearCookie()] }
@@ -379,8 +450,10 @@ export class CoreSDKClient {
     } catch (error) {
       const code = this.#failureCode(error)
       if (!isUnreachable(code)) throw CoreSDKError.from(error)
-      if (this.#config.failMode === 'open' && this.#verifier !== null)
+      if (this.#config.failMode === 'open' && this.#verifier !== null) {
+        this.#failOpen(code)
         return authorizeToken(this.#verifier, token, this.#realm)
+      }
       // Nothing could check the token: the same 503 an unreachable key source gives.
       return {
         allowed: false,
@@ -423,20 +496,38 @@ export class CoreSDKClient {
     return new Session(await this.#backend.refresh(id))
   }
 
-  async #revoke(id: string): Promise<boolean> {
+  async #revoke(id: string, actor: EventActor): Promise<boolean> {
     if (!isSessionId(id)) return false
-    const record = await this.#backend.revoke(id)
+    const record = await this.#backend.revoke(id, actor)
     if (record === null) return false
     this.#known.remember({ ...record, revokedAt: record.revokedAt ?? Date.now() })
     return true
   }
 
-  async #revokeAll(userId: string): Promise<number> {
+  async #revokeAll(userId: string, actor: EventActor): Promise<number> {
     if (!isIdentifier(userId))
       throw new CoreSDKError('invalid_request', 'revokeAllForUser() takes a user id.')
-    const { revoked, at } = await this.#backend.revokeAll(userId)
+    const { revoked, at } = await this.#backend.revokeAll(userId, actor)
     this.#known.apply({ kind: 'user', tenantId: this.#config.tenantId, userId, at })
     return revoked
+  }
+
+  async #revokeOthers(userId: string, keepId: string, actor: EventActor): Promise<number> {
+    if (!isIdentifier(userId) || typeof keepId !== 'string')
+      throw new CoreSDKError('invalid_request', 'revokeOthersForUser() takes a user id and a session id.')
+    // The kept session must be the user's: otherwise the call would revoke every session of the user.
+    const kept = isSessionId(keepId) ? await this.#backend.get(keepId) : null
+    if (kept === null || kept.userId !== userId)
+      throw new CoreSDKError(
+        'invalid_request',
+        'revokeOthersForUser(): the session to keep is not one of the user’s.',
+      )
+    const ids = await this.#backend.revokeOthers(userId, keepId, actor)
+    const tenantId = this.#config.tenantId
+    const at = Date.now()
+    for (const sessionId of ids)
+      this.#known.apply({ kind: 'session', tenantId, sessionId, key: null, userId, at })
+    return ids.length
   }
 
   async #list(userId: string, options: ListSessionsOptions = {}): Promise<Session[]> {

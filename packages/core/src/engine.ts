@@ -1,3 +1,4 @@
+import type { EventActor } from './events.ts'
 import type { CreatedSession, Session } from './session.ts'
 import type { AuthDecision, Claims, HttpProblem, TokenSet } from './types.ts'
 
@@ -53,14 +54,29 @@ export interface ListSessionsOptions {
   includeInactive?: boolean
 }
 
-/** What the logout helpers take. */
-export interface LogoutRequest {
-  /** The current session (from the request). */
-  session: Session | null | undefined
-  /** The current user (from the request); needed for `everywhere`. */
-  user?: Claims | null | undefined
+/** Options of the revoking calls of `sdk.sessions()`. */
+export interface RevokeOptions {
+  /** Who asks, as the lifecycle events report it. @default 'service' */
+  actor?: EventActor
+}
+
+/** What an adapter's `logout` helper takes besides its request. */
+export interface LogoutOptions {
   /** Revoke every session of the user, not only this one. @default false */
   everywhere?: boolean
+  /**
+   * Revoke every other session of the user and keep this one ("sign out other devices"): no cookie is cleared.
+   * Not with `everywhere`. @default false
+   */
+  others?: boolean
+}
+
+/** What the logout helpers take. */
+export interface LogoutRequest extends LogoutOptions {
+  /** The current session (from the request); needed for `others`. */
+  session: Session | null | undefined
+  /** The current user (from the request); needed for `everywhere` and `others`. */
+  user?: Claims | null | undefined
   /**
    * Whether the request passed degraded (its session could not be looked up): its revoke cannot be written, so
    * logout throws the unavailable error instead of reporting success. @default false
@@ -72,7 +88,7 @@ export interface LogoutRequest {
 export interface LogoutResult {
   /** How many sessions were revoked. */
   revoked: number
-  /** `Set-Cookie` values that clear the session cookie. */
+  /** `Set-Cookie` values that clear the session cookie (none after a logout of the `others`). */
   setCookie: string[]
 }
 
@@ -106,11 +122,20 @@ export interface SessionsApi {
    */
   refresh(id: string): Promise<Session>
   /** Revokes one session. Resolves true when it is revoked (now or before), false when there is no such session. */
-  revoke(id: string): Promise<boolean>
+  revoke(id: string, options?: RevokeOptions): Promise<boolean>
   /** Revokes every session of a user, and every token of theirs issued at or before now. Resolves how many sessions it revoked. */
-  revokeAllForUser(userId: string): Promise<number>
+  revokeAllForUser(userId: string, options?: RevokeOptions): Promise<number>
   /** The same as {@link SessionsApi.revokeAllForUser}, under the name the seed's logout example uses. */
-  revokeForUser(userId: string): Promise<number>
+  revokeForUser(userId: string, options?: RevokeOptions): Promise<number>
+  /**
+   * Revokes every session of a user but `keepSessionId` ("sign out other devices"). Resolves how many it revoked.
+   * Rejects with `invalid_request` when the kept session is not one of the user's. It ends sessions, not tokens: a
+   * bearer token whose session the service has not seen yet starts one afterwards; {@link revokeAllForUser} sets a
+   * cutoff that covers those too.
+   * @example
+   * await sdk.sessions().revokeOthersForUser(req.coresdk_user.sub, req.coresdk_session.id)
+   */
+  revokeOthersForUser(userId: string, keepSessionId: string, options?: RevokeOptions): Promise<number>
   /** A user's sessions, active ones only unless asked. */
   listForUser(userId: string, options?: ListSessionsOptions): Promise<Session[]>
   /** The OAuth tokens a session holds (decrypted), for calling APIs on the user's behalf. */

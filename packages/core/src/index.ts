@@ -16,12 +16,29 @@ export type {
   AuthenticateResult,
   CreateSessionOptions,
   ListSessionsOptions,
+  LogoutOptions,
   LogoutRequest,
   LogoutResult,
+  RevokeOptions,
   SessionsApi,
 } from './engine.ts'
 export type { CoreSDKErrorCode } from './errors.ts'
 export { CoreSDKError } from './errors.ts'
+export type {
+  AuthDegradedEvent,
+  EventActor,
+  LifecycleEvent,
+  LifecycleEventBase,
+  LifecycleEvents,
+  LifecycleEventType,
+  LifecycleListener,
+  RevokeReason,
+  SessionCreatedEvent,
+  SessionRefreshedEvent,
+  SessionRevokedEvent,
+  UserSessionsRevokedEvent,
+} from './events.ts'
+export { isEventActor, lifecycleEventTypes } from './events.ts'
 export type { MemorySessionStoreOptions } from './memory-session-store.ts'
 export { MemorySessionStore } from './memory-session-store.ts'
 export type { RbacApi, RoleDecision, RoleRequirement } from './rbac.ts'

@@ -6,6 +6,7 @@ import { newSessionId, randomToken, Sealer, sha256, timingSafeEqual } from './cr
 import { withDeadline } from './deadline.ts'
 import type { CreateSessionOptions } from './engine.ts'
 import { CoreSDKError } from './errors.ts'
+import type { EventActor, LifecycleEmitter, LifecycleEvent, RevokeReason } from './events.ts'
 import { MemorySessionStore } from './memory-session-store.ts'
 import { isRecordActive } from './session.ts'
 import type {
@@ -38,10 +39,12 @@ export class LocalBackend implements Backend {
   readonly #refreshing = new Map<string, Promise<SessionRecord>>()
   readonly #touching = new Set<string>()
   readonly #realm: { realm: string }
+  readonly #events: LifecycleEmitter
 
-  constructor(config: ResolvedConfig, verifier: TokenVerifier) {
+  constructor(config: ResolvedConfig, verifier: TokenVerifier, events: LifecycleEmitter) {
     this.#config = config
     this.#verifier = verifier
+    this.#events = events
     this.#ownsStore = config.sessions.store === undefined
     this.#store = config.sessions.store ?? new MemorySessionStore()
     const key = config.sessions.encryptionKey
@@ -114,8 +117,28 @@ export class LocalBackend implements Backend {
       candidate.absoluteExpiresAt,
       token.expiresAt + this.#config.jwt.clockTolerance * 1000,
     )
-    const { record } = await this.#call(this.#store.create(tenantId, candidate, this.#config.sessions.limits))
-    return record
+    const result = await this.#call(this.#store.create(tenantId, candidate, this.#config.sessions.limits))
+    this.#created(result, 'user')
+    return result.record
+  }
+
+  /** Reports what a store's create did: the session it stored, and the ones the per-user cap revoked for it. */
+  #created(result: { record: SessionRecord; created: boolean; revoked?: string[] }, actor: EventActor): void {
+    const { record } = result
+    for (const id of result.revoked ?? [])
+      this.#revoked(id, record.userId, Date.now(), 'system', 'session_limit')
+    if (!result.created || record.revokedAt !== null) return
+    const { id: sessionId, userId, origin, createdAt: at } = record
+    this.#emit({ type: 'session.created', at, actor, sessionId, userId, origin })
+  }
+
+  #revoked(sessionId: string, userId: string, at: number, actor: EventActor, reason: RevokeReason): void {
+    this.#emit({ type: 'session.revoked', at, actor, sessionId, userId, reason })
+  }
+
+  /** Emits a lifecycle event of this backend's tenant. */
+  #emit(event: DistributiveOmit<LifecycleEvent, 'tenantId'>): void {
+    this.#events.emit({ ...event, tenantId: this.#config.tenantId } as LifecycleEvent)
   }
 
   #newRecord(
@@ -201,12 +224,12 @@ export class LocalBackend implements Backend {
     candidate.key = key
     candidate.secretHash = await sha256(secret)
     candidate.tokens = sealed
-    const { record, created } = await this.#call(
-      this.#store.create(tenantId, candidate, this.#config.sessions.limits),
-    )
+    const stored = await this.#call(this.#store.create(tenantId, candidate, this.#config.sessions.limits))
+    const { record, created } = stored
     // A revoked session, or a revoke-all that covers the token, refuses the login as it refuses the token itself.
     if (record.revokedAt !== null || record.userId !== candidate.userId)
       throw new CoreSDKError('invalid_token')
+    this.#created(stored, 'user')
     if (created) return { record, secret, setCookie: this.#sessionCookie(record.id, secret) }
     // A new login in a provider session already bound here: the session stays, what it binds is renewed (claims,
     // idle expiry, tokens), and the login gets a new secret, never the old one.
@@ -220,6 +243,7 @@ export class LocalBackend implements Backend {
       }),
     )
     if (updated === null || updated.revokedAt !== null) throw new CoreSDKError('invalid_token')
+    this.#refreshed(updated, now, 'user', 'login', sealed !== null)
     return { record: updated, secret, setCookie: this.#sessionCookie(updated.id, secret) }
   }
 
@@ -265,7 +289,26 @@ export class LocalBackend implements Backend {
     const patch = this.#slide(record, rotation.tokens)
     const updated = await this.#call(this.#store.update(this.#config.tenantId, id, patch))
     if (!updated) throw new CoreSDKError('session_not_found')
+    this.#refreshed(updated, patch.lastSeenAt!, 'service', 'refresh', rotation.tokens !== record.tokens)
     return updated
+  }
+
+  #refreshed(
+    record: SessionRecord,
+    at: number,
+    actor: EventActor,
+    via: 'refresh' | 'login',
+    rotated: boolean,
+  ): void {
+    this.#emit({
+      type: 'session.refreshed',
+      at,
+      actor,
+      sessionId: record.id,
+      userId: record.userId,
+      via,
+      rotated,
+    })
   }
 
   /**
@@ -318,6 +361,7 @@ export class LocalBackend implements Backend {
       const patch = this.#slide(record, rotation.tokens)
       const { record: stored } = await this.#release(record.id, fence, patch)
       if (stored === null) throw new CoreSDKError('session_not_found')
+      this.#refreshed(stored, patch.lastSeenAt!, 'service', 'refresh', rotation.tokens !== record.tokens)
       return stored
     } finally {
       if (!released) await this.#release(record.id, fence).catch(() => {})
@@ -347,7 +391,7 @@ export class LocalBackend implements Backend {
         const stored = await this.#openTokens(current.tokens)
         if (stored.refreshToken !== refreshToken) return { lostTo: current }
       }
-      await this.revoke(record.id)
+      await this.#revoke(record.id, 'system', 'refresh_token_invalid')
       throw failure
     }
     const tokens = await this.#sealTokens(
@@ -368,15 +412,67 @@ export class LocalBackend implements Backend {
     return this.#call(this.#store.releaseRefreshLock!(this.#config.tenantId, id, fence, patch))
   }
 
-  revoke(id: string): Promise<SessionRecord | null> {
-    return this.#call(this.#store.revoke(this.#config.tenantId, id, Date.now()))
+  revoke(id: string, actor: EventActor): Promise<SessionRecord | null> {
+    return this.#revoke(id, actor, 'requested')
   }
 
-  async revokeAll(userId: string): Promise<{ revoked: number; at: number }> {
+  async #revoke(id: string, actor: EventActor, reason: RevokeReason): Promise<SessionRecord | null> {
+    const at = this.#revokeTime()
+    const record = await this.#call(this.#store.revoke(this.#config.tenantId, id, at))
+    // The store keeps the first revokedAt: a session revoked before (at another time) is no change of this call's.
+    if (record !== null && record.revokedAt === at) this.#revoked(id, record.userId, at, actor, reason)
+    return record
+  }
+
+  #lastRevokeAt = 0
+
+  /**
+   * Now, in ms, but never the time of an earlier revoke of this process: a second revoke of a session within the same
+   * millisecond must not read the first one's revokedAt as its own (and report the change twice).
+   */
+  #revokeTime(): number {
+    this.#lastRevokeAt = Math.max(Date.now(), this.#lastRevokeAt + 1)
+    return this.#lastRevokeAt
+  }
+
+  async revokeAll(userId: string, actor: EventActor): Promise<{ revoked: number; at: number }> {
     const at = Date.now()
     const retainFor = Math.max(this.#config.sessions.absoluteTimeout * 1000, DAY)
     const ids = await this.#call(this.#store.revokeAllForUser(this.#config.tenantId, userId, at, retainFor))
+    this.#usersRevoked(userId, at, actor, null, ids)
     return { revoked: ids.length, at }
+  }
+
+  async revokeOthers(userId: string, keepId: string, actor: EventActor): Promise<string[]> {
+    const tenantId = this.#config.tenantId
+    const at = this.#revokeTime()
+    let ids: string[]
+    if (this.#store.revokeOthersForUser) {
+      ids = await this.#call(this.#store.revokeOthersForUser(tenantId, userId, keepId, at))
+    } else {
+      // Composed from list and revoke: a session created between the two stays active (see SessionStore).
+      const records = await this.#call(this.#store.listForUser(tenantId, userId))
+      ids = []
+      for (const record of records) {
+        if (record.id === keepId || !isRecordActive(record, at)) continue
+        const revoked = await this.#call(this.#store.revoke(tenantId, record.id, at))
+        if (revoked !== null && revoked.revokedAt === at) ids.push(record.id)
+      }
+    }
+    // A call that found nothing to revoke changed nothing: no event.
+    if (ids.length > 0) this.#usersRevoked(userId, at, actor, keepId, ids)
+    return ids
+  }
+
+  #usersRevoked(
+    userId: string,
+    at: number,
+    actor: EventActor,
+    keptSessionId: string | null,
+    sessionIds: string[],
+  ): void {
+    const scope = keptSessionId === null ? 'all' : 'others'
+    this.#emit({ type: 'user.sessions_revoked', at, actor, userId, scope, keptSessionId, sessionIds })
   }
 
   list(userId: string, includeInactive: boolean): Promise<SessionRecord[]> {
@@ -434,6 +530,8 @@ export class LocalBackend implements Backend {
     })
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 function userAgentMeta(userAgent: string | null | undefined): Record<string, string> {
   return typeof userAgent === 'string' && userAgent !== '' ? { userAgent: userAgent.slice(0, 256) } : {}

@@ -182,7 +182,7 @@ export class MemorySessionStore implements SessionStore {
     tenantId: string,
     record: SessionRecord,
     limits: SessionLimits = DEFAULT_LIMITS,
-  ): Promise<{ record: SessionRecord; created: boolean }> {
+  ): Promise<{ record: SessionRecord; created: boolean; revoked?: string[] }> {
     checkLimits(limits)
     const now = Date.now()
     const keyName = record.key === null ? null : scoped(tenantId, record.key)
@@ -215,10 +215,13 @@ export class MemorySessionStore implements SessionStore {
       if (atCap && limits.atCap === 'refuse') throw new CoreSDKError('session_limit')
       this.#makeRoom(now, true)
       if (atCap) {
+        const capped: string[] = []
         for (const id of user.active.keys()) {
           if (user.active.size < limits.maxPerUser) break
-          this.#revokeRecord(scoped(tenantId, id), now, true)
+          if (this.#revokeRecord(scoped(tenantId, id), now, true)) capped.push(id)
         }
+        this.#insert(scoped(tenantId, stored.id), stored, keyName, userName, now)
+        return { record: stored, created: true, revoked: capped }
       }
     } else {
       if (uncovered) this.#reserve(now, 1)
@@ -278,6 +281,15 @@ export class MemorySessionStore implements SessionStore {
       if (this.#revokeRecord(scoped(tenantId, id), at, false)) revoked.push(id)
     }
     this.#emit({ kind: 'user', tenantId, userId, at })
+    return revoked
+  }
+
+  async revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]> {
+    const revoked: string[] = []
+    // Within one turn, as every operation here: no create can come between the first revocation and the last.
+    for (const id of [...(this.#users.get(scoped(tenantId, userId))?.active.keys() ?? [])]) {
+      if (id !== keepId && this.#revokeRecord(scoped(tenantId, id), at, true)) revoked.push(id)
+    }
     return revoked
   }
 

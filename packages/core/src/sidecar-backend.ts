@@ -3,8 +3,10 @@ import { BoundedMap } from './bounded-map.ts'
 import type { ResolvedConfig } from './config.ts'
 import type { CreateSessionOptions } from './engine.ts'
 import { CoreSDKError, isErrorCode } from './errors.ts'
+import { type EventActor, eventsFromWire, type LifecycleEmitter } from './events.ts'
 import {
   recordFromWire,
+  SIDECAR_ACTOR_HEADER,
   SIDECAR_KEY_HEADER,
   SIDECAR_TENANT_HEADER,
   sidecarPaths,
@@ -43,9 +45,11 @@ export class SidecarBackend implements Backend {
   readonly #headers: Record<string, string>
   readonly #realm: { realm: string }
   readonly #cache = new BoundedMap<string, Accepted>(CACHE_CAPACITY)
+  readonly #events: LifecycleEmitter
 
-  constructor(config: ResolvedConfig) {
+  constructor(config: ResolvedConfig, events: LifecycleEmitter) {
     this.#config = config
+    this.#events = events
     this.#base = config.sidecarAddr.replace(/\/+$/, '')
     this.#headers = { accept: 'application/json', [SIDECAR_TENANT_HEADER]: config.tenantId }
     if (config.sidecarSecret !== undefined) this.#headers[SIDECAR_KEY_HEADER] = config.sidecarSecret
@@ -147,31 +151,41 @@ export class SidecarBackend implements Backend {
   async refresh(id: string): Promise<SessionRecord> {
     // The sidecar may wait for another instance's refresh, up to its lock TTL: the call's deadline allows for that.
     const { refreshLockTtl } = this.#config.sessions
-    const answer = await this.#send(
-      'POST',
-      sidecarPaths.refresh(id),
-      undefined,
-      this.#config.sidecar.timeout + refreshLockTtl,
-    )
+    const answer = await this.#send('POST', sidecarPaths.refresh(id), undefined, {
+      timeout: this.#config.sidecar.timeout + refreshLockTtl,
+    })
     this.#expect(answer, 200)
     return recordFromWire(answer.data)
   }
 
-  async revoke(id: string): Promise<SessionRecord | null> {
-    const answer = await this.#send('DELETE', sidecarPaths.session(id))
+  async revoke(id: string, actor: EventActor): Promise<SessionRecord | null> {
+    const answer = await this.#send('DELETE', sidecarPaths.session(id), undefined, { actor })
     if (this.#notFound(answer)) return null
     this.#expect(answer, 200)
     return recordFromWire((answer.data as { session?: unknown } | null)?.session)
   }
 
-  async revokeAll(userId: string): Promise<{ revoked: number; at: number }> {
-    const answer = await this.#send('POST', sidecarPaths.revokeAll(userId))
+  async revokeAll(userId: string, actor: EventActor): Promise<{ revoked: number; at: number }> {
+    const answer = await this.#send('POST', sidecarPaths.revokeAll(userId), undefined, { actor })
     this.#expect(answer, 200)
     const body = answer.data as { revoked?: unknown; at?: unknown } | null
     return {
       revoked: typeof body?.revoked === 'number' ? body.revoked : 0,
       at: typeof body?.at === 'number' ? body.at : Date.now(),
     }
+  }
+
+  async revokeOthers(userId: string, keepId: string, actor: EventActor): Promise<string[]> {
+    const answer = await this.#send(
+      'POST',
+      sidecarPaths.revokeOthers(userId),
+      { keepSessionId: keepId },
+      { actor },
+    )
+    this.#expect(answer, 200)
+    const ids = (answer.data as { sessionIds?: unknown } | null)?.sessionIds
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw unreadable()
+    return ids
   }
 
   async list(userId: string, includeInactive: boolean): Promise<SessionRecord[]> {
@@ -211,11 +225,12 @@ export class SidecarBackend implements Backend {
     method: string,
     path: string,
     body?: unknown,
-    timeout: number = this.#config.sidecar.timeout,
+    { timeout = this.#config.sidecar.timeout, actor }: { timeout?: number; actor?: EventActor } = {},
   ): Promise<Answer> {
     const signal = AbortSignal.timeout(timeout)
-    const headers =
+    let headers =
       body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' }
+    if (actor !== undefined) headers = { ...headers, [SIDECAR_ACTOR_HEADER]: actor }
     const init: RequestInit = { method, headers, signal }
     if (body !== undefined) init.body = JSON.stringify(body)
     let response: Response | undefined
@@ -248,6 +263,9 @@ export class SidecarBackend implements Backend {
         throw unreadable()
       }
     }
+    // The changes the call made in the sidecar, reported here as this client's own: each once, where it was asked for.
+    const events = (data as { events?: unknown } | null)?.events
+    if (events !== undefined) for (const event of eventsFromWire(events)) this.#events.emit(event)
     return { status: response.status, data }
   }
 

@@ -6,6 +6,7 @@
 export { isValidTenantId } from './config.ts'
 export type { SidecarRoute, WireSession } from './sidecar-protocol.ts'
 export {
+  SIDECAR_ACTOR_HEADER,
   SIDECAR_KEY_HEADER,
   SIDECAR_TENANT_HEADER,
   sessionToWire,

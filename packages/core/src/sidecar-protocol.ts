@@ -8,6 +8,12 @@ export const SIDECAR_KEY_HEADER = 'x-coresdk-sidecar-key'
 /** The header naming the tenant the client serves; the sidecar refuses it (403) when the key is not that tenant's. */
 export const SIDECAR_TENANT_HEADER = 'x-coresdk-tenant'
 
+/**
+ * The header naming who asks for a revocation (`user`, `admin`, `idp`, `service`, `system`), as the sidecar's lifecycle
+ * events report it; without it, `service`.
+ */
+export const SIDECAR_ACTOR_HEADER = 'x-coresdk-actor'
+
 /** One operation of the sidecar's HTTP API: its method and its path template (OpenAPI style, `{name}` is one segment). */
 export interface SidecarRoute {
   method: 'GET' | 'POST' | 'DELETE'
@@ -25,6 +31,7 @@ export const sidecarRoutes = {
   refresh: { method: 'POST', path: '/v1/sessions/{id}/refresh' },
   tokens: { method: 'GET', path: '/v1/sessions/{id}/tokens' },
   revokeAll: { method: 'POST', path: '/v1/users/{userId}/revoke-all' },
+  revokeOthers: { method: 'POST', path: '/v1/users/{userId}/revoke-others' },
   userSessions: { method: 'GET', path: '/v1/users/{userId}/sessions' },
   providerSession: { method: 'GET', path: '/v1/provider-sessions/{sid}' },
   claimOnce: { method: 'POST', path: '/v1/claim-once' },
@@ -45,6 +52,7 @@ export const sidecarPaths = {
   refresh: (id: string) => fill(sidecarRoutes.refresh.path, id),
   tokens: (id: string) => fill(sidecarRoutes.tokens.path, id),
   revokeAll: (userId: string) => fill(sidecarRoutes.revokeAll.path, userId),
+  revokeOthers: (userId: string) => fill(sidecarRoutes.revokeOthers.path, userId),
   userSessions: (userId: string) => fill(sidecarRoutes.userSessions.path, userId),
   providerSession: (sid: string) => fill(sidecarRoutes.providerSession.path, sid),
   claimOnce: sidecarRoutes.claimOnce.path,

@@ -165,13 +165,14 @@ export interface SessionStore {
    * returns that one (`created: false`);
    * otherwise stores the record, binds its key and adds it to the user's index. When the user's revoke-all
    * marker is at or after `record.issuedAt`, the record is stored already revoked. When `limits` is given, the
-   * user's active sessions never exceed `limits.maxPerUser` (atomically, against concurrent creates).
+   * user's active sessions never exceed `limits.maxPerUser` (atomically, against concurrent creates); `revoked` then
+   * names the sessions the cap revoked (`revoke_oldest`), so that CoreSDK reports each once.
    */
   create(
     tenantId: string,
     record: SessionRecord,
     limits?: SessionLimits,
-  ): Promise<{ record: SessionRecord; created: boolean }>
+  ): Promise<{ record: SessionRecord; created: boolean; revoked?: string[] }>
   /** Changes the mutable fields; returns the new record, or null when absent. Never clears `revokedAt`. */
   update(tenantId: string, id: string, patch: SessionPatch): Promise<SessionRecord | null>
   /** Marks one session revoked (idempotent: the first `revokedAt` stays); returns it, or null when absent. */
@@ -181,6 +182,14 @@ export interface SessionStore {
    * including one created concurrently. Returns the ids it revoked.
    */
   revokeAllForUser(tenantId: string, userId: string, at: number, retainFor: number): Promise<string[]>
+  /**
+   * Revokes, at `at`, every session in the user's index but `keepId`, atomically against a concurrent create: no
+   * session the user's index held when the call began, or gained before it returned, stays active apart from
+   * `keepId`. Each revocation is reported through `onRevocation`; no revoke-all marker is set. Returns the ids it
+   * revoked. Optional: without it CoreSDK lists the user's sessions and revokes them one by one, and a session
+   * created meanwhile may stay active.
+   */
+  revokeOthersForUser?(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]>
   /** The user's revoke-all marker, or null. */
   getUserRevokedAt(tenantId: string, userId: string): Promise<number | null>
   /** The user's sessions (revoked ones included, expired ones may be pruned). */

@@ -63,6 +63,27 @@ export async function revokeAll(sdk: CoreSDKClient, userId: string) {
   await logoutEverywhere(userId)
 }
 
+export async function revokeOthers(sdk: CoreSDKClient, userId: string, currentSessionId: string) {
+  // snippet: revoke-others
+  // "Sign out other devices": every session of the user but the current one
+  async function signOutOtherDevices(userId: string, currentSessionId: string) {
+    return sdk.sessions().revokeOthersForUser(userId, currentSessionId)
+  }
+  // end
+  return signOutOtherDevices(userId, currentSessionId)
+}
+
+export function events(sdk: CoreSDKClient, audit: { write(line: string): void }) {
+  // snippet: events
+  const off = sdk.on('session.revoked', (event) => {
+    // { type, at, tenantId, actor, sessionId, userId, reason }: ids and times, never a token or a claim value
+    audit.write(JSON.stringify(event))
+  })
+  sdk.on('auth.degraded', (event) => console.warn(`sessions unreachable (${event.reason}): failing open`))
+  // end
+  return off
+}
+
 export async function list(sdk: CoreSDKClient, userId: string) {
   // snippet: list
   async function showSessions(userId: string) {

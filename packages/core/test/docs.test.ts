@@ -28,7 +28,7 @@ describe('docs/sessions.md', () => {
     }
   })
 
-  it('the snippets run: configure, create, get, list, authenticate, revoke, revoke-all', async () => {
+  it('the snippets run: configure, create, get, list, authenticate, revoke, revoke-others, events, revoke-all', async () => {
     vi.stubEnv('CORESDK_JWT_SECRET', SECRET)
     const configured = snippets.configure()
     vi.unstubAllEnvs()
@@ -42,6 +42,25 @@ describe('docs/sessions.md', () => {
     expect((await snippets.authenticate(sdk, { authorization: `Bearer ${token}` })).ok).toBe(true)
     await snippets.revoke(sdk, id)
     expect((await snippets.get(sdk, id))?.isActive()).toBe(false)
+    const kept = await snippets.create(sdk, { id_token: await hsToken({ sub: 'usr_2xK9', sid: 'kept' }) })
+    const other = await snippets.create(sdk, { id_token: await hsToken({ sub: 'usr_2xK9', sid: 'other' }) })
+    const written: string[] = []
+    const off = snippets.events(sdk, { write: (line) => written.push(line) })
+    // The other login, and the session of the bearer token above.
+    expect(await snippets.revokeOthers(sdk, 'usr_2xK9', kept)).toBe(2)
+    expect((await snippets.get(sdk, other))?.isActive()).toBe(false)
+    expect((await snippets.get(sdk, kept))?.isActive()).toBe(true)
+    await snippets.revoke(sdk, kept)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    off()
+    expect(written.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        type: 'session.revoked',
+        sessionId: kept,
+        userId: 'usr_2xK9',
+        actor: 'service',
+      }),
+    ])
     await snippets.revokeAll(sdk, 'usr_2xK9')
     expect((await snippets.authenticate(sdk, { authorization: `Bearer ${token}` })).ok).toBe(false)
     await sdk.close()

@@ -5,6 +5,7 @@ import {
   CoreSDKError,
   createAdapterKit,
   type HandleResult,
+  type LogoutOptions,
   problemFromError,
   type RequestAuth,
   type RoleRequirement,
@@ -104,14 +105,15 @@ export function requireRoles(...args: [RoleRequirement] | string[]): RequestHand
 }
 
 /**
- * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; the caller answers.
+ * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; with `others`, revokes
+ * the user's other sessions and keeps this one. The caller answers.
  * @example
  * app.post('/auth/logout', async (req, res) => { await logout(req, res); res.status(204).end() })
  */
 export async function logout(
   req: Request,
   res: Response,
-  options: { everywhere?: boolean } = {},
+  options: LogoutOptions = {},
 ): Promise<LogoutResult> {
   const result = await kitOf(req).logout(req.coresdk, options)
   if (result.setCookie.length > 0) res.append('Set-Cookie', result.setCookie)

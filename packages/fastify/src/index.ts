@@ -5,6 +5,7 @@ import {
   CoreSDKError,
   createAdapterKit,
   type HandleResult,
+  type LogoutOptions,
   problemFromError,
   type RequestAuth,
   type RoleRequirement,
@@ -150,14 +151,15 @@ export function coreSdkErrorHandler(
 }
 
 /**
- * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; the caller answers.
+ * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; with `others`, revokes
+ * the user's other sessions and keeps this one. The caller answers.
  * @example
  * app.post('/auth/logout', async (request, reply) => { await logout(request, reply); return reply.code(204).send() })
  */
 export async function logout(
   request: FastifyRequest,
   reply: FastifyReply,
-  options: { everywhere?: boolean } = {},
+  options: LogoutOptions = {},
 ): Promise<LogoutResult> {
   if (!request.coresdk)
     throw new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before calling logout().')

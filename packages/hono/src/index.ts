@@ -6,6 +6,7 @@ import {
   CoreSDKError,
   createAdapterKit,
   type HandleResult,
+  type LogoutOptions,
   problemFromError,
   type RequestAuth,
   type RoleRequirement,
@@ -115,11 +116,12 @@ export function requireRoles(...args: [RoleRequirement] | string[]): MiddlewareH
 }
 
 /**
- * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; the caller answers.
+ * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; with `others`, revokes
+ * the user's other sessions and keeps this one. The caller answers.
  * @example
  * app.post('/auth/logout', async (c) => { await logout(c); return c.body(null, 204) })
  */
-export async function logout(c: Context, options: { everywhere?: boolean } = {}): Promise<LogoutResult> {
+export async function logout(c: Context, options: LogoutOptions = {}): Promise<LogoutResult> {
   const result = await kitOf(c).logout(c.get('coresdk'), options)
   for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
   return result

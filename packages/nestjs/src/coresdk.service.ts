@@ -1,4 +1,4 @@
-import type { CoreSDKClient, LogoutResult } from '@coresdk/core'
+import type { CoreSDKClient, LogoutOptions, LogoutResult } from '@coresdk/core'
 import type { AdapterKit, RouteHandler, RouteRequest } from '@coresdk/core/adapter'
 import { Inject, Injectable } from '@nestjs/common'
 import { CORESDK_CLIENT, CORESDK_KIT, type CoreSdkRequest } from './coresdk.constants.ts'
@@ -12,12 +12,6 @@ interface PlatformRequest extends CoreSdkRequest {
   raw?: AsyncIterable<Uint8Array> & { url?: string; readableEnded: boolean }
 }
 
-/** Options of {@link CoreSdkService.logout}. */
-export interface LogoutOptions {
-  /** Revoke every session of the user, not only the current one. @default false */
-  everywhere?: boolean
-}
-
 /** The client, logout and auth routes, for controllers. */
 @Injectable()
 export class CoreSdkService {
@@ -27,7 +21,8 @@ export class CoreSdkService {
   ) {}
 
   /**
-   * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; the caller answers.
+   * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; with `others`,
+   * revokes the user's other sessions and keeps this one. The caller answers.
    * @example
    * @Post('auth/logout') @HttpCode(204) async logout(@Req() req, @Res({ passthrough: true }) res) { await this.coresdk.logout(req, res) }
    */

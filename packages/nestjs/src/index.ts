@@ -1,3 +1,4 @@
+export type { LogoutOptions } from '@coresdk/core'
 export type { CoreSdkModuleOptions, CoreSdkRequest } from './coresdk.constants.ts'
 export {
   CORESDK_CLIENT,
@@ -11,5 +12,4 @@ export { CoreSdkException, CoreSdkExceptionFilter } from './coresdk.exception.ts
 export { CoreSdkGuard } from './coresdk.guard.ts'
 export type { CoreSdkModuleAsyncOptions, CoreSdkModuleExtras } from './coresdk.module.ts'
 export { CoreSdkModule } from './coresdk.module.ts'
-export type { LogoutOptions } from './coresdk.service.ts'
 export { CoreSdkService } from './coresdk.service.ts'

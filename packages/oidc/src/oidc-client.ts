@@ -396,12 +396,14 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
 
   async function revokeForLogout(sub: string | undefined, sid: string | undefined): Promise<number> {
     const sessions = sdk.sessions()
-    if (sid === undefined) return sub === undefined ? 0 : sessions.revokeAllForUser(sub)
+    // The provider acts: the lifecycle events say so.
+    const idp = { actor: 'idp' } as const
+    if (sid === undefined) return sub === undefined ? 0 : sessions.revokeAllForUser(sub, idp)
     // Every session made from this provider session is bound to its sid, whether sub is named or not.
     const session = await sessions.findByProviderSession(sid)
     // With both, the sid must be the user's: another user's session is not this logout's to end.
     if (session === null || (sub !== undefined && session.userId !== sub)) return 0
-    return (await sessions.revoke(session.id)) ? 1 : 0
+    return (await sessions.revoke(session.id, idp)) ? 1 : 0
   }
 
   const client: OidcClient = {

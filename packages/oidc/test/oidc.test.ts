@@ -478,6 +478,8 @@ describe('refresh', () => {
 describe('logout', () => {
   it('ending the session at the provider sends a back-channel logout that revokes the app session', async () => {
     const { browser, session } = await signIn('bea')
+    const revoked: Array<{ sessionId: string; actor: string }> = []
+    const off = sdk.on('session.revoked', (event) => void revoked.push(event))
     const tokens = await sdk.sessions().getTokens(session)
     const endSession = oidc.logoutUrl({ idTokenHint: tokens?.idToken })
     expect(endSession).toContain('/session/end')
@@ -486,6 +488,11 @@ describe('logout', () => {
     expect(done.url).toBe(`${app.url}/`)
     expect((await sdk.sessions().get(session))?.revokedAt).toBeInstanceOf(Date)
     expect((await browser.fetch(`${app.url}/me`)).status).toBe(401)
+    // The provider acted: the lifecycle event says so.
+    off()
+    expect(revoked).toEqual([
+      expect.objectContaining({ sessionId: session, actor: 'idp', reason: 'requested' }),
+    ])
   })
 
   it('the logout route revokes the session, clears the cookie and sends the browser to the provider', async () => {

@@ -63,6 +63,7 @@ export interface SweepResult {
 
 /** A {@link SessionStore} in PostgreSQL, with revocation fan-out over LISTEN/NOTIFY. */
 export interface PostgresSessionStore extends SessionStore {
+  revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]>
   onRevocation(listener: (event: RevocationEvent) => void): () => void
   /** Stops the listener and the sweep timer; the pool is left open. */
   close(): Promise<void>
@@ -316,7 +317,7 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
     tenantId: string,
     record: SessionRecord,
     limits?: SessionLimits,
-  ): Promise<{ record: SessionRecord; created: boolean }> {
+  ): Promise<{ record: SessionRecord; created: boolean; revoked?: string[] }> {
     return this.#run(async () => {
       const epoch = this.#cache.epoch
       const stored: SessionRecord = { ...record, tenantId }
@@ -362,10 +363,15 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
       )
       const [row, ...revokedByCap] = rows as SessionRow[]
       if (row === undefined) throw new CoreSDKError('session_limit')
-      for (const revoked of revokedByCap) this.#learnRevoked(tenantId, decodeRow(revoked))
+      const capped = revokedByCap.map((revoked) => {
+        const record = decodeRow(revoked)
+        this.#learnRevoked(tenantId, record)
+        return record.id
+      })
       const result = decodeRow(row)
       this.#cache.put(tenantId, result, epoch)
-      return { record: result, created: idHash.equals(row.id_hash) }
+      const created = idHash.equals(row.id_hash)
+      return capped.length > 0 ? { record: result, created, revoked: capped } : { record: result, created }
     })
   }
 
@@ -470,6 +476,38 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
       )) as Array<{ revoked: string }>
       this.#cache.apply(event)
       return rows.map((row) => (JSON.parse(row.revoked) as { sessionId: string }).sessionId)
+    })
+  }
+
+  revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]> {
+    return this.#run(async () => {
+      if (!Number.isFinite(at)) throw new TypeError('revokeOthersForUser() takes a time in ms.')
+      const when = Math.floor(at)
+      const userHash = this.#lookup.hash(tenantId, userId)
+      const rows = (await this.#query(
+        this.#sql.revokeOthers,
+        [
+          userHash,
+          this.#lookup.hash(tenantId, keepId),
+          this.#lookup.userLock(userHash),
+          this.#lockTimeout,
+          when,
+          Date.now(),
+        ],
+        true,
+      )) as Array<{ revoked: string }>
+      return rows.map((row) => {
+        const event = JSON.parse(row.revoked) as { sessionId: string; key: string | null }
+        this.#cache.apply({
+          kind: 'session',
+          tenantId,
+          sessionId: event.sessionId,
+          key: event.key,
+          userId,
+          at: when,
+        })
+        return event.sessionId
+      })
     })
   }
 

@@ -364,6 +364,35 @@ END
 $fn$;
 `,
   },
+  {
+    version: 3,
+    name: 'revoke every session of a user but one',
+    sql: (n) => `
+-- Revokes every unrevoked, unexpired session of the user but p_keep_hash, under the user's lock (so no concurrent
+-- create slips between), each announced like revoke_session; sets no cutoff. Returns the revoked sessions' events.
+CREATE FUNCTION ${n.name('revoke_others')}(
+  p_user_hash bytea, p_keep_hash bytea, p_lock bigint, p_lock_timeout text, p_at bigint, p_now bigint
+) RETURNS TABLE (revoked text) LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_event text;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  PERFORM set_config('lock_timeout', p_lock_timeout, true);
+  PERFORM pg_advisory_xact_lock(p_lock);
+  FOR v_event IN
+    UPDATE ${n.sessions} SET revoked_at = p_at
+    WHERE user_hash = p_user_hash AND id_hash <> p_keep_hash AND revoked_at IS NULL
+      AND LEAST(expires_at, absolute_expires_at, retain_until) > p_now
+    RETURNING event
+  LOOP
+    PERFORM ${n.name('notify')}(${n.name('session_event')}(v_event, p_at), p_now);
+    revoked := v_event;
+    RETURN NEXT;
+  END LOOP;
+END
+$fn$;
+`,
+  },
 ]
 
 /** The newest schema version this code needs. */

@@ -90,6 +90,10 @@ export function statements(n: SchemaNames) {
     // commits synchronously flushes the WAL up to its own commit, and so every commit before it.
     flush: make('flush', `SELECT pg_logical_emit_message(true, 'coresdk', '') IS NOT NULL AS flushed`),
     revokeAll: make('revokeAll', `SELECT revoked FROM ${n.name('revoke_all')}($1, $2, $3, $4, $5, $6, $7)`),
+    revokeOthers: make(
+      'revokeOthers',
+      `SELECT revoked FROM ${n.name('revoke_others')}($1, $2, $3, $4, $5, $6)`,
+    ),
     marker: make('marker', `SELECT revoked_at FROM ${n.users} WHERE user_hash = $1 AND retain_until > $2`),
     list: make(
       'list',

@@ -39,6 +39,7 @@ export interface RedisSessionStoreOptions {
 
 /** A {@link SessionStore} in Redis, with revocation fan-out over pub/sub. */
 export interface RedisSessionStore extends SessionStore {
+  revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]>
   onRevocation(listener: (event: RevocationEvent) => void): () => void
   close(): Promise<void>
   /** Resolves once the revocation channel is subscribed (the local cache is in use); rejects after `timeoutMs`. */
@@ -310,7 +311,7 @@ class RedisSessionStoreImpl implements RedisSessionStore {
     tenantId: string,
     record: SessionRecord,
     limits: SessionLimits = DEFAULT_LIMITS,
-  ): Promise<{ record: SessionRecord; created: boolean }> {
+  ): Promise<{ record: SessionRecord; created: boolean; revoked?: string[] }> {
     return this.#run(async () => {
       checkLimits(limits)
       const epoch = this.#cache.epoch
@@ -340,15 +341,20 @@ class RedisSessionStoreImpl implements RedisSessionStore {
       // Cached at once, in the same turn as the sessions the cap revoked (known here before their messages come
       // back), and only when no revocation arrived while the script ran: one could have been of this session.
       const unchanged = this.#cache.epoch === epoch
+      const capped: string[] = []
       for (const message of revoked) {
         const event = parseRevocationEvent(message)
-        if (event !== null) this.#cache.apply(event)
+        if (event === null) continue
+        this.#cache.apply(event)
+        if (event.kind === 'session') capped.push(event.sessionId)
       }
       if (unchanged || result.revokedAt !== null) this.#cache.put(tenantId, result, this.#cache.epoch)
       // The pointers are written after the record: a reader that misses them finds nothing and creates, which the
       // script answers with the existing record; a create that failed here is repaired by the next one.
       await this.#writePointers(tenantId, result)
-      return { record: result, created: status === 1 }
+      return capped.length > 0
+        ? { record: result, created: status === 1, revoked: capped }
+        : { record: result, created: status === 1 }
     })
   }
 
@@ -419,6 +425,29 @@ class RedisSessionStoreImpl implements RedisSessionStore {
         if (remaining === 0) break
       }
       this.#cache.apply(event)
+      return ids
+    })
+  }
+
+  revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]> {
+    return this.#run(async () => {
+      if (!Number.isFinite(at)) throw new TypeError('revokeOthersForUser() takes a time in ms.')
+      const when = Math.floor(at)
+      const base = this.#keys.userBase(tenantId, userId)
+      const ids: string[] = []
+      // Each page is one script; the loop ends only once no active session but the kept one is left, so a session
+      // created between two pages is revoked by the next.
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const [revoked, remaining] = (await scripts.revokeOthers.run(
+          this.#client,
+          this.#keys.userIndex(tenantId, userId),
+          [base, encodeKeyPart(keepId), when, Date.now(), this.#keys.channel],
+        )) as [string[], number]
+        for (const encoded of revoked) ids.push(JSON.parse(encoded) as string)
+        if (remaining === 0) break
+      }
+      // Known here at once, without waiting for the messages to come back.
+      this.#cache.forgetUser(tenantId, userId)
       return ids
     })
   }

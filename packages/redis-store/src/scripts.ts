@@ -260,6 +260,26 @@ return {revoked, redis.call('ZCARD', base .. 'idx')}
 `
 
 /**
+ * ARGV: base, keep (encoded id), at, now, channel. Revokes up to PAGE active sessions other than 'keep', each
+ * published. → {JSON ids it revoked, how many active sessions other than 'keep' remain}.
+ */
+const REVOKE_OTHERS = `${HELPERS}
+local base, keep, at = ARGV[1], ARGV[2], ARGV[3]
+prune(base, tonumber(ARGV[4]))
+local revoked = {}
+for _, id in ipairs(redis.call('ZRANGE', base .. 'idx', 0, PAGE - 1)) do
+  if id ~= keep then
+    local f = revoke_one(base, id, at, ARGV[5])
+    if f then revoked[#revoked + 1] = f[3] end
+  end
+end
+expire_index(base)
+local remaining = redis.call('ZCARD', base .. 'idx')
+if redis.call('ZSCORE', base .. 'idx', keep) then remaining = remaining - 1 end
+return {revoked, remaining}
+`
+
+/**
  * ARGV: base, now, start. → {field lists of up to PAGE active sessions from rank 'start', field lists of the ended
  * ones (on the first page only), the marker or false, how many ids the page held}.
  */
@@ -311,6 +331,7 @@ export const scripts = {
   update: new Script(UPDATE),
   revoke: new Script(REVOKE),
   revokeAll: new Script(REVOKE_ALL),
+  revokeOthers: new Script(REVOKE_OTHERS),
   list: new Script(LIST),
   acquireRefresh: new Script(ACQUIRE_REFRESH),
   releaseRefresh: new Script(RELEASE_REFRESH),

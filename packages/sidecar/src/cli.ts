@@ -19,6 +19,8 @@ Commands:
   get <sessionId>       one session
   revoke <sessionId>    revoke one session
   revoke-all <userId>   revoke every session of a user, and every token issued to them until now
+  revoke-others <userId> <keepSessionId>
+                        revoke every session of a user but the one kept
 
 Options:
   --addr <url>      the sidecar (env CORESDK_SIDECAR_ADDR; default http://127.0.0.1:7233)
@@ -31,6 +33,15 @@ Options:
 
 Exit codes: 0 done, 1 failed (not found, refused, unreachable), 2 usage error.
 `
+
+// Each command and the arguments it takes, in order.
+const ARGUMENTS: Record<string, string[]> = {
+  list: ['<userId>'],
+  get: ['<sessionId>'],
+  revoke: ['<sessionId>'],
+  'revoke-all': ['<userId>'],
+  'revoke-others': ['<userId>', '<keepSessionId>'],
+}
 
 const MAX_TIMEOUT_MS = 60_000
 // C0, DEL and C1: what a terminal may read as a command (ESC sequences, CSI as one C1 byte, BEL, backspace).
@@ -176,18 +187,16 @@ async function run(argv: string[], io: CliIo): Promise<void> {
   const [group, command, argument, ...rest] = positionals
   if (group !== 'sessions')
     throw new Failure(group === undefined ? 'missing command' : `unknown command "${group}"`, 2)
-  if (!command || !['list', 'get', 'revoke', 'revoke-all'].includes(command)) {
+  const needs = command === undefined ? undefined : ARGUMENTS[command]
+  if (!command || needs === undefined) {
     throw new Failure(
       command === undefined ? 'missing sessions command' : `unknown sessions command "${command}"`,
       2,
     )
   }
-  if (!argument)
-    throw new Failure(
-      `sessions ${command} needs ${command === 'list' || command === 'revoke-all' ? '<userId>' : '<sessionId>'}`,
-      2,
-    )
-  if (rest.length > 0) throw new Failure(`unexpected argument "${rest[0]}"`, 2)
+  if (!argument || rest.length < needs.length - 1)
+    throw new Failure(`sessions ${command} needs ${needs.join(' ')}`, 2)
+  if (rest.length > needs.length - 1) throw new Failure(`unexpected argument "${rest[needs.length - 1]}"`, 2)
   const addr = values.addr ?? io.env.CORESDK_SIDECAR_ADDR ?? 'http://127.0.0.1:7233'
   let base: URL
   try {
@@ -218,7 +227,7 @@ async function run(argv: string[], io: CliIo): Promise<void> {
     throw new Failure(CoreSDKError.from(error).message, 2)
   }
   try {
-    await execute(sdk, command, argument, { json, all: values.all === true }, io)
+    await execute(sdk, command, [argument, rest[0]], { json, all: values.all === true }, io)
   } catch (error) {
     throw error instanceof Failure ? error : failure(error, base.origin, timeout)
   } finally {
@@ -229,11 +238,13 @@ async function run(argv: string[], io: CliIo): Promise<void> {
 async function execute(
   sdk: CoreSDKClient,
   command: string,
-  argument: string,
+  [argument, second]: [string, string | undefined],
   { json, all }: { json: boolean; all: boolean },
   io: CliIo,
 ): Promise<void> {
   const sessions = sdk.sessions()
+  // An operator at the CLI: the sidecar's lifecycle events name the admin as the actor.
+  const admin = { actor: 'admin' } as const
   switch (command) {
     case 'list': {
       const found = await sessions.listForUser(argument, { includeInactive: all })
@@ -251,18 +262,27 @@ async function execute(
       return
     }
     case 'revoke': {
-      if (!(await sessions.revoke(argument))) throw new Failure(`no session ${printable(argument)}`, 1)
+      if (!(await sessions.revoke(argument, admin))) throw new Failure(`no session ${printable(argument)}`, 1)
       io.stdout(
         json ? toJson({ id: argument, revoked: true }, 0) : `Revoked session ${printable(argument)}.\n`,
       )
       return
     }
     case 'revoke-all': {
-      const count = await sessions.revokeAllForUser(argument)
+      const count = await sessions.revokeAllForUser(argument, admin)
       io.stdout(
         json
           ? toJson({ userId: argument, revoked: count }, 0)
           : `Revoked ${count} session${count === 1 ? '' : 's'} of user ${printable(argument)}; tokens issued to them until now are refused.\n`,
+      )
+      return
+    }
+    case 'revoke-others': {
+      const count = await sessions.revokeOthersForUser(argument, second!, admin)
+      io.stdout(
+        json
+          ? toJson({ userId: argument, kept: second, revoked: count }, 0)
+          : `Revoked ${count} session${count === 1 ? '' : 's'} of user ${printable(argument)}; kept ${printable(second!)}.\n`,
       )
       return
     }

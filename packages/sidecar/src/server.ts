@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import {
@@ -5,12 +6,18 @@ import {
   type Claims,
   CoreSDKClient,
   CoreSDKError,
+  type EventActor,
+  type HttpProblem,
+  isEventActor,
+  type LifecycleEvent,
+  lifecycleEventTypes,
   MemorySessionStore,
   type SDKConfig,
   type TokenSet,
 } from '@coresdk/core'
 import { problemFor, problemFromError } from '@coresdk/core/adapter'
 import {
+  SIDECAR_ACTOR_HEADER,
   SIDECAR_KEY_HEADER,
   SIDECAR_TENANT_HEADER,
   type SidecarRoute,
@@ -120,6 +127,22 @@ function headerValue(body: Record<string, unknown>, name: string): string | stri
   throw badRequest(`"${name}" must be a string or an array of strings.`)
 }
 
+/** Who asks, from the actor header: `service` without one. */
+function actorOf(req: IncomingMessage): EventActor {
+  const value = req.headers[SIDECAR_ACTOR_HEADER]
+  if (value === undefined) return 'service'
+  if (!isEventActor(value))
+    throw badRequest(`${SIDECAR_ACTOR_HEADER} accepts user, admin, idp, service or system.`)
+  return value
+}
+
+/** A problem with the changes its call made before it failed (a refused refresh token revokes the session). */
+function withEvents(problem: HttpProblem, events: LifecycleEvent[]): HttpProblem {
+  return events.length === 0
+    ? problem
+    : { ...problem, body: { ...problem.body, events } as HttpProblem['body'] }
+}
+
 const notFound = () => new SidecarProblem(problemFor('session_not_found', { realm: SIDECAR_REALM }))
 
 /**
@@ -210,6 +233,18 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
   }
   const exposeTokens = options.exposeTokens === true
 
+  // The lifecycle events each request's call made, gathered per request and sent back with its answer, so that the
+  // client that asked reports them as its own (in sidecar mode as in embedded mode).
+  const relay = new AsyncLocalStorage<LifecycleEvent[]>()
+  const stopRelay: Array<() => void> = []
+  for (const client of clients.values())
+    for (const type of lifecycleEventTypes)
+      stopRelay.push(client.on(type, (event: LifecycleEvent) => relay.getStore()?.push(event)))
+  const reply = (res: ServerResponse, status: number, body: object) => {
+    const events = relay.getStore()
+    sendJson(res, status, events !== undefined && events.length > 0 ? { ...body, events } : body)
+  }
+
   const routes: Route[] = []
   const route = ({ method, path }: SidecarRoute, handler: Handler) =>
     routes.push({ method, pattern: path, segments: path.split('/').slice(1), handler })
@@ -218,7 +253,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
   const operations: { [Name in keyof typeof sidecarRoutes]: Handler } = {
     authorize: async ({ sdk, res, body }) => {
       const token = optionalString(await body(), 'token')
-      sendJson(res, 200, await sdk.auth().authorize({ token }))
+      reply(res, 200, await sdk.auth().authorize({ token }))
     },
 
     authenticate: async ({ sdk, res, body }) => {
@@ -232,8 +267,8 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
         userAgent: optionalString(input, 'userAgent'),
       }
       const result = await sdk.authenticate(request, { optional: optional === true })
-      if (!result.ok) return sendJson(res, 200, result)
-      sendJson(res, 200, {
+      if (!result.ok) return reply(res, 200, result)
+      reply(res, 200, {
         ...result,
         session: result.session === null ? null : sessionToWire(result.session),
       })
@@ -248,7 +283,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
       const session = sessionId === null ? null : await sdk.sessions().get(sessionId)
       const user = userId === null ? null : ({ sub: userId } as Claims)
       const result = await sdk.logout({ session, user, everywhere, degraded: input.degraded === true })
-      sendJson(res, 200, { ...result, at: Date.now() })
+      reply(res, 200, { ...result, at: Date.now() })
     },
 
     createSession: async ({ sdk, res, body }) => {
@@ -269,7 +304,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
         meta: meta as Record<string, string>,
       })
       // The secret is shown this once, to the service that will set the cookie; it is never logged.
-      sendJson(res, 201, {
+      reply(res, 201, {
         session: sessionToWire(created),
         secret: created.secret,
         setCookie: created.setCookie,
@@ -279,11 +314,11 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
     getSession: async ({ sdk, res, params }) => {
       const session = await sdk.sessions().get(params.id!)
       if (!session) throw notFound()
-      sendJson(res, 200, sessionToWire(session))
+      reply(res, 200, sessionToWire(session))
     },
 
     refresh: async ({ sdk, res, params }) => {
-      sendJson(res, 200, sessionToWire(await sdk.sessions().refresh(params.id!)))
+      reply(res, 200, sessionToWire(await sdk.sessions().refresh(params.id!)))
     },
 
     tokens: async ({ sdk, res, params }) => {
@@ -297,33 +332,46 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
       }
       const tokens = await sdk.sessions().getTokens(params.id!)
       if (!tokens) throw notFound()
-      sendJson(res, 200, { tokens })
+      reply(res, 200, { tokens })
     },
 
-    revokeSession: async ({ sdk, res, params }) => {
-      if (!(await sdk.sessions().revoke(params.id!))) throw notFound()
+    revokeSession: async ({ sdk, req, res, params }) => {
+      if (!(await sdk.sessions().revoke(params.id!, { actor: actorOf(req) }))) throw notFound()
       // The revoked session goes back with its key, so the caller remembers the revocation while we are away.
       const session = await sdk.sessions().get(params.id!)
-      sendJson(res, 200, { revoked: true, session: session === null ? null : sessionToWire(session) })
+      reply(res, 200, { revoked: true, session: session === null ? null : sessionToWire(session) })
     },
 
-    revokeAll: async ({ sdk, res, params }) => {
+    revokeAll: async ({ sdk, req, res, params }) => {
       // Read before the revoke: the client's memory of the cutoff is never later than the store's.
       const at = Date.now()
-      const revoked = await sdk.sessions().revokeAllForUser(params.userId!)
-      sendJson(res, 200, { revoked, at })
+      const revoked = await sdk.sessions().revokeAllForUser(params.userId!, { actor: actorOf(req) })
+      reply(res, 200, { revoked, at })
+    },
+
+    revokeOthers: async ({ sdk, req, res, params, body }) => {
+      const keep = optionalString(await body(), 'keepSessionId')
+      if (keep === null) throw badRequest('"keepSessionId" must be a session id.')
+      const userId = params.userId!
+      const revoked = await sdk.sessions().revokeOthersForUser(userId, keep, { actor: actorOf(req) })
+      // The ids, as the call's own event names them.
+      const event = relay
+        .getStore()
+        ?.find((e) => e.type === 'user.sessions_revoked' && e.scope === 'others' && e.userId === userId)
+      const sessionIds = event?.type === 'user.sessions_revoked' ? event.sessionIds : []
+      reply(res, 200, { revoked, sessionIds })
     },
 
     userSessions: async ({ sdk, res, params, query }) => {
       const includeInactive = query.get('includeInactive') === 'true'
       const sessions = await sdk.sessions().listForUser(params.userId!, { includeInactive })
-      sendJson(res, 200, { sessions: sessions.map(sessionToWire) })
+      reply(res, 200, { sessions: sessions.map(sessionToWire) })
     },
 
     providerSession: async ({ sdk, res, params }) => {
       const session = await sdk.sessions().findByProviderSession(params.sid!)
       if (!session) throw notFound()
-      sendJson(res, 200, sessionToWire(session))
+      reply(res, 200, sessionToWire(session))
     },
 
     claimOnce: async ({ sdk, res, body }) => {
@@ -331,7 +379,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
       if (typeof input.key !== 'string') throw badRequest('"key" must be a string.')
       if (typeof input.expiresAt !== 'number')
         throw badRequest('"expiresAt" must be a number (ms since the epoch).')
-      sendJson(res, 200, { claimed: await sdk.sessions().claimOnce(input.key, input.expiresAt) })
+      reply(res, 200, { claimed: await sdk.sessions().claimOnce(input.key, input.expiresAt) })
     },
   }
   for (const name of Object.keys(sidecarRoutes) as Array<keyof typeof sidecarRoutes>)
@@ -410,6 +458,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now()
+    const events: LifecycleEvent[] = []
     let routeName = 'unmatched'
     let tenant: string | undefined
     res.on('finish', () => {
@@ -456,25 +505,28 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
       if (draining && !open)
         throw new SidecarProblem(problemFor('sidecar_unavailable', { realm: SIDECAR_REALM }))
       const sdk = clients.get(tenant ?? defaultTenant)!
-      await found.route.handler({
-        req,
-        res,
-        sdk,
-        params: found.params,
-        query: url.searchParams,
-        body: () => readJson(req, bodyLimit),
-      })
+      const route = found.route
+      await relay.run(events, () =>
+        route.handler({
+          req,
+          res,
+          sdk,
+          params: found.params,
+          query: url.searchParams,
+          body: () => readJson(req, bodyLimit),
+        }),
+      )
     } catch (error) {
       if (res.headersSent) {
         res.destroy()
         return
       }
-      if (error instanceof SidecarProblem) return sendProblem(res, error.problem)
+      if (error instanceof SidecarProblem) return sendProblem(res, withEvents(error.problem, events))
       const failure = CoreSDKError.from(error)
       // The code only: a message or a library's error text could carry more than a log should.
       if (failure.code === 'internal_error')
         log({ level: 'error', msg: 'handler failed', route: routeName, code: failure.code })
-      sendProblem(res, problemFromError(failure, { realm: SIDECAR_REALM }))
+      sendProblem(res, withEvents(problemFromError(failure, { realm: SIDECAR_REALM }), events))
     }
   }
 
@@ -534,6 +586,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
           })
           server.closeIdleConnections()
         })
+        for (const stop of stopRelay) stop()
         if (!options.sdk) for (const client of clients.values()) await client.close()
         await store?.close?.()
         log({ level: 'info', msg: 'stopped' })

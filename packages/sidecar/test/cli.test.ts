@@ -16,6 +16,18 @@ describe('the coresdk admin CLI against a real sidecar', () => {
   let sidecar: SidecarProcess
   let env: Record<string, string>
   const ids: string[] = []
+  // The session a bearer token of `sub` gets on its first request through the sidecar.
+  const firstRequest = async (sub: string, jti: string) => {
+    const token = await identity.issuer.mint({ sub, jti })
+    const answer = await api(
+      sidecar.url,
+      'POST',
+      '/v1/authenticate',
+      { authorization: bearer(token), userAgent: 'cli-test' },
+      { 'x-coresdk-sidecar-key': SECRET },
+    )
+    return (answer.json.session as { id: string }).id
+  }
 
   beforeAll(async () => {
     identity = await startIdentity()
@@ -25,17 +37,7 @@ describe('the coresdk admin CLI against a real sidecar', () => {
       CORESDK_SIDECAR_SECRET: SECRET,
     })
     env = { CORESDK_SIDECAR_ADDR: sidecar.url, CORESDK_SIDECAR_SECRET: SECRET, CORESDK_TENANT_ID: 'acme' }
-    for (const jti of ['cli-1', 'cli-2', 'cli-3']) {
-      const token = await identity.issuer.mint({ sub: 'usr_cli', jti })
-      const answer = await api(
-        sidecar.url,
-        'POST',
-        '/v1/authenticate',
-        { authorization: bearer(token), userAgent: 'cli-test' },
-        { 'x-coresdk-sidecar-key': SECRET },
-      )
-      ids.push((answer.json.session as { id: string }).id)
-    }
+    for (const jti of ['cli-1', 'cli-2', 'cli-3']) ids.push(await firstRequest('usr_cli', jti))
   })
   afterAll(async () => {
     await sidecar?.stop()
@@ -79,6 +81,36 @@ describe('the coresdk admin CLI against a real sidecar', () => {
     expect(list).toMatchObject({ code: 0, stdout: 'No active sessions for user usr_cli.\n' })
     const everything = await runCoresdk(['sessions', 'list', 'usr_cli', '--all'], env)
     expect(everything.stdout.match(/revoked$/gm)).toHaveLength(3)
+  })
+
+  it('revokes every session of a user but one; refuses to keep one that is not theirs, or a missing argument', async () => {
+    const others: string[] = []
+    for (const jti of ['cli-o-1', 'cli-o-2', 'cli-o-3'])
+      others.push(await firstRequest('usr_cli_others', jti))
+    const [kept, ...rest] = others
+    const [notTheirs, missing] = await Promise.all([
+      runCoresdk(['sessions', 'revoke-others', 'usr_cli_elsewhere', kept!], env),
+      runCoresdk(['sessions', 'revoke-others', 'usr_cli_others'], env),
+    ])
+    expect(notTheirs).toMatchObject({
+      code: 1,
+      stderr: 'coresdk: the sidecar refused the request (invalid_request)\n',
+    })
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/^coresdk: sessions revoke-others needs <userId> <keepSessionId>\n/)
+    const done = await runCoresdk(['sessions', 'revoke-others', 'usr_cli_others', kept!], env)
+    expect(done).toMatchObject({
+      code: 0,
+      stdout: `Revoked 2 sessions of user usr_cli_others; kept ${kept}.\n`,
+    })
+    const json = await runCoresdk(['sessions', 'revoke-others', 'usr_cli_others', kept!, '--json'], env)
+    expect(JSON.parse(json.stdout)).toEqual({ userId: 'usr_cli_others', kept, revoked: 0 })
+    const list = await runCoresdk(['sessions', 'list', 'usr_cli_others', '--json'], env)
+    expect((JSON.parse(list.stdout) as Array<{ id: string }>).map((s) => s.id)).toEqual([kept])
+    for (const id of rest) {
+      const got = await runCoresdk(['sessions', 'get', id, '--json'], env)
+      expect(JSON.parse(got.stdout)).toMatchObject({ id, active: false })
+    }
   })
 
   it('exits 1 with a clear message when the session is unknown, the secret wrong or the sidecar unreachable', async () => {

@@ -134,6 +134,7 @@ describe('the curl examples of docs/sidecar.md, run against a real sidecar', () 
       '/refresh',
       '-X DELETE',
       '/revoke-all',
+      '/revoke-others',
       '/v1/logout',
       '/sessions \\',
     ]) {

@@ -13,6 +13,7 @@ import {
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSidecarServer } from '../src/index.ts'
+import { redisStoreOver } from './helpers.ts'
 
 // The guarantees of docs/sessions.md, each proved in both engine modes (the client's own store, and the SDK in
 // sidecar mode against a real sidecar on an ephemeral port) on the memory store, one Redis and a 3-node Cluster.
@@ -58,20 +59,11 @@ async function backing(kind: StoreKind): Promise<Backing> {
     const store = new MemorySessionStore()
     return { store, close: () => store.close() }
   }
-  const client =
+  return redisStoreOver(
     kind === 'redis'
       ? new Redis(redis.url!, { maxRetriesPerRequest: 1 })
-      : new Cluster(cluster!.nodes, { redisOptions: { maxRetriesPerRequest: 1 } })
-  client.on('error', () => {})
-  const store = createRedisSessionStore({ client })
-  await store.ready()
-  return {
-    store,
-    close: async () => {
-      await store.close()
-      client.disconnect()
-    },
-  }
+      : new Cluster(cluster!.nodes, { redisOptions: { maxRetriesPerRequest: 1 } }),
+  )
 }
 
 const issuer = await TestIssuer.create({ alg: 'HS256', audience: 'guarantees-api' })

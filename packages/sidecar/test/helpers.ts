@@ -1,7 +1,10 @@
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import type { SessionStore } from '@coresdk/core/store'
+import { createRedisSessionStore } from '@coresdk/redis-store'
 import { freePort, type JwksServer, startJwksServer, TestIssuer } from '@coresdk/testing'
+import type { Cluster, Redis } from 'ioredis'
 
 /** The package directory, where the bins run from. */
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url))
@@ -196,3 +199,19 @@ export async function api(
 }
 
 export const bearer = (token: string) => `Bearer ${token}`
+
+/** A Redis session store over `client`, subscribed to revocations, and how to close both. */
+export async function redisStoreOver(
+  client: Redis | Cluster,
+): Promise<{ store: SessionStore; close(): Promise<void> }> {
+  client.on('error', () => {})
+  const store = createRedisSessionStore({ client })
+  await store.ready()
+  return {
+    store,
+    close: async () => {
+      await store.close()
+      client.disconnect()
+    },
+  }
+}

@@ -205,6 +205,50 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
     expect((await call('POST', '/v1/authenticate', { authorization: bearer(c) })).json.ok).toBe(false)
   })
 
+  it('revokes every session of a user but one, with the events it made; refuses another user’s session to keep, and an unknown actor', async () => {
+    const sessionOf = async (sub: string, jti: string) => {
+      const token = await identity.issuer.mint({ sub, jti })
+      return (
+        (await call('POST', '/v1/authenticate', { authorization: bearer(token) })).json.session as {
+          id: string
+        }
+      ).id
+    }
+    const [kept, gone, stranger] = [
+      await sessionOf('usr_keep', 'keep-1'),
+      await sessionOf('usr_keep', 'keep-2'),
+      await sessionOf('usr_stranger', 'keep-3'),
+    ]
+    const path = `/v1/users/${encodeURIComponent('usr_keep')}/revoke-others`
+    const notTheirs = await call('POST', path, { keepSessionId: stranger })
+    expect(notTheirs.status).toBe(400)
+    expect(notTheirs.json).toMatchObject({ code: 'invalid_request' })
+    expect((await call('POST', path, {})).status).toBe(400)
+    const badActor = await call('POST', path, { keepSessionId: kept }, { 'x-coresdk-actor': 'root' })
+    expect(badActor.status).toBe(400)
+    expect((await call('GET', `/v1/sessions/${gone}`)).json.active).toBe(true)
+    const done = await call('POST', path, { keepSessionId: kept }, { 'x-coresdk-actor': 'admin' })
+    expect(done.status).toBe(200)
+    expect(done.json).toMatchObject({
+      revoked: 1,
+      sessionIds: [gone],
+      events: [
+        {
+          type: 'user.sessions_revoked',
+          actor: 'admin',
+          tenantId: 'acme',
+          userId: 'usr_keep',
+          scope: 'others',
+          keptSessionId: kept,
+          sessionIds: [gone],
+        },
+      ],
+    })
+    expect((await call('GET', `/v1/sessions/${gone}`)).json.active).toBe(false)
+    expect((await call('GET', `/v1/sessions/${kept}`)).json.active).toBe(true)
+    expect((await call('GET', `/v1/sessions/${stranger}`)).json.active).toBe(true)
+  })
+
   it('answers bad calls with RFC 9457 problems: bad JSON 400, wrong type 415, too large 413, unknown 404, wrong method 405, a browser 403', async () => {
     const badJson = await call('POST', '/v1/authorize', '{"token":', { 'content-type': 'application/json' })
     expect(badJson).toMatchObject({

@@ -29,7 +29,8 @@ async function mintAfterRevokeAll(identity: TestIdentity, claims: Record<string,
  * - `GET /api/sessions`: 200 `{ sessions: Session[] }`, the caller's active sessions (`Session.toJSON()`);
  * - `DELETE /api/sessions/:id`: 204 when it revoked one of the caller's sessions, else the 404 problem
  *   `problemFor('session_not_found')`;
- * - `POST /auth/logout` and `POST /auth/logout-all`: the adapter's logout helper (the latter with `everywhere`), 204;
+ * - `POST /auth/logout`, `POST /auth/logout-all` and `POST /auth/logout-others`: the adapter's logout helper (with
+ *   `everywhere`, with `others`), 204;
  * - a `CoreSDKError` thrown by a route (the store down) answered with core's problem: the adapter's error handler.
  */
 export type StartAdapter = (sdk: CoreSDKClient) => Promise<AdapterServer>
@@ -423,6 +424,29 @@ export function describeAdapter(
       expect((await me(bystander)).status).toBe(200)
     })
 
+    it('logs out the others: 204, no cookie cleared, the user’s other sessions refused, this one and other users’ kept', async () => {
+      const login = async () =>
+        (
+          await sdk.sessions().create({ id_token: await identity.mint({ sub: 'usr_others' }) })
+        ).setCookie.split(';')[0]!
+      const here = { cookie: await login() }
+      const elsewhere = { cookie: await login() }
+      const token = await identity.mint({ sub: 'usr_others' })
+      const bystander = await identity.mint({ sub: 'usr_others_bystander' })
+      for (const credential of [here, elsewhere, bearer(token), bearer(bystander)])
+        expect((await get('/api/me', credential)).status).toBe(200)
+      const logout = await post('/auth/logout-others', here)
+      expect(logout.status).toBe(204)
+      expect(logout.headers['set-cookie']).toBeUndefined()
+      expectProblem(await get('/api/me', elsewhere), 'invalid_token')
+      expectProblem(await me(token), 'invalid_token')
+      expect((await get('/api/me', here)).status).toBe(200)
+      expect((await me(bystander)).status).toBe(200)
+      // Logged out of the others again: nothing left to revoke, and this session still stands.
+      expect((await post('/auth/logout-others', here)).status).toBe(204)
+      expect((await get('/api/me', here)).status).toBe(200)
+    })
+
     it('lists the caller’s sessions and revokes its own, but not another user’s (404)', async () => {
       const mine = await identity.mint({ sub: 'usr_lister' })
       const spare = await identity.mint({ sub: 'usr_lister' })
@@ -725,6 +749,16 @@ export function describeExampleApp(name: string, cwd: string): void {
           expect((await call('GET', '/api/me', bystander)).status).toBe(200)
           const later = await mintAfterRevokeAll(identity, { sub: 'usr_all' })
           expect((await call('GET', '/api/me', later)).status).toBe(200)
+        })
+
+        it('logs out the others (204): the caller’s other tokens refused, the caller’s own kept', async (ctx) => {
+          if (skipReason) return ctx.skip(skipReason)
+          const mine = await identity.mint({ sub: 'usr_others', sid: 'here' })
+          const other = await identity.mint({ sub: 'usr_others', sid: 'there' })
+          for (const token of [mine, other]) expect((await call('GET', '/api/me', token)).status).toBe(200)
+          expect((await call('POST', '/auth/logout-others', mine)).status).toBe(204)
+          expectProblem(await call('GET', '/api/me', other), 'invalid_token', 'coresdk')
+          expect((await call('GET', '/api/me', mine)).status).toBe(200)
         })
 
         it('exits cleanly (code 0) on SIGTERM', async (ctx) => {

@@ -386,6 +386,92 @@ export function describeSessionStore(
       })
     })
 
+    describe('revokeOthersForUser (optional: without it CoreSDK lists and revokes one by one)', () => {
+      it('revokes every active session of the user but the kept one, sets no marker and leaves other users alone', async (context) => {
+        if (!store.revokeOthersForUser) return context.skip('this store has no revokeOthersForUser')
+        const userId = randomName('usr')
+        const kept = record({ userId })
+        const others = [
+          record({ userId }),
+          record({ userId, key: null }),
+          record({ userId, origin: 'login' }),
+        ]
+        const earlier = record({ userId })
+        const theirs = record()
+        for (const session of [kept, ...others, earlier, theirs]) await store.create(tenant, session)
+        const first = Date.now() - 1000
+        await store.revoke(tenant, earlier.id, first)
+        const at = Date.now()
+        const ids = await store.revokeOthersForUser(tenant, userId, kept.id, at)
+        // The session revoked before is no change of this call's: its first revokedAt stays, and it is not named.
+        expect([...ids].sort()).toEqual(others.map((s) => s.id).sort())
+        for (const session of others) expect((await store.get(tenant, session.id))?.revokedAt).toBe(at)
+        expect((await store.get(tenant, earlier.id))?.revokedAt).toBe(first)
+        expect((await store.get(tenant, kept.id))?.revokedAt).toBeNull()
+        expect((await store.getByKey(tenant, kept.key!))?.revokedAt).toBeNull()
+        expect((await store.get(tenant, theirs.id))?.revokedAt).toBeNull()
+        expect(await store.getUserRevokedAt(tenant, userId)).toBeNull()
+        const active = (await store.listForUser(tenant, userId)).filter((s) => s.revokedAt === null)
+        expect(active.map((s) => s.id)).toEqual([kept.id])
+        // Again: nothing left to revoke.
+        expect(await store.revokeOthersForUser(tenant, userId, kept.id, Date.now())).toEqual([])
+        // A later session of the user is active: no cutoff covers it.
+        const later = await store.create(tenant, record({ userId, issuedAt: at - 10_000 }))
+        expect(later.record.revokedAt).toBeNull()
+      })
+
+      it('keeps apart tenants, and reports each revocation to onRevocation listeners', async (context) => {
+        if (!store.revokeOthersForUser) return context.skip('this store has no revokeOthersForUser')
+        const userId = randomName('usr')
+        const kept = record({ userId })
+        const other = record({ userId })
+        const sameInOtherTenant = makeSessionRecord({ tenantId: otherTenant, userId })
+        for (const session of [kept, other]) await store.create(tenant, session)
+        await store.create(otherTenant, sameInOtherTenant)
+        const events: RevocationEvent[] = []
+        const unsubscribe = store.onRevocation?.((event) => events.push(event))
+        try {
+          expect(await store.revokeOthersForUser(tenant, userId, kept.id, Date.now())).toEqual([other.id])
+          expect((await store.get(otherTenant, sameInOtherTenant.id))?.revokedAt).toBeNull()
+          if (!unsubscribe) return context.skip('this store does not report revocations')
+          const event = await eventually(() =>
+            events.find((e) => e.kind === 'session' && e.sessionId === other.id),
+          )
+          expect(event).toMatchObject({ kind: 'session', tenantId: tenant, userId, key: other.key })
+          await sleep(50)
+          expect(events.filter((e) => e.kind === 'user')).toEqual([])
+          expect(events.some((e) => e.kind === 'session' && e.sessionId === kept.id)).toBe(false)
+        } finally {
+          unsubscribe?.()
+        }
+      })
+
+      it('racing 50 creates: every session created before it is revoked, the kept one stays, and what it names agrees with the store', async (context) => {
+        if (!store.revokeOthersForUser) return context.skip('this store has no revokeOthersForUser')
+        const userId = randomName('usr')
+        const kept = record({ userId })
+        await store.create(tenant, kept)
+        const before = Array.from({ length: 20 }, () => record({ userId }))
+        await Promise.all(before.map((session) => store.create(tenant, session)))
+        const racing = Array.from({ length: 50 }, () => record({ userId }))
+        const [ids] = await Promise.all([
+          store.revokeOthersForUser!(tenant, userId, kept.id, Date.now()),
+          ...racing.map((session) => store.create(tenant, session)),
+        ])
+        expect(new Set(ids).size).toBe(ids.length)
+        for (const session of before) expect(ids).toContain(session.id)
+        expect(ids).not.toContain(kept.id)
+        const listed = new Map((await store.listForUser(tenant, userId)).map((s) => [s.id, s]))
+        expect(listed.get(kept.id)?.revokedAt).toBeNull()
+        for (const id of ids) expect(listed.get(id)?.revokedAt, id).not.toBeNull()
+        // A racing create the call did not revoke ran after it: it is active, and a second call revokes it.
+        const survivors = racing.filter((s) => !ids.includes(s.id))
+        for (const session of survivors) expect(listed.get(session.id)?.revokedAt).toBeNull()
+        const second = await store.revokeOthersForUser!(tenant, userId, kept.id, Date.now())
+        expect([...second].sort()).toEqual(survivors.map((s) => s.id).sort())
+      })
+    })
+
     describe('listForUser', () => {
       it('lists the user’s sessions, revoked ones included, and nobody else’s', async () => {
         const userId = randomName('usr')
@@ -555,7 +641,8 @@ export function describeSessionStore(
           const now = Date.now()
           const [oldest, middle, newest] = [0, 1, 2].map((i) => record({ userId, createdAt: now + i }))
           for (const session of [oldest!, middle!]) await store.create(tenant, session, limits)
-          await store.create(tenant, newest!, limits)
+          // The create names what the cap revoked for it, so that CoreSDK reports each once.
+          expect((await store.create(tenant, newest!, limits)).revoked).toEqual([oldest!.id])
           expect((await store.get(tenant, oldest!.id))?.revokedAt).not.toBeNull()
           expect((await store.get(tenant, middle!.id))?.revokedAt).toBeNull()
           expect((await store.get(tenant, newest!.id))?.revokedAt).toBeNull()

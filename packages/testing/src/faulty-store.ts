@@ -98,6 +98,11 @@ export function faultyStore(
     const method = inner[name] as (...args: unknown[]) => Promise<unknown>
     methods[name] = wrap((...args: unknown[]) => method.apply(inner, args))
   }
+  // Optional methods stay optional: the wrapper has one only when the store does.
+  if (inner.revokeOthersForUser) {
+    const method = inner.revokeOthersForUser
+    store.revokeOthersForUser = wrap((...args: Parameters<typeof method>) => method.apply(inner, args))
+  }
   if (inner.onRevocation) {
     const onRevocation = inner.onRevocation.bind(inner)
     store.onRevocation = (listener) => onRevocation(listener)
