@@ -1,5 +1,6 @@
 import { authenticateNow, CoreSDKClient } from './client.ts'
 import { type CookieScope, cookieNameProblem, cookiePrefixFor } from './config.ts'
+import { keyId } from './crypto.ts'
 import type { AuthenticateOptions, AuthenticateRequest, AuthenticateResult, LogoutResult } from './engine.ts'
 import { CoreSDKError, problemFor, problemFromError } from './errors.ts'
 import { isPublicPath, type PublicPath } from './paths.ts'
@@ -425,4 +426,12 @@ export type {
   RouteRequest,
   RouteResponse,
 }
-export { CoreSDKError, cookieNameProblem, cookiePrefixFor, isPublicPath, problemFromError, roleRequirement }
+export {
+  CoreSDKError,
+  cookieNameProblem,
+  cookiePrefixFor,
+  isPublicPath,
+  keyId,
+  problemFromError,
+  roleRequirement,
+}
