@@ -1,5 +1,6 @@
 import { authenticateNow, CoreSDKClient } from './client.ts'
 import { type CookieScope, cookieNameProblem, cookiePrefixFor } from './config.ts'
+import { keyId } from './crypto.ts'
 import type {
   AuthenticateOptions,
   AuthenticateRequest,
@@ -440,4 +441,12 @@ export type {
   RouteRequest,
   RouteResponse,
 }
-export { CoreSDKError, cookieNameProblem, cookiePrefixFor, isPublicPath, problemFromError, roleRequirement }
+export {
+  CoreSDKError,
+  cookieNameProblem,
+  cookiePrefixFor,
+  isPublicPath,
+  keyId,
+  problemFromError,
+  roleRequirement,
+}

@@ -48,6 +48,8 @@ export interface ClientConfig {
     readonly automatic: boolean
     readonly idleTimeout: number
     readonly absoluteTimeout: number
+    /** The absolute lifetime of a session made with `persistent: true` (remember me), in seconds. */
+    readonly persistentTimeout: number
     readonly touchInterval: number
     readonly storeTimeout: number
     readonly refreshLockTtl: number
@@ -112,12 +114,13 @@ export function clientConfigOf(config: ResolvedConfig): ClientConfig {
       automatic: sessions.automatic,
       idleTimeout: sessions.idleTimeout,
       absoluteTimeout: sessions.absoluteTimeout,
+      persistentTimeout: sessions.persistentTimeout,
       touchInterval: sessions.touchInterval,
       storeTimeout: sessions.storeTimeout,
       refreshLockTtl: sessions.refreshLockTtl,
       limits: { maxPerUser: sessions.limits.maxPerUser, atCap: sessions.limits.atCap },
       cookie: { ...sessions.cookie },
-      hasEncryptionKey: sessions.encryptionKey !== undefined,
+      hasEncryptionKey: sessions.encryptionKeys.length > 0,
       hasTokenRefresher: sessions.tokenRefresher !== undefined,
     },
   })

@@ -473,6 +473,8 @@ export class CoreSDKClient {
     const token = idToken ?? (typeof tokenSet.access_token === 'string' ? tokenSet.access_token : undefined)
     if (!token)
       throw new CoreSDKError('invalid_request', 'The token set has neither an id_token nor an access_token.')
+    if (options.persistent !== undefined && typeof options.persistent !== 'boolean')
+      throw new CoreSDKError('invalid_request', 'sessions().create() takes persistent as true or false.')
     let verified: VerifiedToken | null = null
     if (this.#backend.verifiesLocally) {
       const result = await this.#verifier!.verify(token, { kind: idToken ? 'id_token' : 'access_token' })

@@ -145,6 +145,12 @@ export interface SessionOptions {
   idleTimeout?: number
   /** No session outlives this, in seconds. Env: `CORESDK_SESSION_ABSOLUTE_TIMEOUT`. @default 86400 */
   absoluteTimeout?: number
+  /**
+   * The absolute lifetime of a persistent ("remember me") session, in seconds: a login made with `persistent: true`
+   * lives this long and its cookie carries this `Max-Age`. At least `idleTimeout`.
+   * Env: `CORESDK_SESSION_PERSISTENT_TIMEOUT`. @default absoluteTimeout
+   */
+  persistentTimeout?: number
   /** `lastSeenAt` is written at most once per this many seconds per session. @default 60 */
   touchInterval?: number
   /** The deadline of every store call, in ms. Env: `CORESDK_STORE_TIMEOUT_MS`. @default 1000 */
@@ -162,10 +168,12 @@ export interface SessionOptions {
   /** The session cookie. */
   cookie?: CookieOptions
   /**
-   * 32 bytes (base64url or a Uint8Array) that encrypt OAuth tokens at rest. Instances sharing a store must share it.
-   * Env: `CORESDK_SESSION_ENCRYPTION_KEY`. @default a random key per process
+   * 32 bytes (base64url or a Uint8Array) that encrypt OAuth tokens at rest, or a list of such keys, newest first:
+   * tokens are sealed with the first and opened with whichever key sealed them (rotation). Instances sharing a store
+   * must share the keys. Env: `CORESDK_SESSION_ENCRYPTION_KEY` (comma-separated, newest first).
+   * @default a random key per process
    */
-  encryptionKey?: string | Uint8Array
+  encryptionKey?: string | Uint8Array | ReadonlyArray<string | Uint8Array>
   /** Rotates OAuth tokens when `sessions().refresh()` runs on a session holding a refresh token. */
   tokenRefresher?: TokenRefresher
   /**
@@ -249,11 +257,13 @@ export interface ResolvedConfig {
     automatic: boolean
     idleTimeout: number
     absoluteTimeout: number
+    persistentTimeout: number
     touchInterval: number
     storeTimeout: number
     limits: SessionLimits
     cookie: Required<Omit<CookieOptions, 'domain'>> & { domain: string | undefined }
-    encryptionKey: Uint8Array | undefined
+    /** Newest first; empty when none is configured. */
+    encryptionKeys: Uint8Array[]
     tokenRefresher: TokenRefresher | undefined
     refreshLockTtl: number
   }
@@ -427,9 +437,40 @@ export function resolveConfig(
 ): ResolvedConfig {
   const resolved = readConfig(config, options.requireJwt ?? true)
   redact(resolved.jwt, ['secret'])
-  redact(resolved.sessions, ['encryptionKey', 'store', 'tokenRefresher'])
+  redact(resolved.sessions, ['encryptionKeys', 'store', 'tokenRefresher'])
   redact(resolved.sessions.cookie, [])
   return redact(resolved, ['sidecarSecret'])
+}
+
+/**
+ * The session encryption keys, newest first, from the option (one key or a list) or the environment (comma-separated).
+ * A bad key is named by its position, never shown.
+ */
+function readEncryptionKeys(
+  explicit: SessionOptions['encryptionKey'],
+  fromEnv: string | undefined,
+): Uint8Array[] {
+  const setting = explicit !== undefined ? 'sessions.encryptionKey' : 'CORESDK_SESSION_ENCRYPTION_KEY'
+  let inputs: ReadonlyArray<unknown>
+  if (explicit !== undefined) inputs = Array.isArray(explicit) ? explicit : [explicit]
+  else if (fromEnv !== undefined) inputs = fromEnv.split(',').map((v) => v.trim())
+  else return []
+  const accepts = 'it accepts exactly 32 bytes, base64url-encoded'
+  if (inputs.length === 0)
+    fail(setting, undefined, `it accepts a key or a non-empty list of keys; ${accepts}`)
+  const keys = inputs.map((input, i) => {
+    const key = typeof input === 'string' ? base64UrlDecode(input) : input
+    if (!(key instanceof Uint8Array) || key.byteLength !== 32) {
+      const at =
+        inputs.length === 1 && !Array.isArray(explicit)
+          ? setting
+          : `${setting} (key ${i + 1} of ${inputs.length})`
+      fail(at, undefined, `${accepts}${inputs.length > 1 ? '; keys are listed newest first' : ''}`)
+    }
+    return key
+  })
+  // Sealing keys live in the resolved configuration only: a caller's later change to its buffer changes nothing.
+  return keys.map((key) => new Uint8Array(key))
 }
 
 function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
@@ -547,16 +588,10 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
     }
   }
 
-  let encryptionKey: Uint8Array | undefined
-  const keyInput = sessions.encryptionKey ?? read.raw('CORESDK_SESSION_ENCRYPTION_KEY')
-  if (keyInput !== undefined) {
-    const setting =
-      sessions.encryptionKey !== undefined ? 'sessions.encryptionKey' : 'CORESDK_SESSION_ENCRYPTION_KEY'
-    encryptionKey = typeof keyInput === 'string' ? (base64UrlDecode(keyInput) ?? undefined) : keyInput
-    if (!(encryptionKey instanceof Uint8Array) || encryptionKey.byteLength !== 32) {
-      fail(setting, undefined, 'it accepts exactly 32 bytes, base64url-encoded')
-    }
-  }
+  const encryptionKeys = readEncryptionKeys(
+    sessions.encryptionKey,
+    read.raw('CORESDK_SESSION_ENCRYPTION_KEY'),
+  )
 
   const cookie = sessions.cookie ?? {}
   const sameSite = read.choice(
@@ -615,6 +650,22 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
   )
   if (absoluteTimeout < idleTimeout)
     fail('sessions.absoluteTimeout', undefined, 'it must be at least sessions.idleTimeout')
+  const persistentTimeout = read.number(
+    'sessions.persistentTimeout',
+    sessions.persistentTimeout,
+    'CORESDK_SESSION_PERSISTENT_TIMEOUT',
+    absoluteTimeout,
+    { min: 1, max: 31_536_000 },
+  )
+  if (persistentTimeout < idleTimeout) {
+    fail(
+      sessions.persistentTimeout !== undefined
+        ? 'sessions.persistentTimeout'
+        : 'CORESDK_SESSION_PERSISTENT_TIMEOUT',
+      undefined,
+      'it must be at least sessions.idleTimeout',
+    )
+  }
 
   if (
     sessions.store !== undefined &&
@@ -705,6 +756,7 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
       automatic: read.boolean('sessions.automatic', sessions.automatic, 'CORESDK_SESSION_AUTOMATIC', true),
       idleTimeout,
       absoluteTimeout,
+      persistentTimeout,
       touchInterval: read.number(
         'sessions.touchInterval',
         sessions.touchInterval,
@@ -736,7 +788,7 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
         path: cookiePath,
         domain,
       },
-      encryptionKey,
+      encryptionKeys,
       tokenRefresher: sessions.tokenRefresher,
       refreshLockTtl: read.number(
         'sessions.refreshLockTtl',

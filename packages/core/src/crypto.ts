@@ -66,43 +66,79 @@ export function isSessionId(value: unknown): value is string {
   return typeof value === 'string' && /^sess_[0-9A-HJKMNP-TV-Z]{26}$/.test(value)
 }
 
-/** AES-256-GCM over strings, for tokens at rest. */
-export class Sealer {
-  readonly #key: Promise<CryptoKey>
+/** A key's id: 48 bits of a domain-separated SHA-256 of it, base64url. It names the key and reveals nothing of it. */
+export async function keyId(key: Uint8Array, purpose: string): Promise<string> {
+  const input = new Uint8Array([...encoder.encode(`coresdk key id\0${purpose}\0`), ...key])
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', input))
+  return base64UrlEncode(digest.slice(0, 6))
+}
 
-  constructor(key?: Uint8Array) {
-    const raw = key ?? crypto.getRandomValues(new Uint8Array(32))
-    this.#key = crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, 'AES-GCM', false, [
-      'encrypt',
-      'decrypt',
-    ])
+interface SealingKey {
+  id: string
+  key: CryptoKey
+}
+
+/**
+ * AES-256-GCM over strings, for tokens at rest, under a list of keys, newest first: it seals with the first and opens
+ * with whichever key sealed the value, named by its key id, so that keys can be rotated without ending sessions.
+ */
+export class Sealer {
+  readonly #keys: Promise<SealingKey[]>
+
+  constructor(keys?: readonly Uint8Array[]) {
+    const raws = keys !== undefined && keys.length > 0 ? keys : [crypto.getRandomValues(new Uint8Array(32))]
+    this.#keys = Promise.all(
+      raws.map(async (raw) => ({
+        id: await keyId(raw, 'sealer'),
+        key: await crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, 'AES-GCM', false, [
+          'encrypt',
+          'decrypt',
+        ]),
+      })),
+    )
   }
 
-  /** Encrypts; the output is base64url(iv ‖ ciphertext ‖ tag). */
+  /** Encrypts with the newest key; the output is `<key id>.` + base64url(iv ‖ ciphertext ‖ tag). */
   async seal(plaintext: string): Promise<string> {
+    const { id, key } = (await this.#keys)[0]!
     const iv = crypto.getRandomValues(new Uint8Array(12))
     const sealed = new Uint8Array(
-      await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await this.#key, encoder.encode(plaintext)),
+      await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, encoder.encode(plaintext)),
     )
     const out = new Uint8Array(iv.length + sealed.length)
     out.set(iv)
     out.set(sealed, iv.length)
-    return base64UrlEncode(out)
+    return `${id}.${base64UrlEncode(out)}`
   }
 
-  /** Decrypts; null when the input was not sealed with this key. */
+  /** Whether a sealed value was sealed with the newest key (so needs no re-sealing). */
+  async isCurrent(sealed: string): Promise<boolean> {
+    return sealed.startsWith(`${(await this.#keys)[0]!.id}.`)
+  }
+
+  /**
+   * Decrypts; null when none of the keys sealed the input. A value without a key id (sealed before keys had ids) is
+   * tried with each key.
+   */
   async open(sealed: string): Promise<string | null> {
-    const bytes = base64UrlDecode(sealed)
+    const dot = sealed.indexOf('.')
+    const keys = await this.#keys
+    const id = dot === -1 ? null : sealed.slice(0, dot)
+    const candidates = id === null ? keys : keys.filter((k) => k.id === id)
+    const bytes = base64UrlDecode(dot === -1 ? sealed : sealed.slice(dot + 1))
     if (!bytes || bytes.length < 29) return null
-    try {
-      const plain = await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: bytes.slice(0, 12) },
-        await this.#key,
-        bytes.slice(12),
-      )
-      return new TextDecoder().decode(plain)
-    } catch {
-      return null
+    for (const { key } of candidates) {
+      try {
+        const plain = await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: bytes.slice(0, 12) },
+          key,
+          bytes.slice(12),
+        )
+        return new TextDecoder().decode(plain)
+      } catch {
+        // Not this key: the next one, if any.
+      }
     }
+    return null
   }
 }

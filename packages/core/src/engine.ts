@@ -46,6 +46,13 @@ export interface CreateSessionOptions {
   userAgent?: string | null | undefined
   /** Other non-secret details to keep with the session. */
   meta?: Record<string, string>
+  /**
+   * "Remember me": `true` gives the session a persistent cookie and the absolute lifetime `sessions.persistentTimeout`;
+   * `false` a browser-session cookie (no `Max-Age`, gone when the browser closes) and the lifetime
+   * `sessions.absoluteTimeout`. The record keeps the choice and its absolute expiry, which no refresh extends.
+   * @default true, with the lifetime `sessions.absoluteTimeout`
+   */
+  persistent?: boolean
 }
 
 /** Options of `sessions().listForUser()`. */

@@ -47,11 +47,11 @@ export class LocalBackend implements Backend {
     this.#events = events
     this.#ownsStore = config.sessions.store === undefined
     this.#store = config.sessions.store ?? new MemorySessionStore()
-    const key = config.sessions.encryptionKey
+    const keys = config.sessions.encryptionKeys
     // A random key is only sound when no other process reads the store: the default memory store.
-    if (key === undefined && !this.#ownsStore && config.sessions.tokenRefresher !== undefined)
+    if (keys.length === 0 && !this.#ownsStore && config.sessions.tokenRefresher !== undefined)
       throw new CoreSDKError('invalid_config', ENCRYPTION_KEY_NEEDED)
-    this.#sealer = key !== undefined || this.#ownsStore ? new Sealer(key) : null
+    this.#sealer = keys.length > 0 || this.#ownsStore ? new Sealer(keys) : null
     this.#realm = { realm: config.serviceName }
   }
 
@@ -221,6 +221,14 @@ export class LocalBackend implements Backend {
       ...userAgentMeta(options.userAgent),
       ...options.meta,
     })
+    const { persistent } = options
+    if (persistent !== undefined) {
+      candidate.persistent = persistent
+      if (persistent) {
+        candidate.absoluteExpiresAt = now + this.#config.sessions.persistentTimeout * 1000
+        candidate.retainUntil = candidate.absoluteExpiresAt
+      }
+    }
     candidate.key = key
     candidate.secretHash = await sha256(secret)
     candidate.tokens = sealed
@@ -230,9 +238,10 @@ export class LocalBackend implements Backend {
     if (record.revokedAt !== null || record.userId !== candidate.userId)
       throw new CoreSDKError('invalid_token')
     this.#created(stored, 'user')
-    if (created) return { record, secret, setCookie: this.#sessionCookie(record.id, secret) }
+    if (created) return { record, secret, setCookie: this.#sessionCookie(record, secret, persistent) }
     // A new login in a provider session already bound here: the session stays, what it binds is renewed (claims,
-    // idle expiry, tokens), and the login gets a new secret, never the old one.
+    // idle expiry, tokens), and the login gets a new secret, never the old one. Its absolute expiry stays: the
+    // cookie follows this login's choice, up to that expiry.
     const updated = await this.#call(
       this.#store.update(tenantId, record.id, {
         claims: candidate.claims,
@@ -244,7 +253,7 @@ export class LocalBackend implements Backend {
     )
     if (updated === null || updated.revokedAt !== null) throw new CoreSDKError('invalid_token')
     this.#refreshed(updated, now, 'user', 'login', sealed !== null)
-    return { record: updated, secret, setCookie: this.#sessionCookie(updated.id, secret) }
+    return { record: updated, secret, setCookie: this.#sessionCookie(updated, secret, persistent) }
   }
 
   get(id: string): Promise<SessionRecord | null> {
@@ -284,7 +293,7 @@ export class LocalBackend implements Backend {
     const held = refresher && record.tokens !== null ? await this.#openTokens(record.tokens) : null
     const rotation = held?.refreshToken
       ? await this.#rotate(record, held.refreshToken, refresher!)
-      : { tokens: record.tokens }
+      : { tokens: await this.#reseal(record.tokens) }
     if ('lostTo' in rotation) return rotation.lostTo
     const patch = this.#slide(record, rotation.tokens)
     const updated = await this.#call(this.#store.update(this.#config.tenantId, id, patch))
@@ -354,7 +363,7 @@ export class LocalBackend implements Backend {
             released = true
             return (await this.#release(record.id, fence)).record
           })
-        : { tokens: record.tokens }
+        : { tokens: await this.#reseal(record.tokens) }
       if ('lostTo' in rotation) return rotation.lostTo
       released = true
       // Written only when no refresh with a greater fence wrote first; either way the answer is what is stored.
@@ -502,31 +511,46 @@ export class LocalBackend implements Backend {
     return this.#sealer.seal(JSON.stringify(tokens))
   }
 
-  /** Opens sealed tokens; tokens this process cannot open are an error, never "no tokens". */
+  /**
+   * Opens sealed tokens; tokens this process cannot open are an error, never "no tokens": `refresh_token_invalid`
+   * (the session can no longer be refreshed; a new login gives it tokens again), which ends nothing by itself.
+   */
   async #openTokens(sealed: string): Promise<SessionTokens> {
     const plain = this.#sealer === null ? null : await this.#sealer.open(sealed)
     if (plain === null) {
       throw new CoreSDKError(
-        'internal_error',
-        "The session's OAuth tokens could not be opened: instances sharing a store must share sessions.encryptionKey (CORESDK_SESSION_ENCRYPTION_KEY).",
+        'refresh_token_invalid',
+        "The session's OAuth tokens could not be opened: instances sharing a store must share sessions.encryptionKey (CORESDK_SESSION_ENCRYPTION_KEY), and a key dropped from it no longer opens what it sealed.",
       )
     }
     return JSON.parse(plain) as SessionTokens
+  }
+
+  /** Tokens sealed with an older key, sealed again with the newest (a refresh moves sessions onto it); else as they are. */
+  async #reseal(sealed: string | null): Promise<string | null> {
+    if (sealed === null || this.#sealer === null || (await this.#sealer.isCurrent(sealed))) return sealed
+    const plain = await this.#sealer.open(sealed)
+    return plain === null ? sealed : this.#sealer.seal(plain)
   }
 
   #call<T>(operation: Promise<T>): Promise<T> {
     return withDeadline(operation, this.#config.sessions.storeTimeout)
   }
 
-  #sessionCookie(id: string, secret: string): string {
+  /** The session cookie: persistent up to the session's absolute expiry, or (`persistent: false`) for the browser session. */
+  #sessionCookie(record: SessionRecord, secret: string, persistent: boolean | undefined): string {
     const c = this.#config.sessions.cookie
-    return serializeCookie(c.name, `${id}.${secret}`, {
+    const maxAge =
+      (persistent ?? record.persistent) === false
+        ? undefined
+        : Math.max(0, Math.ceil((record.absoluteExpiresAt - Date.now()) / 1000))
+    return serializeCookie(c.name, `${record.id}.${secret}`, {
       httpOnly: true,
       secure: c.secure,
       sameSite: c.sameSite,
       path: c.path,
       domain: c.domain,
-      maxAge: this.#config.sessions.absoluteTimeout,
+      maxAge,
     })
   }
 }

@@ -52,6 +52,13 @@ export class Session {
   get absoluteExpiresAt(): Date {
     return new Date(this.#record.absoluteExpiresAt)
   }
+  /**
+   * Whether the session's cookie outlives the browser session ("remember me"), as chosen at `sessions().create()`.
+   * True for sessions made from bearer tokens, which have no cookie.
+   */
+  get persistent(): boolean {
+    return this.#record.persistent !== false
+  }
   get revokedAt(): Date | null {
     return this.#record.revokedAt === null ? null : new Date(this.#record.revokedAt)
   }
@@ -79,6 +86,7 @@ export class Session {
       createdAt: this.createdAt.toISOString(),
       lastSeenAt: this.lastSeenAt.toISOString(),
       expiresAt: this.expiresAt.toISOString(),
+      persistent: this.persistent,
       revokedAt: this.revokedAt?.toISOString() ?? null,
       active: this.isActive(),
       meta: this.meta,

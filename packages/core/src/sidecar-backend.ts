@@ -134,6 +134,7 @@ export class SidecarBackend implements Backend {
       tokenSet,
       userAgent: options.userAgent ?? null,
       meta: options.meta ?? {},
+      ...(options.persistent === undefined ? {} : { persistent: options.persistent }),
     })
     this.#expect(answer, 201)
     const body = answer.data as { session?: unknown; secret?: unknown; setCookie?: unknown }

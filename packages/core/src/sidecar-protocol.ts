@@ -68,6 +68,8 @@ export interface WireSession {
   lastSeenAt: string
   expiresAt: string
   absoluteExpiresAt: string
+  /** The cookie's kind, chosen at creation: persistent (`Max-Age`) or for the browser session only. */
+  persistent: boolean
   revokedAt: string | null
   active: boolean
   /** The credential key the session is bound to (`sid:…`, `jti:…`, `tok:<hash>`), or null. */
@@ -119,6 +121,7 @@ export function recordFromWire(value: unknown): SessionRecord {
     lastSeenAt: time(wire.lastSeenAt),
     expiresAt: time(wire.expiresAt),
     absoluteExpiresAt,
+    persistent: wire.persistent !== false,
     revokedAt: wire.revokedAt === null ? null : time(wire.revokedAt),
     retainUntil: absoluteExpiresAt,
     claims: (wire.claims ?? { sub: wire.userId }) as Claims,

@@ -106,6 +106,12 @@ export interface SessionRecord {
   /** Sliding expiry: `lastSeenAt` + idle timeout, capped at `absoluteExpiresAt`. */
   expiresAt: number
   absoluteExpiresAt: number
+  /**
+   * Whether the session's cookie is persistent (`Max-Age` up to `absoluteExpiresAt`) or lasts the browser session
+   * (no `Max-Age`): the choice made at `sessions().create()`. Absent on records written before the choice existed,
+   * which are persistent.
+   */
+  persistent?: boolean
   revokedAt: number | null
   /** Until when the store must keep the record (a revoked session must outlive every token that maps to it). */
   retainUntil: number

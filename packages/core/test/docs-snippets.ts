@@ -32,6 +32,18 @@ export async function create(sdk: CoreSDKClient, tokenSet: TokenSet) {
   return (await onLogin(tokenSet)).id
 }
 
+export async function rememberMe(sdk: CoreSDKClient, tokenSet: TokenSet, choice: boolean) {
+  // snippet: remember-me
+  // A "remember me" box on the login page: a persistent cookie, or one that ends with the browser session.
+  async function onLoginWithChoice(tokenSet: TokenSet, rememberMe: boolean) {
+    const session = await sdk.sessions().create(tokenSet, { persistent: rememberMe })
+    console.log(session.persistent, session.absoluteExpiresAt.toISOString())
+    return session
+  }
+  // end
+  return onLoginWithChoice(tokenSet, choice)
+}
+
 export async function get(sdk: CoreSDKClient, id: string) {
   // snippet: get
   async function showSession(id: string) {

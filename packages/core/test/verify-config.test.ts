@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { CoreSDKClient } from '../src/client.ts'
 import { resolveConfig } from '../src/config.ts'
@@ -172,5 +173,77 @@ describe('the session cookie’s name', () => {
     expect(() => cookieOf({ path: 'app' })).toThrow(/sessions\.cookie\.path/)
     expect(() => cookieOf({ path: '/a;b' })).toThrow(/sessions\.cookie\.path/)
     expect(() => cookieOf({ domain: 'exa mple.com' })).toThrow(/sessions\.cookie\.domain/)
+  })
+})
+
+describe('session encryption keys: one, or a list newest first', () => {
+  const keyA = Buffer.alloc(32, 1).toString('base64url')
+  const keyB = Buffer.alloc(32, 2).toString('base64url')
+  const bad = Buffer.alloc(16, 3).toString('base64url')
+
+  it('reads a comma-separated CORESDK_SESSION_ENCRYPTION_KEY, newest first, and a list option', () => {
+    const fromEnv = resolveConfig({ env: { ...base, CORESDK_SESSION_ENCRYPTION_KEY: `${keyB}, ${keyA}` } })
+    expect(fromEnv.sessions.encryptionKeys.map((k) => Buffer.from(k).toString('base64url'))).toEqual([
+      keyB,
+      keyA,
+    ])
+    const fromOption = resolveConfig({ env: base, sessions: { encryptionKey: [keyB, Buffer.alloc(32, 1)] } })
+    expect(fromOption.sessions.encryptionKeys.map((k) => k[0])).toEqual([2, 1])
+    expect(resolveConfig({ env: base }).sessions.encryptionKeys).toEqual([])
+  })
+
+  it('names the position of a bad key, never its value', () => {
+    const { message } = failure({ ...base, CORESDK_SESSION_ENCRYPTION_KEY: `${keyB},${bad}` })
+    expect(message).toContain('CORESDK_SESSION_ENCRYPTION_KEY (key 2 of 2)')
+    expect(message).not.toContain(bad)
+    expect(message).not.toContain(keyB)
+    expect(failure({ ...base, CORESDK_SESSION_ENCRYPTION_KEY: `${keyB},,${keyA}` }).message).toContain(
+      '(key 2 of 3)',
+    )
+    let error: unknown
+    try {
+      resolveConfig({ env: base, sessions: { encryptionKey: [keyA, keyB, bad] } })
+    } catch (e) {
+      error = e
+    }
+    expect((error as CoreSDKError).message).toContain('sessions.encryptionKey (key 3 of 3)')
+    expect(inspect(error)).not.toContain(bad)
+    expect(() => resolveConfig({ env: base, sessions: { encryptionKey: [] } })).toThrow(
+      /sessions\.encryptionKey/,
+    )
+    expect(failure({ ...base, CORESDK_SESSION_ENCRYPTION_KEY: bad }).message).toMatch(
+      /CORESDK_SESSION_ENCRYPTION_KEY is invalid/,
+    )
+  })
+
+  it('never prints the keys of a list: util.inspect, JSON and the client show neither bytes nor encodings', () => {
+    const sdk = new CoreSDKClient({ env: { ...base, CORESDK_SESSION_ENCRYPTION_KEY: `${keyB},${keyA}` } })
+    const shown = [
+      inspect(sdk, { depth: 10 }),
+      inspect(sdk.config, { depth: 10 }),
+      JSON.stringify(sdk.config),
+    ].join('\n')
+    for (const key of [keyA, keyB]) expect(shown).not.toContain(key)
+    expect(shown).not.toMatch(/Uint8Array|Buffer/)
+    expect(shown).toContain('encryptionKeys')
+    void sdk.close()
+  })
+})
+
+describe('sessions.persistentTimeout', () => {
+  it('defaults to absoluteTimeout, reads CORESDK_SESSION_PERSISTENT_TIMEOUT, and is at least idleTimeout', () => {
+    expect(resolveConfig({ env: base, sessions: { absoluteTimeout: 7200 } }).sessions.persistentTimeout).toBe(
+      7200,
+    )
+    expect(
+      resolveConfig({ env: { ...base, CORESDK_SESSION_PERSISTENT_TIMEOUT: '2592000' } }).sessions
+        .persistentTimeout,
+    ).toBe(2_592_000)
+    expect(failure({ ...base, CORESDK_SESSION_PERSISTENT_TIMEOUT: 'week' }).message).toContain(
+      'CORESDK_SESSION_PERSISTENT_TIMEOUT',
+    )
+    expect(() => resolveConfig({ env: base, sessions: { idleTimeout: 600, persistentTimeout: 60 } })).toThrow(
+      /sessions\.persistentTimeout.*at least sessions\.idleTimeout/,
+    )
   })
 })

@@ -25,8 +25,9 @@ export interface LogoutHandlerOptions {
 /** The login, callback, logout and back-channel logout routes, framework-neutral. */
 export interface OidcHandlers {
   /**
-   * `GET /auth/login[?returnTo=/path]`: 302 to the provider, with the login-state cookie; a `returnTo` that is not a
-   * path on this site is the 400 problem `invalid_request`.
+   * `GET /auth/login[?returnTo=/path][&rememberMe=1]`: 302 to the provider, with the login-state cookie. `rememberMe`
+   * (`1`/`true` or `0`/`false`) chooses a persistent or a browser-session cookie for the session made at the callback.
+   * A `returnTo` that is not a path on this site, or a `rememberMe` of another value, is the 400 problem `invalid_request`.
    */
   login(request: OidcHttpRequest): Promise<OidcHttpResponse>
   /** `GET /auth/callback`: creates the session, 303 to the page the login started from; a problem otherwise. */
@@ -41,6 +42,16 @@ function header(headers: OidcHttpRequest['headers'], name: string): string | und
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
   const value = (headers as Record<string, string | string[] | undefined>)[name]
   return Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value
+}
+
+/** The login route's `rememberMe`: absent, or exactly one of `1`, `true`, `0`, `false`. */
+function readRememberMe(values: string[]): boolean | undefined {
+  if (values.length === 0) return undefined
+  if (values.length === 1 && /^(1|true)$/i.test(values[0]!)) return true
+  if (values.length === 1 && /^(0|false)$/i.test(values[0]!)) return false
+  throw new CoreSDKError('invalid_request', 'rememberMe takes 1 or 0.', {
+    detail: 'The rememberMe parameter accepts 1 (true) or 0 (false), once.',
+  })
 }
 
 function redirect(status: 302 | 303, location: string, setCookie: string[]): OidcHttpResponse {
@@ -90,10 +101,15 @@ export function createOidcHandlers(client: OidcClient, options: OidcHandlersOpti
   return {
     async login(request) {
       try {
-        const given = new URL(String(request.url)).searchParams.getAll('returnTo')
+        const query = new URL(String(request.url)).searchParams
+        const given = query.getAll('returnTo')
         // Two values are one too many: which one a proxy or a framework would have kept is not ours to guess.
         const returnTo = given.length > 1 ? '' : given[0]
-        const { url, setCookie } = await client.login(returnTo === undefined ? {} : { returnTo })
+        const rememberMe = readRememberMe(query.getAll('rememberMe'))
+        const { url, setCookie } = await client.login({
+          ...(returnTo === undefined ? {} : { returnTo }),
+          ...(rememberMe === undefined ? {} : { rememberMe }),
+        })
         return redirect(302, url, [setCookie])
       } catch (error) {
         return problem(error)

@@ -12,7 +12,7 @@ import { base64url, createRemoteJWKSet } from 'jose'
 import * as oidc from 'openid-client'
 import { LogoutTokenError, type ReplayCache, verifyLogoutToken } from './backchannel-logout.ts'
 import { readCookie, type StateCookieOptions, serializeCookie } from './cookies.ts'
-import { deriveStateKey, openLoginState, sealLoginState } from './login-state.ts'
+import { deriveStateKeys, openLoginState, sealLoginState } from './login-state.ts'
 import type { OidcRefresher } from './refresher.ts'
 import { checkReturnTo, isSafeReturnTo } from './return-to.ts'
 
@@ -32,8 +32,11 @@ export interface OidcClientOptions {
   postLogoutRedirectUri?: string
   /** The scopes requested. Add `offline_access` for a refresh token. @default 'openid profile email' */
   scope?: string
-  /** At least 32 bytes that encrypt the short-lived login-state cookie. Instances behind one host must share it. */
-  cookieSecret: string | Uint8Array
+  /**
+   * At least 32 bytes that encrypt the short-lived login-state cookie, or a list of such secrets, newest first:
+   * login states are sealed with the first and opened with any (rotation). Instances behind one host must share them.
+   */
+  cookieSecret: string | Uint8Array | ReadonlyArray<string | Uint8Array>
   /**
    * The login-state cookie's name; a `__Host-` or `__Secure-` name needs `cookieSecure`.
    * @default '__Host-coresdk_oidc' when the cookie is secure, else 'coresdk_oidc'
@@ -72,6 +75,12 @@ export interface LoginOptions {
   returnTo?: string
   /** Extra authorization parameters for this login only (e.g. `{ prompt: 'login' }`, `login_hint`). */
   params?: Record<string, string>
+  /**
+   * "Remember me", carried in the sealed login state to the session the callback creates: `true` for a persistent
+   * session cookie (`sessions.persistentTimeout`), `false` for a browser-session cookie.
+   * @default the core default of `sessions().create()` (persistent, `sessions.absoluteTimeout`)
+   */
+  rememberMe?: boolean
 }
 
 /** What {@link OidcClient.login} returns: where to redirect the browser, and the login-state cookie to set. */
@@ -335,7 +344,7 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     clockTolerance = 5,
     logoutTokenMaxAge = 300,
   } = options
-  const stateKey = await deriveStateKey(options.cookieSecret)
+  const stateKeys = await deriveStateKeys(options.cookieSecret)
   const cookieScope = stateCookieScope(options)
   const cookie: Omit<StateCookieOptions, 'maxAge'> = {
     name: options.cookieName ?? `${cookiePrefixFor(cookieScope)}coresdk_oidc`,
@@ -415,6 +424,9 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
     async login(loginOptions = {}) {
       // Refused before anything is made: a bad returnTo must not reach the callback, where the session is stored.
       const returnTo = checkReturnTo(loginOptions.returnTo)
+      const { rememberMe } = loginOptions
+      if (rememberMe !== undefined && typeof rememberMe !== 'boolean')
+        throw new CoreSDKError('invalid_request', 'login() takes rememberMe as true or false.')
       const state = oidc.randomState()
       const nonce = oidc.randomNonce()
       const codeVerifier = oidc.randomPKCECodeVerifier()
@@ -430,13 +442,23 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
       }
       if (loginOptions.params?.scope) params.scope = loginOptions.params.scope
       const url = oidc.buildAuthorizationUrl(config, params)
-      const sealed = await sealLoginState({ state, nonce, codeVerifier, returnTo }, stateKey, loginTimeout)
+      const sealed = await sealLoginState(
+        {
+          state,
+          nonce,
+          codeVerifier,
+          returnTo,
+          ...(rememberMe === undefined ? {} : { persistent: rememberMe }),
+        },
+        stateKeys,
+        loginTimeout,
+      )
       return { url: url.href, setCookie: serializeCookie(sealed, { ...cookie, maxAge: loginTimeout }) }
     },
 
     async callback(request) {
       const received = new URL(String(request.url))
-      const saved = await openLoginState(readCookie(request.cookie, cookie.name), stateKey)
+      const saved = await openLoginState(readCookie(request.cookie, cookie.name), stateKeys)
       if (!saved)
         throw new CoreSDKError(
           'invalid_request',
@@ -462,9 +484,10 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
       } catch (error) {
         throw callbackError(error)
       }
-      const session = await sdk
-        .sessions()
-        .create(toTokenSet(tokens), { userAgent: request.userAgent ?? null })
+      const session = await sdk.sessions().create(toTokenSet(tokens), {
+        userAgent: request.userAgent ?? null,
+        ...(saved.persistent === undefined ? {} : { persistent: saved.persistent }),
+      })
       // A state sealed before returnTo was checked at login may carry anything: it goes home, not astray.
       const returnTo = isSafeReturnTo(saved.returnTo) ? saved.returnTo : '/'
       return { session, setCookie: [session.setCookie, client.clearStateCookie()], returnTo }

@@ -73,7 +73,7 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
           jwksUri: `${provider.issuer}/jwks`,
           algorithms: ['RS256'],
         },
-        sessions: { cookie: { secure: false } },
+        sessions: { cookie: { secure: false }, persistentTimeout: 30 * 86_400 },
       })
       const oidc = await createOidcClient({
         sdk,
@@ -224,6 +224,41 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
         expect(body.detail, what).toContain('returnTo')
         for (const echoed of ['evil', 'Set-Cookie', 'aaaaaaaa', '/a', '/b'])
           expect(response.body, what).not.toContain(echoed)
+      }
+    })
+
+    it('rememberMe on the login route: 1 gives a persistent cookie for sessions.persistentTimeout, 0 a browser-session cookie', async () => {
+      const land = async (query: string) => {
+        const browser = new Browser()
+        const landed = await browser.navigate(`${base}/auth/login?returnTo=/api/me${query}`, {
+          login: 'gina',
+          stopAt: `${base}/api/me`,
+        })
+        expect(landed.url).toBe(`${base}/api/me`)
+        const line = browser.setCookieLine(base, sessionCookie) ?? ''
+        const me = (await (await browser.fetch(`${base}/api/me`)).json()) as { session_id: string }
+        const session = (await sdk.sessions().get(me.session_id))!
+        const lifetime = session.absoluteExpiresAt.getTime() - session.createdAt.getTime()
+        return { maxAge: /; Max-Age=(\d+)/i.exec(line)?.[1], persistent: session.persistent, lifetime }
+      }
+      const remembered = await land('&rememberMe=1')
+      expect(Number(remembered.maxAge)).toBeGreaterThanOrEqual(30 * 86_400 - 1)
+      expect(remembered).toMatchObject({ persistent: true, lifetime: 30 * 86_400_000 })
+      expect(await land('&rememberMe=0')).toEqual({
+        maxAge: undefined,
+        persistent: false,
+        lifetime: 86_400_000,
+      })
+      // Without the parameter, core's default: persistent for sessions.absoluteTimeout.
+      const plain = await land('')
+      expect(Number(plain.maxAge)).toBeGreaterThanOrEqual(86_399)
+      expect(plain).toMatchObject({ persistent: true, lifetime: 86_400_000 })
+      for (const query of ['rememberMe=yes', 'rememberMe=1&rememberMe=0']) {
+        const response = await rawRequest(base, 'GET', `/auth/login?${query}`)
+        expect(response.status, query).toBe(400)
+        expect(response.headers['set-cookie'], query).toBeUndefined()
+        expect(JSON.parse(response.body), query).toMatchObject({ code: 'invalid_request' })
+        expect(JSON.parse(response.body).detail, query).toContain('rememberMe')
       }
     })
 

@@ -13,7 +13,7 @@ import {
   type OidcHandlers,
   type OidcHttpResponse,
 } from '../src/index.ts'
-import { deriveStateKey, openLoginState, sealLoginState } from '../src/login-state.ts'
+import { deriveStateKeys, openLoginState, sealLoginState } from '../src/login-state.ts'
 import { Browser, startProvider, startServer, type TestProvider } from './support.ts'
 
 const CLIENT_ID = 'app'
@@ -263,7 +263,7 @@ describe('login and callback', () => {
 
   it('a login state sealed with a bad returnTo (an old cookie) sends the callback home, with the session made', async () => {
     const { url, setCookie } = await oidc.login({ returnTo: '/me' })
-    const key = await deriveStateKey(COOKIE_SECRET)
+    const key = await deriveStateKeys(COOKIE_SECRET)
     const saved = await openLoginState(setCookie.split(';')[0]!.split('=')[1], key)
     const old = await sealLoginState({ ...saved!, returnTo: '//evil.example/' }, key, 600)
     const callbackUrl = await authorize(url, new Browser(), 'olga')

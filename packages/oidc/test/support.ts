@@ -120,6 +120,7 @@ export async function startProvider(clients: (issuer: string) => TestClient[]): 
 /** A minimal browser: a cookie jar per host, manual redirects, and the provider's dev-interaction forms. */
 export class Browser {
   readonly #jar = new Map<string, Map<string, string>>()
+  readonly #lines = new Map<string, string>()
 
   cookieHeader(url: string): string {
     const jar = this.#jar.get(new URL(url).host)
@@ -137,6 +138,11 @@ export class Browser {
     return this.#jar.get(new URL(url).host)?.get(name)
   }
 
+  /** The last `Set-Cookie` line this browser received for a cookie of this host, attributes included. */
+  setCookieLine(url: string, name: string): string | undefined {
+    return this.#lines.get(`${new URL(url).host} ${name}`)
+  }
+
   #store(url: string, response: Response): void {
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';')
@@ -144,6 +150,7 @@ export class Browser {
       const name = pair.slice(0, eq).trim()
       const value = pair.slice(eq + 1).trim()
       const expired = value === '' || attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))
+      this.#lines.set(`${new URL(url).host} ${name}`, line)
       const jar = this.#jar.get(new URL(url).host) ?? new Map<string, string>()
       this.#jar.set(new URL(url).host, jar)
       if (expired) jar.delete(name)

@@ -299,9 +299,13 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
       ) {
         throw badRequest('"meta" must be an object of strings.')
       }
+      const persistent = input.persistent ?? undefined
+      if (persistent !== undefined && typeof persistent !== 'boolean')
+        throw badRequest('"persistent" must be a boolean.')
       const created = await sdk.sessions().create(tokenSet as TokenSet, {
         userAgent: optionalString(input, 'userAgent'),
         meta: meta as Record<string, string>,
+        ...(persistent === undefined ? {} : { persistent }),
       })
       // The secret is shown this once, to the service that will set the cookie; it is never logged.
       reply(res, 201, {

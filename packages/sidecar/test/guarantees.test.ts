@@ -21,6 +21,7 @@ import { redisStoreOver } from './helpers.ts'
 const TOLERANCE = 5
 const SIDECAR_SECRET = 'guarantees-sidecar-secret-0123456789abcdef'
 const KEY = crypto.getRandomValues(new Uint8Array(32))
+const OLD_KEY = crypto.getRandomValues(new Uint8Array(32))
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 const cookieOf = (setCookie: string) => setCookie.split(';')[0]!
@@ -397,6 +398,143 @@ for (const [modeName, start] of Object.entries(modes)) {
         expect(shown).not.toContain(Buffer.from(issuer.keys.secret!).toString('base64url'))
         expect(shown).toContain(created.id)
       })
+
+      it('(j) remember me: a browser-session cookie or a persistent one, each with its absolute expiry, which no refresh passes', async () => {
+        const { sdk } = await harness({
+          sessions: {
+            idleTimeout: 60,
+            absoluteTimeout: 3600,
+            persistentTimeout: 30 * 86_400,
+            touchInterval: 0,
+          },
+        })
+        const login = async (persistent?: boolean) =>
+          sdk
+            .sessions()
+            .create(
+              { id_token: await issuer.mint({ sub: user('remember'), sid: undefined }) },
+              persistent === undefined ? {} : { persistent },
+            )
+        const maxAge = (setCookie: string) => /; Max-Age=(\d+)/i.exec(setCookie)?.[1]
+        const browser = await login(false)
+        const remembered = await login(true)
+        const plain = await login()
+        expect(maxAge(browser.setCookie)).toBeUndefined()
+        expect(browser.setCookie).not.toMatch(/Expires=/i)
+        expect(Number(maxAge(remembered.setCookie))).toBeGreaterThanOrEqual(30 * 86_400 - 1)
+        expect(Number(maxAge(remembered.setCookie))).toBeLessThanOrEqual(30 * 86_400)
+        // The default is what it was: persistent, for the absolute timeout.
+        expect(Number(maxAge(plain.setCookie))).toBeGreaterThanOrEqual(3599)
+        expect(Number(maxAge(plain.setCookie))).toBeLessThanOrEqual(3600)
+        // The store keeps the choice and its absolute expiry: every instance (and the sidecar) reads the same.
+        const lifetime = async (id: string) => {
+          const stored = (await sdk.sessions().get(id))!
+          return [stored.persistent, stored.absoluteExpiresAt.getTime() - stored.createdAt.getTime()]
+        }
+        expect(await lifetime(browser.id)).toEqual([false, 3600_000])
+        expect(await lifetime(remembered.id)).toEqual([true, 30 * 86_400_000])
+        expect(await lifetime(plain.id)).toEqual([true, 3600_000])
+        for (const created of [browser, remembered]) {
+          const refreshed = await sdk.sessions().refresh(created.id)
+          expect(refreshed.absoluteExpiresAt).toEqual(created.absoluteExpiresAt)
+          expect(refreshed.expiresAt.getTime()).toBeLessThanOrEqual(created.absoluteExpiresAt.getTime())
+          expect((await sdk.authenticate({ cookie: cookieOf(created.setCookie) })).ok).toBe(true)
+        }
+        await expect(
+          sdk.sessions().create(
+            { id_token: await issuer.mint({ sub: user('remember') }) },
+            {
+              persistent: 'yes' as unknown as boolean,
+            },
+          ),
+        ).rejects.toMatchObject({ code: 'invalid_request' })
+      })
+
+      if (modeName === 'embedded') {
+        /** Three instances over one store, before, during and after a rotation from an old key to a new one. */
+        const rotation = async (sessions: SDKConfig['sessions'] = {}) => {
+          const base = await backing(kind)
+          const [oldKey, newKey] = [
+            crypto.getRandomValues(new Uint8Array(32)),
+            crypto.getRandomValues(new Uint8Array(32)),
+          ]
+          const instance = (keys: Uint8Array[]) =>
+            new CoreSDKClient(engineConfig(base.store, { sessions: { ...sessions, encryptionKey: keys } }))
+          const phases = {
+            before: instance([oldKey]),
+            during: instance([newKey, oldKey]),
+            after: instance([newKey]),
+          }
+          open.push({
+            sdk: phases.after,
+            store: faultyStore(base.store),
+            close: async () => {
+              for (const sdk of Object.values(phases)) await sdk.close()
+              await base.close()
+            },
+          })
+          return { ...phases, keys: [oldKey, newKey] }
+        }
+
+        it('(k) a key rotation keeps live sessions: old tokens open, a refresh re-seals them, and a dropped key fails cleanly', async () => {
+          let grants = 0
+          const refresher = {
+            refresh: async (refreshToken: string) => ({
+              access_token: `at-${++grants}`,
+              refresh_token: `${refreshToken}+`,
+            }),
+          }
+          const { before, during, after, keys } = await rotation({ tokenRefresher: refresher })
+          const login = async () =>
+            before.sessions().create({
+              id_token: await issuer.mint({ sub: user('rotating') }),
+              access_token: 'at-0',
+              refresh_token: 'rt',
+            })
+          const live = await login()
+          const idle = await login()
+          // Step 1, the new key first everywhere: what the old key sealed still opens, and refreshes.
+          expect(await during.sessions().getTokens(live.id)).toMatchObject({
+            accessToken: 'at-0',
+            refreshToken: 'rt',
+          })
+          expect((await during.sessions().refresh(live.id)).isActive()).toBe(true)
+          expect(grants).toBe(1)
+          // The refresh sealed the rotated tokens with the new key: an instance holding only the new key opens them.
+          expect(await after.sessions().getTokens(live.id)).toMatchObject({
+            accessToken: 'at-1',
+            refreshToken: 'rt+',
+          })
+          expect((await after.sessions().refresh(live.id)).isActive()).toBe(true)
+          expect(await after.sessions().getTokens(live.id)).toMatchObject({ accessToken: 'at-2' })
+          // Step 2, the old key dropped: a session never refreshed meanwhile cannot open its tokens, and says so
+          // with a CoreSDKError naming no key; its cookie still signs in, and nothing is revoked by it.
+          const refused = await after
+            .sessions()
+            .getTokens(idle.id)
+            .catch((e: unknown) => e)
+          expect(refused).toBeInstanceOf(CoreSDKError)
+          expect(refused).toMatchObject({ code: 'refresh_token_invalid', status: 401 })
+          expect(String((refused as Error).message)).toContain('sessions.encryptionKey')
+          for (const key of keys)
+            expect(inspect(refused, { depth: 10 })).not.toContain(Buffer.from(key).toString('base64url'))
+          await expect(after.sessions().refresh(idle.id)).rejects.toMatchObject({
+            code: 'refresh_token_invalid',
+          })
+          expect(grants).toBe(2)
+          expect((await after.authenticate({ cookie: cookieOf(idle.setCookie) })).ok).toBe(true)
+          expect((await after.sessions().get(idle.id))?.isActive()).toBe(true)
+        })
+
+        it('(k) a refresh without a refresher moves tokens sealed with an older key onto the newest', async () => {
+          const { before, during, after } = await rotation()
+          const created = await before
+            .sessions()
+            .create({ id_token: await issuer.mint({ sub: user('reseal') }), access_token: 'at-0' })
+          await during.sessions().refresh(created.id)
+          expect(await after.sessions().getTokens(created.id)).toMatchObject({ accessToken: 'at-0' })
+        })
+      }
     })
   }
 }
@@ -410,7 +548,7 @@ describe('(i) a sidecar-mode client and a sidecar print no secret either', () =>
       sidecarAddr: 'http://127.0.0.1:1',
       sidecarSecret: 'sidecar-secret-value-0123456789abcdef',
       jwt: issuer.jwtOptions(),
-      sessions: { encryptionKey: KEY },
+      sessions: { encryptionKey: [KEY, OLD_KEY] },
     })
   })
   afterAll(() => sdk.close())
@@ -422,7 +560,7 @@ describe('(i) a sidecar-mode client and a sidecar print no secret either', () =>
       JSON.stringify(sdk.config),
     ].join('\n')
     expect(shown).not.toContain('sidecar-secret-value')
-    expect(shown).not.toContain(Buffer.from(KEY).toString('base64url'))
+    for (const key of [KEY, OLD_KEY]) expect(shown).not.toContain(Buffer.from(key).toString('base64url'))
     expect(shown).not.toMatch(/Uint8Array/)
   })
 })

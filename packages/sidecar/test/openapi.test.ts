@@ -28,6 +28,7 @@ const WIRE_FIELDS = {
   lastSeenAt: true,
   expiresAt: true,
   absoluteExpiresAt: true,
+  persistent: true,
   revokedAt: true,
   active: true,
   key: true,
