@@ -8,6 +8,7 @@ import type { CreateSessionOptions } from './engine.ts'
 import { CoreSDKError } from './errors.ts'
 import { MemorySessionStore } from './memory-session-store.ts'
 import { isRecordActive } from './session.ts'
+import type { Telemetry } from './telemetry.ts'
 import type {
   AuthDecision,
   Claims,
@@ -38,9 +39,11 @@ export class LocalBackend implements Backend {
   readonly #refreshing = new Map<string, Promise<SessionRecord>>()
   readonly #touching = new Set<string>()
   readonly #realm: { realm: string }
+  readonly #telemetry: Telemetry | null
 
-  constructor(config: ResolvedConfig, verifier: TokenVerifier) {
+  constructor(config: ResolvedConfig, verifier: TokenVerifier, telemetry: Telemetry | null = null) {
     this.#config = config
+    this.#telemetry = telemetry
     this.#verifier = verifier
     this.#ownsStore = config.sessions.store === undefined
     this.#store = config.sessions.store ?? new MemorySessionStore()
@@ -107,14 +110,17 @@ export class LocalBackend implements Backend {
   ): Promise<SessionRecord> {
     const now = Date.now()
     const tenantId = this.#config.tenantId
-    const existing = await this.#call(this.#store.getByKey(tenantId, key))
+    const existing = await this.#call('getByKey', this.#store.getByKey(tenantId, key))
     if (existing && (existing.revokedAt !== null || isRecordActive(existing, now))) return existing
     const candidate = this.#newRecord(now, token, key, 'token', userAgentMeta(userAgent))
     candidate.retainUntil = Math.max(
       candidate.absoluteExpiresAt,
       token.expiresAt + this.#config.jwt.clockTolerance * 1000,
     )
-    const { record } = await this.#call(this.#store.create(tenantId, candidate, this.#config.sessions.limits))
+    const { record } = await this.#call(
+      'create',
+      this.#store.create(tenantId, candidate, this.#config.sessions.limits),
+    )
     return record
   }
 
@@ -149,7 +155,7 @@ export class LocalBackend implements Backend {
 
   async cookie(id: string, secret: string): Promise<BackendAnswer> {
     // A cookie session has nothing to verify without the store: it never passes degraded.
-    const record = await this.#call(this.#store.get(this.#config.tenantId, id))
+    const record = await this.#call('get', this.#store.get(this.#config.tenantId, id))
     if (!record || record.secretHash === null || !timingSafeEqual(await sha256(secret), record.secretHash))
       return { ok: false, code: 'invalid_token', record: null, clearCookie: true }
     if (!isRecordActive(record, Date.now())) {
@@ -167,7 +173,7 @@ export class LocalBackend implements Backend {
       return
     this.#touching.add(record.id)
     const expiresAt = Math.min(record.absoluteExpiresAt, now + this.#config.sessions.idleTimeout * 1000)
-    this.#call(this.#store.update(this.#config.tenantId, record.id, { lastSeenAt: now, expiresAt }))
+    this.#call('update', this.#store.update(this.#config.tenantId, record.id, { lastSeenAt: now, expiresAt }))
       .catch(() => {
         // A missed touch only shortens the idle window; the next request tries again.
       })
@@ -191,7 +197,7 @@ export class LocalBackend implements Backend {
     const tokenKey = await sessionKey(token, verified)
     const key = tokenKey.startsWith('sid:') ? tokenKey : null
     if (key === null) {
-      const bound = await this.#call(this.#store.getByKey(tenantId, tokenKey))
+      const bound = await this.#call('getByKey', this.#store.getByKey(tenantId, tokenKey))
       if (bound !== null && bound.revokedAt !== null) throw new CoreSDKError('invalid_token')
     }
     const candidate = this.#newRecord(now, verified, key ?? tokenKey, 'login', {
@@ -202,6 +208,7 @@ export class LocalBackend implements Backend {
     candidate.secretHash = await sha256(secret)
     candidate.tokens = sealed
     const { record, created } = await this.#call(
+      'create',
       this.#store.create(tenantId, candidate, this.#config.sessions.limits),
     )
     // A revoked session, or a revoke-all that covers the token, refuses the login as it refuses the token itself.
@@ -211,6 +218,7 @@ export class LocalBackend implements Backend {
     // A new login in a provider session already bound here: the session stays, what it binds is renewed (claims,
     // idle expiry, tokens), and the login gets a new secret, never the old one.
     const updated = await this.#call(
+      'update',
       this.#store.update(tenantId, record.id, {
         claims: candidate.claims,
         secretHash: candidate.secretHash,
@@ -224,18 +232,19 @@ export class LocalBackend implements Backend {
   }
 
   get(id: string): Promise<SessionRecord | null> {
-    return this.#call(this.#store.get(this.#config.tenantId, id))
+    return this.#call('get', this.#store.get(this.#config.tenantId, id))
   }
 
   providerSession(sid: string): Promise<SessionRecord | null> {
-    return this.#call(this.#store.getByKey(this.#config.tenantId, `sid:${sid}`))
+    return this.#call('getByKey', this.#store.getByKey(this.#config.tenantId, `sid:${sid}`))
   }
 
   // One-time keys when the store cannot hold them: this process only, bounded (an evicted key could be claimed again).
   readonly #once = new BoundedMap<string, true>(10_000)
 
   async claimOnce(key: string, expiresAt: number): Promise<boolean> {
-    if (this.#store.claimOnce) return this.#call(this.#store.claimOnce(this.#config.tenantId, key, expiresAt))
+    if (this.#store.claimOnce)
+      return this.#call('claimOnce', this.#store.claimOnce(this.#config.tenantId, key, expiresAt))
     if (this.#once.has(key)) return false
     this.#once.set(key, true, expiresAt)
     return true
@@ -263,7 +272,7 @@ export class LocalBackend implements Backend {
       : { tokens: record.tokens }
     if ('lostTo' in rotation) return rotation.lostTo
     const patch = this.#slide(record, rotation.tokens)
-    const updated = await this.#call(this.#store.update(this.#config.tenantId, id, patch))
+    const updated = await this.#call('update', this.#store.update(this.#config.tenantId, id, patch))
     if (!updated) throw new CoreSDKError('session_not_found')
     return updated
   }
@@ -279,7 +288,10 @@ export class LocalBackend implements Backend {
     const deadline = Date.now() + ttl + storeTimeout
     let seen: string | null | undefined
     for (let poll = 0; ; poll++) {
-      const { record, fence } = await this.#call(store.acquireRefreshLock(this.#config.tenantId, id, ttl))
+      const { record, fence } = await this.#call(
+        'acquireRefreshLock',
+        store.acquireRefreshLock(this.#config.tenantId, id, ttl),
+      )
       if (record === null || !isRecordActive(record, Date.now())) {
         if (fence !== null) await this.#release(id, fence)
         throw new CoreSDKError('session_not_found')
@@ -365,25 +377,33 @@ export class LocalBackend implements Backend {
   }
 
   #release(id: string, fence: number, patch?: SessionPatch): Promise<RefreshReleaseAnswer> {
-    return this.#call(this.#store.releaseRefreshLock!(this.#config.tenantId, id, fence, patch))
+    return this.#call(
+      'releaseRefreshLock',
+      this.#store.releaseRefreshLock!(this.#config.tenantId, id, fence, patch),
+    )
   }
 
   revoke(id: string): Promise<SessionRecord | null> {
-    return this.#call(this.#store.revoke(this.#config.tenantId, id, Date.now()))
+    return this.#call('revoke', this.#store.revoke(this.#config.tenantId, id, Date.now()))
   }
 
   async revokeAll(userId: string): Promise<{ revoked: number; at: number }> {
     const at = Date.now()
     const retainFor = Math.max(this.#config.sessions.absoluteTimeout * 1000, DAY)
-    const ids = await this.#call(this.#store.revokeAllForUser(this.#config.tenantId, userId, at, retainFor))
+    const ids = await this.#call(
+      'revokeAllForUser',
+      this.#store.revokeAllForUser(this.#config.tenantId, userId, at, retainFor),
+    )
     return { revoked: ids.length, at }
   }
 
   list(userId: string, includeInactive: boolean): Promise<SessionRecord[]> {
-    return this.#call(this.#store.listForUser(this.#config.tenantId, userId)).then((records) => {
-      const now = Date.now()
-      return includeInactive ? records : records.filter((r) => isRecordActive(r, now))
-    })
+    return this.#call('listForUser', this.#store.listForUser(this.#config.tenantId, userId)).then(
+      (records) => {
+        const now = Date.now()
+        return includeInactive ? records : records.filter((r) => isRecordActive(r, now))
+      },
+    )
   }
 
   async tokens(id: string): Promise<SessionTokens | null> {
@@ -418,8 +438,9 @@ export class LocalBackend implements Backend {
     return JSON.parse(plain) as SessionTokens
   }
 
-  #call<T>(operation: Promise<T>): Promise<T> {
-    return withDeadline(operation, this.#config.sessions.storeTimeout)
+  #call<T>(name: string, operation: Promise<T>): Promise<T> {
+    const call = withDeadline(operation, this.#config.sessions.storeTimeout)
+    return this.#telemetry === null ? call : this.#telemetry.store(name, call)
   }
 
   #sessionCookie(id: string, secret: string): string {
