@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import * as api from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { type DataPoint, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics'
@@ -7,9 +8,9 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace'
-import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
 import { CoreSDKClient, CoreSDKError, MemorySessionStore, type OpenTelemetryApi } from '../src/index.ts'
-import { AUDIENCE, bearer, hsClient, hsToken, ISSUER } from './helpers.ts'
+import { AUDIENCE, bearer, hsClient, hsToken, ISSUER, SECRET } from './helpers.ts'
 import { createTestKeys, mintToken, startJwksServer } from './kit.ts'
 
 class Reader extends MetricReader {
@@ -18,8 +19,15 @@ class Reader extends MetricReader {
 }
 
 const spans = new InMemorySpanExporter()
+// Every span of the file, never reset: the docs test compares their names with the page.
+const everySpan = new InMemorySpanExporter()
 const reader = new Reader()
-const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] })
+const tracerProvider = new TracerProvider({
+  spanProcessors: [
+    new SimpleSpanProcessor({ exporter: spans }),
+    new SimpleSpanProcessor({ exporter: everySpan }),
+  ],
+})
 const meterProvider = new MeterProvider({ readers: [reader] })
 const telemetry = { api }
 
@@ -236,5 +244,42 @@ describe('OpenTelemetry', () => {
     expect(exported).toContain('coresdk.authenticate')
     for (const secret of secrets) expect(exported).not.toContain(secret)
     await sdk.close()
+  })
+
+  it('docs/observability.md: its snippet is this one, and its tables name exactly the spans and metrics exported here', async () => {
+    const env = { ISSUER: ISSUER, AUDIENCE: AUDIENCE, ALGORITHMS: 'HS256', SECRET: SECRET }
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(`CORESDK_JWT_${name}`, value)
+    // snippet: telemetry
+    const sdk = new CoreSDKClient({
+      tenantId: 'acme',
+      serviceName: 'my-api',
+      telemetry: { api },
+    })
+    // end
+    vi.unstubAllEnvs()
+    await sdk.close()
+    const page = readFileSync(new URL('../../../docs/observability.md', import.meta.url), 'utf8')
+    const source = readFileSync(new URL(import.meta.url), 'utf8')
+    const snippet = /\/\/ snippet: telemetry\n([\s\S]*?)\n\s*\/\/ end/
+      .exec(source)![1]!
+      .replace(/^ {4}/gm, '')
+    const block = /```ts\n([\s\S]*?)```/
+      .exec(page)![1]!
+      .replace(/^import .*\n/gm, '')
+      .trim()
+    expect(block).toBe(snippet.trim())
+    const rows = (heading: string) => {
+      const section = page.split(`## ${heading}\n`)[1]!.split('\n## ')[0]!
+      return new Set([...section.matchAll(/^\| `([\w.<>]+)` \|/gm)].map((m) => m[1]!))
+    }
+    const spanNames = new Set(
+      everySpan
+        .getFinishedSpans()
+        .map((s) => s.name.replace(/^coresdk\.store\..+/, 'coresdk.store.<operation>'))
+        .filter((name) => name.startsWith('coresdk.')),
+    )
+    expect(rows('Spans')).toEqual(spanNames)
+    const { resourceMetrics } = await reader.collect()
+    expect(rows('Metrics')).toEqual(new Set(metricsOf(resourceMetrics).map((m) => m.descriptor.name)))
   })
 })

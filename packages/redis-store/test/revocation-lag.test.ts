@@ -17,13 +17,22 @@ class Reader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
 }
 
-async function lagOf(reader: Reader): Promise<{ count: number; sum: number; max: number } | undefined> {
+async function lagOf(
+  reader: Reader,
+): Promise<{ count: number; sum: number; max: number; store: unknown } | undefined> {
   const { resourceMetrics } = await reader.collect()
   const metric = resourceMetrics.scopeMetrics
     .flatMap((scope) => scope.metrics)
     .find((m) => m.descriptor.name === 'coresdk.revocation.lag') as HistogramMetricData | undefined
   const point = metric?.dataPoints.find((p) => p.attributes['coresdk.revocation.kind'] === 'user')
-  return point && { count: point.value.count, sum: point.value.sum ?? 0, max: point.value.max ?? 0 }
+  return (
+    point && {
+      count: point.value.count,
+      sum: point.value.sum ?? 0,
+      max: point.value.max ?? 0,
+      store: point.attributes['coresdk.store.kind'],
+    }
+  )
 }
 
 describe.skipIf(redis.url === null)(`the revocation-lag metric ${redis.reason ?? ''}`, () => {
@@ -57,6 +66,7 @@ describe.skipIf(redis.url === null)(`the revocation-lag metric ${redis.reason ??
       }
       const heardBy = Date.now()
       expect(lag?.count).toBe(1)
+      expect(lag?.store).toBe('redis')
       // From the revocation's own timestamp to this process applying it: at least zero, and never more than the
       // whole span from the moment the other process started revoking to now.
       expect(lag!.sum).toBeGreaterThanOrEqual(0)
