@@ -270,7 +270,7 @@ describe('OpenTelemetry', () => {
     expect(block).toBe(snippet.trim())
     const rows = (heading: string) => {
       const section = page.split(`## ${heading}\n`)[1]!.split('\n## ')[0]!
-      return new Set([...section.matchAll(/^\| `([\w.<>]+)` \|/gm)].map((m) => m[1]!))
+      return new Set([...section.matchAll(/^\| `([\w.<>]+)` +\|/gm)].map((m) => m[1]!))
     }
     const spanNames = new Set(
       everySpan
