@@ -240,6 +240,25 @@ export interface MemorySessionStoreOptions {
   sweepInterval?: number;
 }
 
+export interface ObservableResult {
+  observe(value: number, attributes?: TelemetryAttributes): void;
+}
+
+export interface OpenTelemetryApi {
+  trace: {
+    getTracer(name: string, version?: string): TelemetryTracer;
+    getActiveSpan(): TelemetrySpan | undefined;
+    setSpan(context: unknown, span: TelemetrySpan): unknown;
+  };
+  context: {
+    active(): unknown;
+    with(context: unknown, fn: () => unknown): unknown;
+  };
+  metrics: {
+    getMeter(name: string, version?: string): TelemetryMeter;
+  };
+}
+
 export interface ProblemBody {
   type: string;
   title: string;
@@ -290,6 +309,7 @@ export interface SDKConfig {
   rbac?: {
     rolesClaim?: string;
   };
+  telemetry?: TelemetryOptions;
   env?: Record<string, string | undefined>;
 }
 
@@ -347,6 +367,52 @@ export interface SessionTokens {
   accessTokenExpiresAt?: number;
   scope?: string;
   tokenType?: string;
+}
+
+export type TelemetryAttributes = Record<string, string | number | boolean>;
+
+export interface TelemetryMeter {
+  createCounter(name: string, options?: {
+    description?: string;
+    unit?: string;
+  }): {
+    add(value: number, attributes?: TelemetryAttributes): void;
+  };
+  createHistogram(name: string, options?: {
+    description?: string;
+    unit?: string;
+    advice?: {
+      explicitBucketBoundaries?: number[];
+    };
+  }): {
+    record(value: number, attributes?: TelemetryAttributes): void;
+  };
+  createObservableCounter(name: string, options?: {
+    description?: string;
+    unit?: string;
+  }): {
+    addCallback(callback: (result: ObservableResult) => void): void;
+    removeCallback(callback: (result: ObservableResult) => void): void;
+  };
+}
+
+export interface TelemetryOptions {
+  api: OpenTelemetryApi;
+}
+
+export interface TelemetrySpan {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  setStatus(status: {
+    code: number;
+  }): unknown;
+  isRecording(): boolean;
+  end(): void;
+}
+
+export interface TelemetryTracer {
+  startSpan(name: string, options?: {
+    attributes?: TelemetryAttributes;
+  }, context?: unknown): TelemetrySpan;
 }
 
 export interface TokenRefresher {

@@ -29,6 +29,7 @@ import { createRbac, type RbacApi } from './rbac.ts'
 import { RevocationMemory } from './revocation-memory.ts'
 import { CreatedSession, Session } from './session.ts'
 import { SidecarBackend } from './sidecar-backend.ts'
+import { storeKindOf, Telemetry } from './telemetry.ts'
 import type { AuthDecision, HttpProblem, SessionRecord, SessionTokens, TokenSet } from './types.ts'
 import {
   authorizeToken,
@@ -114,6 +115,7 @@ export class CoreSDKClient {
   readonly #events = new LifecycleEmitter()
   // Whether the last request that reached for the backend passed degraded: `auth.degraded` is reported once per spell.
   #degraded = false
+  readonly #telemetry: Telemetry | null
   // The last answer given for each session record, reused while the record and the claims stay the same objects
   // (a cached record, a cached verification): a warm request allocates no result and no Session.
   readonly #answers = new WeakMap<SessionRecord, AuthenticateResult>()
@@ -130,12 +132,28 @@ export class CoreSDKClient {
     this.#realm = { realm: resolved.serviceName }
     this.#rbac = createRbac(resolved.rbac.rolesClaim, resolved.serviceName)
     const local = resolved.mode === 'embedded'
+    const telemetry =
+      config.telemetry === undefined
+        ? null
+        : new Telemetry(
+            config.telemetry,
+            resolved.mode,
+            local ? storeKindOf(resolved.sessions.store) : 'sidecar',
+          )
+    this.#telemetry = telemetry
     this.#verifier =
-      local || hasLocalJwt(resolved) ? new TokenVerifier(resolved.jwt, resolved.tenantId) : null
+      local || hasLocalJwt(resolved) ? new TokenVerifier(resolved.jwt, resolved.tenantId, telemetry) : null
     this.#backend = local
-      ? new LocalBackend(resolved, this.#verifier!, this.#events)
+      ? new LocalBackend(resolved, this.#verifier!, this.#events, telemetry)
       : new SidecarBackend(resolved, this.#events)
-    this.#unsubscribe = this.#backend.onRevocation((event) => this.#known.apply(event))
+    this.#unsubscribe = this.#backend.onRevocation(
+      telemetry === null
+        ? (event) => this.#known.apply(event)
+        : (event) => {
+            this.#known.apply(event)
+            telemetry.revocationApplied(event)
+          },
+    )
     this.#auth = { authorize: (request) => this.#authorize(request?.token) }
     this.#sessions = {
       create: (tokenSet, options) => this.#create(tokenSet, options),
@@ -191,6 +209,7 @@ export class CoreSDKClient {
   async close(): Promise<void> {
     this.#unsubscribe?.()
     this.#events.clear()
+    this.#telemetry?.close()
     this.#verifier?.close()
     await this.#backend.close()
   }
@@ -213,12 +232,33 @@ export class CoreSDKClient {
     request: AuthenticateRequest,
     options?: AuthenticateOptions,
   ): AuthenticateResult | Promise<AuthenticateResult> {
+    const telemetry = this.#telemetry
+    if (telemetry === null) return this.#decide(request, options)
+    let warm: AuthenticateResult | undefined
     try {
-      if (typeof request.authorization === 'string') {
-        const token = plainBearer(request.authorization)
-        const warm = token === undefined ? undefined : this.#bearerNow(token)
-        if (warm !== undefined) return warm
-      }
+      warm = this.#warm(request)
+    } catch (error) {
+      warm = this.#fault(error)
+    }
+    if (warm !== undefined) return telemetry.decided(warm)
+    // Not warm: the whole pipeline runs again under its span (the warm check is one cache lookup).
+    return telemetry.authenticate(async () => this.#decide(request, options))
+  }
+
+  /** The answer of the warm path when the request is a bearer token it can answer; undefined otherwise. */
+  #warm(request: AuthenticateRequest): AuthenticateResult | undefined {
+    if (typeof request.authorization !== 'string') return undefined
+    const token = plainBearer(request.authorization)
+    return token === undefined ? undefined : this.#bearerNow(token)
+  }
+
+  #decide(
+    request: AuthenticateRequest,
+    options?: AuthenticateOptions,
+  ): AuthenticateResult | Promise<AuthenticateResult> {
+    try {
+      const warm = this.#warm(request)
+      if (warm !== undefined) return warm
       const credential = readCredential(request, this.#config.sessions.cookie.name)
       switch (credential.kind) {
         case 'none':
@@ -283,6 +323,7 @@ export class CoreSDKClient {
       return this.#failed(error, token, verified)
     }
     this.#degraded = false
+    this.#telemetry?.reachable()
     return this.#settleBearer(answer, verified)
   }
 
@@ -322,6 +363,7 @@ export class CoreSDKClient {
       return this.#refuse(problemFor(this.#failureCode(error), this.#realm))
     }
     this.#degraded = false
+    this.#telemetry?.reachable()
     return this.#settle(answer, true)
   }
 
@@ -376,6 +418,7 @@ export class CoreSDKClient {
     }
     // Fail open: the signature and claims are verified; what this instance knows of revocations still holds.
     this.#failOpen(code)
+    this.#telemetry?.failedOpen()
     return {
       ok: true,
       user: verified.claims,
@@ -420,7 +463,20 @@ export class CoreSDKClient {
    * Revokes the current session (all the user's with `everywhere`, all but the current one with `others`) and returns
    * the cookie-clearing headers (none with `others`: the current session stays).
    */
-  async logout(request: LogoutRequest): Promise<LogoutResult> {
+  logout(request: LogoutRequest): Promise<LogoutResult> {
+    const telemetry = this.#telemetry
+    if (telemetry === null) return this.#logout(request)
+    return telemetry.span(
+      'coresdk.logout',
+      () => this.#logout(request),
+      (result) => ({
+        'coresdk.logout.everywhere': request.everywhere === true,
+        'coresdk.logout.revoked': result.revoked,
+      }),
+    )
+  }
+
+  async #logout(request: LogoutRequest): Promise<LogoutResult> {
     let revoked = 0
     const userId = request.user?.sub ?? request.session?.userId
     if (request.others) {
@@ -495,7 +551,9 @@ export class CoreSDKClient {
 
   async #refresh(id: string): Promise<Session> {
     if (!isSessionId(id)) throw new CoreSDKError('session_not_found')
-    return new Session(await this.#backend.refresh(id))
+    const refresh = () => this.#backend.refresh(id)
+    const telemetry = this.#telemetry
+    return new Session(await (telemetry === null ? refresh() : telemetry.span('coresdk.refresh', refresh)))
   }
 
   async #revoke(id: string, actor: EventActor): Promise<boolean> {

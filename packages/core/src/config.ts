@@ -1,5 +1,6 @@
 import { base64UrlDecode } from './crypto.ts'
 import { CoreSDKError } from './errors.ts'
+import type { TelemetryOptions } from './telemetry.ts'
 import type { SessionLimits, SessionStore, TokenRefresher } from './types.ts'
 
 /** The JWS algorithms CoreSDK verifies. `none` is never among them. */
@@ -220,6 +221,8 @@ export interface SDKConfig {
     /** The claim holding the user's roles, as a dotted path (`roles`, `realm_access.roles`, `scope`). Env: `CORESDK_ROLES_CLAIM`. @default 'roles' */
     rolesClaim?: string
   }
+  /** OpenTelemetry traces and metrics, through the `@opentelemetry/api` module given here. @default off */
+  telemetry?: TelemetryOptions
   /** The environment to read `CORESDK_*` from. @default globalThis.process?.env */
   env?: Record<string, string | undefined>
 }

@@ -44,6 +44,15 @@ export { MemorySessionStore } from './memory-session-store.ts'
 export type { RbacApi, RoleDecision, RoleRequirement } from './rbac.ts'
 export { CreatedSession, Session } from './session.ts'
 export type {
+  ObservableResult,
+  OpenTelemetryApi,
+  TelemetryAttributes,
+  TelemetryMeter,
+  TelemetryOptions,
+  TelemetrySpan,
+  TelemetryTracer,
+} from './telemetry.ts'
+export type {
   AuthDecision,
   AuthReason,
   Claims,

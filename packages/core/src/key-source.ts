@@ -245,6 +245,8 @@ export interface RemoteKeySourceOptions {
   timeout: number
   /** The clock. @default Date.now */
   now?: () => number
+  /** Runs each fetch (telemetry: its span and counters). @default the fetch itself */
+  around?: (fetch: () => Promise<PublicJwk[]>) => Promise<PublicJwk[]>
 }
 
 /** The largest JWK Set accepted, in bytes. */
@@ -259,7 +261,8 @@ const FIRST_LOAD_RETRY = 1000
  */
 export class RemoteKeySource implements KeySource {
   readonly #url: string
-  readonly #options: Required<RemoteKeySourceOptions>
+  readonly #options: Required<Omit<RemoteKeySourceOptions, 'around'>>
+  readonly #around: RemoteKeySourceOptions['around']
   readonly #closed = new AbortController()
   #byKid = new Map<string, KeyEntry[]>()
   #all: KeyEntry[] = []
@@ -273,7 +276,9 @@ export class RemoteKeySource implements KeySource {
 
   constructor(url: string, options: RemoteKeySourceOptions) {
     this.#url = url
-    this.#options = { now: Date.now, ...options }
+    const { around, ...rest } = options
+    this.#options = { now: Date.now, ...rest }
+    this.#around = around
   }
 
   /** How many fetches this source started (for diagnostics and tests). */
@@ -352,7 +357,7 @@ export class RemoteKeySource implements KeySource {
     this.#lastAttemptAt = this.#options.now()
     this.#fetches++
     try {
-      const keys = await this.#fetch()
+      const keys = await (this.#around === undefined ? this.#fetch() : this.#around(() => this.#fetch()))
       this.#install(keys)
       this.#loaded = true
       this.#loadedAt = this.#options.now()

@@ -9,6 +9,7 @@ import { CoreSDKError } from './errors.ts'
 import type { EventActor, LifecycleEmitter, LifecycleEvent, RevokeReason } from './events.ts'
 import { MemorySessionStore } from './memory-session-store.ts'
 import { isRecordActive } from './session.ts'
+import type { Telemetry } from './telemetry.ts'
 import type {
   AuthDecision,
   Claims,
@@ -40,9 +41,16 @@ export class LocalBackend implements Backend {
   readonly #touching = new Set<string>()
   readonly #realm: { realm: string }
   readonly #events: LifecycleEmitter
+  readonly #telemetry: Telemetry | null
 
-  constructor(config: ResolvedConfig, verifier: TokenVerifier, events: LifecycleEmitter) {
+  constructor(
+    config: ResolvedConfig,
+    verifier: TokenVerifier,
+    events: LifecycleEmitter,
+    telemetry: Telemetry | null = null,
+  ) {
     this.#config = config
+    this.#telemetry = telemetry
     this.#verifier = verifier
     this.#events = events
     this.#ownsStore = config.sessions.store === undefined
@@ -110,14 +118,17 @@ export class LocalBackend implements Backend {
   ): Promise<SessionRecord> {
     const now = Date.now()
     const tenantId = this.#config.tenantId
-    const existing = await this.#call(this.#store.getByKey(tenantId, key))
+    const existing = await this.#call('getByKey', this.#store.getByKey(tenantId, key))
     if (existing && (existing.revokedAt !== null || isRecordActive(existing, now))) return existing
     const candidate = this.#newRecord(now, token, key, 'token', userAgentMeta(userAgent))
     candidate.retainUntil = Math.max(
       candidate.absoluteExpiresAt,
       token.expiresAt + this.#config.jwt.clockTolerance * 1000,
     )
-    const result = await this.#call(this.#store.create(tenantId, candidate, this.#config.sessions.limits))
+    const result = await this.#call(
+      'create',
+      this.#store.create(tenantId, candidate, this.#config.sessions.limits),
+    )
     this.#created(result, 'user')
     return result.record
   }
@@ -172,7 +183,7 @@ export class LocalBackend implements Backend {
 
   async cookie(id: string, secret: string): Promise<BackendAnswer> {
     // A cookie session has nothing to verify without the store: it never passes degraded.
-    const record = await this.#call(this.#store.get(this.#config.tenantId, id))
+    const record = await this.#call('get', this.#store.get(this.#config.tenantId, id))
     if (!record || record.secretHash === null || !timingSafeEqual(await sha256(secret), record.secretHash))
       return { ok: false, code: 'invalid_token', record: null, clearCookie: true }
     if (!isRecordActive(record, Date.now())) {
@@ -190,7 +201,7 @@ export class LocalBackend implements Backend {
       return
     this.#touching.add(record.id)
     const expiresAt = Math.min(record.absoluteExpiresAt, now + this.#config.sessions.idleTimeout * 1000)
-    this.#call(this.#store.update(this.#config.tenantId, record.id, { lastSeenAt: now, expiresAt }))
+    this.#call('update', this.#store.update(this.#config.tenantId, record.id, { lastSeenAt: now, expiresAt }))
       .catch(() => {
         // A missed touch only shortens the idle window; the next request tries again.
       })
@@ -214,7 +225,7 @@ export class LocalBackend implements Backend {
     const tokenKey = await sessionKey(token, verified)
     const key = tokenKey.startsWith('sid:') ? tokenKey : null
     if (key === null) {
-      const bound = await this.#call(this.#store.getByKey(tenantId, tokenKey))
+      const bound = await this.#call('getByKey', this.#store.getByKey(tenantId, tokenKey))
       if (bound !== null && bound.revokedAt !== null) throw new CoreSDKError('invalid_token')
     }
     const candidate = this.#newRecord(now, verified, key ?? tokenKey, 'login', {
@@ -232,7 +243,10 @@ export class LocalBackend implements Backend {
     candidate.key = key
     candidate.secretHash = await sha256(secret)
     candidate.tokens = sealed
-    const stored = await this.#call(this.#store.create(tenantId, candidate, this.#config.sessions.limits))
+    const stored = await this.#call(
+      'create',
+      this.#store.create(tenantId, candidate, this.#config.sessions.limits),
+    )
     const { record, created } = stored
     // A revoked session, or a revoke-all that covers the token, refuses the login as it refuses the token itself.
     if (record.revokedAt !== null || record.userId !== candidate.userId)
@@ -243,6 +257,7 @@ export class LocalBackend implements Backend {
     // idle expiry, tokens), and the login gets a new secret, never the old one. Its absolute expiry stays: the
     // cookie follows this login's choice, up to that expiry.
     const updated = await this.#call(
+      'update',
       this.#store.update(tenantId, record.id, {
         claims: candidate.claims,
         secretHash: candidate.secretHash,
@@ -257,18 +272,19 @@ export class LocalBackend implements Backend {
   }
 
   get(id: string): Promise<SessionRecord | null> {
-    return this.#call(this.#store.get(this.#config.tenantId, id))
+    return this.#call('get', this.#store.get(this.#config.tenantId, id))
   }
 
   providerSession(sid: string): Promise<SessionRecord | null> {
-    return this.#call(this.#store.getByKey(this.#config.tenantId, `sid:${sid}`))
+    return this.#call('getByKey', this.#store.getByKey(this.#config.tenantId, `sid:${sid}`))
   }
 
   // One-time keys when the store cannot hold them: this process only, bounded (an evicted key could be claimed again).
   readonly #once = new BoundedMap<string, true>(10_000)
 
   async claimOnce(key: string, expiresAt: number): Promise<boolean> {
-    if (this.#store.claimOnce) return this.#call(this.#store.claimOnce(this.#config.tenantId, key, expiresAt))
+    if (this.#store.claimOnce)
+      return this.#call('claimOnce', this.#store.claimOnce(this.#config.tenantId, key, expiresAt))
     if (this.#once.has(key)) return false
     this.#once.set(key, true, expiresAt)
     return true
@@ -296,7 +312,7 @@ export class LocalBackend implements Backend {
       : { tokens: await this.#reseal(record.tokens) }
     if ('lostTo' in rotation) return rotation.lostTo
     const patch = this.#slide(record, rotation.tokens)
-    const updated = await this.#call(this.#store.update(this.#config.tenantId, id, patch))
+    const updated = await this.#call('update', this.#store.update(this.#config.tenantId, id, patch))
     if (!updated) throw new CoreSDKError('session_not_found')
     this.#refreshed(updated, patch.lastSeenAt!, 'service', 'refresh', rotation.tokens !== record.tokens)
     return updated
@@ -331,7 +347,10 @@ export class LocalBackend implements Backend {
     const deadline = Date.now() + ttl + storeTimeout
     let seen: string | null | undefined
     for (let poll = 0; ; poll++) {
-      const { record, fence } = await this.#call(store.acquireRefreshLock(this.#config.tenantId, id, ttl))
+      const { record, fence } = await this.#call(
+        'acquireRefreshLock',
+        store.acquireRefreshLock(this.#config.tenantId, id, ttl),
+      )
       if (record === null || !isRecordActive(record, Date.now())) {
         if (fence !== null) await this.#release(id, fence)
         throw new CoreSDKError('session_not_found')
@@ -418,7 +437,10 @@ export class LocalBackend implements Backend {
   }
 
   #release(id: string, fence: number, patch?: SessionPatch): Promise<RefreshReleaseAnswer> {
-    return this.#call(this.#store.releaseRefreshLock!(this.#config.tenantId, id, fence, patch))
+    return this.#call(
+      'releaseRefreshLock',
+      this.#store.releaseRefreshLock!(this.#config.tenantId, id, fence, patch),
+    )
   }
 
   revoke(id: string, actor: EventActor): Promise<SessionRecord | null> {
@@ -427,7 +449,7 @@ export class LocalBackend implements Backend {
 
   async #revoke(id: string, actor: EventActor, reason: RevokeReason): Promise<SessionRecord | null> {
     const at = this.#revokeTime()
-    const record = await this.#call(this.#store.revoke(this.#config.tenantId, id, at))
+    const record = await this.#call('revoke', this.#store.revoke(this.#config.tenantId, id, at))
     // The store keeps the first revokedAt: a session revoked before (at another time) is no change of this call's.
     if (record !== null && record.revokedAt === at) this.#revoked(id, record.userId, at, actor, reason)
     return record
@@ -447,7 +469,10 @@ export class LocalBackend implements Backend {
   async revokeAll(userId: string, actor: EventActor): Promise<{ revoked: number; at: number }> {
     const at = Date.now()
     const retainFor = Math.max(this.#config.sessions.absoluteTimeout * 1000, DAY)
-    const ids = await this.#call(this.#store.revokeAllForUser(this.#config.tenantId, userId, at, retainFor))
+    const ids = await this.#call(
+      'revokeAllForUser',
+      this.#store.revokeAllForUser(this.#config.tenantId, userId, at, retainFor),
+    )
     this.#usersRevoked(userId, at, actor, null, ids)
     return { revoked: ids.length, at }
   }
@@ -457,14 +482,17 @@ export class LocalBackend implements Backend {
     const at = this.#revokeTime()
     let ids: string[]
     if (this.#store.revokeOthersForUser) {
-      ids = await this.#call(this.#store.revokeOthersForUser(tenantId, userId, keepId, at))
+      ids = await this.#call(
+        'revokeOthersForUser',
+        this.#store.revokeOthersForUser(tenantId, userId, keepId, at),
+      )
     } else {
       // Composed from list and revoke: a session created between the two stays active (see SessionStore).
-      const records = await this.#call(this.#store.listForUser(tenantId, userId))
+      const records = await this.#call('listForUser', this.#store.listForUser(tenantId, userId))
       ids = []
       for (const record of records) {
         if (record.id === keepId || !isRecordActive(record, at)) continue
-        const revoked = await this.#call(this.#store.revoke(tenantId, record.id, at))
+        const revoked = await this.#call('revoke', this.#store.revoke(tenantId, record.id, at))
         if (revoked !== null && revoked.revokedAt === at) ids.push(record.id)
       }
     }
@@ -485,10 +513,12 @@ export class LocalBackend implements Backend {
   }
 
   list(userId: string, includeInactive: boolean): Promise<SessionRecord[]> {
-    return this.#call(this.#store.listForUser(this.#config.tenantId, userId)).then((records) => {
-      const now = Date.now()
-      return includeInactive ? records : records.filter((r) => isRecordActive(r, now))
-    })
+    return this.#call('listForUser', this.#store.listForUser(this.#config.tenantId, userId)).then(
+      (records) => {
+        const now = Date.now()
+        return includeInactive ? records : records.filter((r) => isRecordActive(r, now))
+      },
+    )
   }
 
   async tokens(id: string): Promise<SessionTokens | null> {
@@ -533,8 +563,9 @@ export class LocalBackend implements Backend {
     return plain === null ? sealed : this.#sealer.seal(plain)
   }
 
-  #call<T>(operation: Promise<T>): Promise<T> {
-    return withDeadline(operation, this.#config.sessions.storeTimeout)
+  #call<T>(name: string, operation: Promise<T>): Promise<T> {
+    const call = withDeadline(operation, this.#config.sessions.storeTimeout)
+    return this.#telemetry === null ? call : this.#telemetry.store(name, call)
   }
 
   /** The session cookie: persistent up to the session's absolute expiry, or (`persistent: false`) for the browser session. */

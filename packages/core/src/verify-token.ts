@@ -12,6 +12,7 @@ import {
   SecretKeySource,
   StaticKeySource,
 } from './key-source.ts'
+import type { Telemetry } from './telemetry.ts'
 import type { AuthDecision, AuthReason, Claims } from './types.ts'
 
 /** A token that passed every check. */
@@ -88,7 +89,7 @@ export function reasonForError(error: unknown): AuthReason {
   }
 }
 
-function createKeySource(jwt: JwtConfig): KeySource {
+function createKeySource(jwt: JwtConfig, telemetry: Telemetry | null): KeySource {
   if (jwt.algorithms.some((alg) => alg.startsWith('HS'))) {
     return jwt.secret ? new SecretKeySource(jwt.secret) : new StaticKeySource([])
   }
@@ -100,6 +101,7 @@ function createKeySource(jwt: JwtConfig): KeySource {
         maxAge: jwt.jwksCacheMaxAge,
         cooldown: jwt.jwksCooldown,
         timeout: jwt.jwksTimeout,
+        around: telemetry === null ? undefined : (fetch) => telemetry.jwksFetch(fetch),
       }),
     )
   }
@@ -187,12 +189,15 @@ export class TokenVerifier {
   readonly #cache: BoundedMap<string, Cached>
   readonly #accessOptions: JWTVerifyOptions
   readonly #idOptions: JWTVerifyOptions
+  // Verify-cache hits and misses, counted only when telemetry is on.
+  readonly #counts: { hits: number; misses: number } | null
 
   /** Builds the key source; no key is fetched or imported until the first token arrives. */
-  constructor(jwt: JwtConfig, tenantId: string) {
+  constructor(jwt: JwtConfig, tenantId: string, telemetry: Telemetry | null = null) {
     this.#jwt = jwt
     this.#tenantId = tenantId
-    this.#keys = createKeySource(jwt)
+    this.#counts = telemetry === null ? null : telemetry.cache
+    this.#keys = createKeySource(jwt, telemetry)
     this.#cache = new BoundedMap(jwt.cacheSize)
     this.#accessOptions = joseOptions(jwt, 'access_token')
     this.#idOptions = joseOptions(jwt, 'id_token')
@@ -204,7 +209,11 @@ export class TokenVerifier {
     if (kind === 'access_token' && typeof token === 'string') {
       // The warm path: one Map lookup and one clock read; the entry holds an already-settled promise.
       const hit = this.#cache.get(cacheKey(token), Date.now())
-      if (hit !== undefined && hit.raw === token) return hit.promise
+      if (hit !== undefined && hit.raw === token) {
+        if (this.#counts !== null) this.#counts.hits++
+        return hit.promise
+      }
+      if (this.#counts !== null) this.#counts.misses++
     }
     return this.#verifyCold(token, kind)
   }
@@ -215,7 +224,10 @@ export class TokenVerifier {
    */
   peek(token: string, now: number): VerifiedToken | undefined {
     const hit = this.#cache.get(cacheKey(token), now)
-    return hit !== undefined && hit.raw === token ? hit.token : undefined
+    if (hit === undefined || hit.raw !== token) return undefined
+    // A miss is counted by the `verify` that follows it.
+    if (this.#counts !== null) this.#counts.hits++
+    return hit.token
   }
 
   /** Stops any key fetch in flight and drops the cache. */
