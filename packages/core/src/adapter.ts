@@ -19,6 +19,11 @@ export interface AdapterRequest {
    * apart, or a Web `Headers`.
    */
   headers: readonly string[] | Headers
+  /**
+   * The socket's remote address (`req.socket.remoteAddress` on Node), when the runtime tells it: the client, or the
+   * proxy whose forwarded header the `trustProxy` setting lets name the client. Read only when a session is created.
+   */
+  remoteAddress?: string | undefined
 }
 
 /** What a route asks of CoreSDK. A route with roles is never public. */
@@ -78,6 +83,8 @@ export interface AuthRouteRequest {
   /** The scheme the framework reports (`req.protocol`), used with a path and no `publicUrl`. */
   protocol: string
   headers: RouteRequest['headers']
+  /** The socket's remote address, as on {@link AdapterRequest.remoteAddress}. */
+  remoteAddress?: string | undefined
   /** A body a parser already read, or the unread stream (Node's or a Web one: read here, up to the limit), or null. */
   body: RouteRequest['body'] | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>
 }
@@ -177,6 +184,8 @@ interface Read {
   authorization: string[]
   cookie: string | undefined
   userAgent: string | undefined
+  forwardedFor: string | undefined
+  forwarded: string | undefined
   origin: string | undefined
   fetchSite: string | undefined
   host: string | undefined
@@ -188,6 +197,8 @@ function readHeaders(headers: readonly string[] | Headers): Read {
     authorization: [],
     cookie: undefined,
     userAgent: undefined,
+    forwardedFor: undefined,
+    forwarded: undefined,
     origin: undefined,
     fetchSite: undefined,
     host: undefined,
@@ -199,6 +210,8 @@ function readHeaders(headers: readonly string[] | Headers): Read {
     if (authorization !== null) read.authorization.push(authorization)
     read.cookie = web.get('cookie') ?? undefined
     read.userAgent = web.get('user-agent') ?? undefined
+    read.forwardedFor = web.get('x-forwarded-for') ?? undefined
+    read.forwarded = web.get('forwarded') ?? undefined
     read.origin = web.get('origin') ?? undefined
     read.fetchSite = web.get('sec-fetch-site') ?? undefined
     read.host = web.get('host') ?? undefined
@@ -223,12 +236,23 @@ function readHeaders(headers: readonly string[] | Headers): Read {
       case 14:
         if (name.toLowerCase() === 'sec-fetch-site') read.fetchSite = raw[i + 1]
         break
+      // Kept unparsed (and joined only when repeated): they are read only if this request creates a session.
+      case 15:
+        if (name.toLowerCase() === 'x-forwarded-for') read.forwardedFor = joinRepeat(read.forwardedFor, raw[i + 1]!)
+        break
+      case 9:
+        if (name.toLowerCase() === 'forwarded') read.forwarded = joinRepeat(read.forwarded, raw[i + 1]!)
+        break
       case 4:
         if (name.toLowerCase() === 'host') read.host = raw[i + 1]
         break
     }
   }
   return read
+}
+
+function joinRepeat(previous: string | undefined, value: string): string {
+  return previous === undefined ? value : `${previous}, ${value}`
 }
 
 /** Whether a state-changing, cookie-authenticated request comes from an allowed origin. */
@@ -285,7 +309,13 @@ export async function runAuthRoute(
       body = text
     } else body = request.body
   }
-  return handler({ url, method: request.method, headers: request.headers, body })
+  return handler({
+    url,
+    method: request.method,
+    headers: request.headers,
+    body,
+    remoteAddress: request.remoteAddress,
+  })
 }
 
 function freezeAuth(auth: RequestAuth): RequestAuth {
@@ -375,6 +405,9 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
           authorization: read.authorization.length === 1 ? read.authorization[0] : read.authorization,
           cookie: read.cookie,
           userAgent: read.userAgent,
+          remoteAddress: request.remoteAddress,
+          forwardedFor: read.forwardedFor,
+          forwarded: read.forwarded,
         },
         route.optional === undefined ? defaults : { optional: route.optional },
       )

@@ -1,6 +1,8 @@
 export type { BoundedMapOptions } from './bounded-map.ts'
 export { BoundedMap } from './bounded-map.ts'
 export { CoreSDKClient } from './client.ts'
+export type { ClientHints, TrustProxy, UserAgentInfo } from './client-device.ts'
+export { parseUserAgent } from './client-device.ts'
 export type {
   CookieOptions,
   EngineMode,

@@ -1,4 +1,5 @@
 import { serialize as serializeCookie } from 'cookie'
+import { type ClientHints, deviceMeta } from './client-device.ts'
 import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
 import { BoundedMap } from './bounded-map.ts'
 import type { ResolvedConfig } from './config.ts'
@@ -71,13 +72,13 @@ export class LocalBackend implements Backend {
     if (this.#ownsStore) await this.#store.close?.()
   }
 
-  async bearer({ token, verified, userAgent }: BearerCredential): Promise<BackendAnswer> {
+  async bearer({ token, verified, hints }: BearerCredential): Promise<BackendAnswer> {
     if (verified === null)
       throw new CoreSDKError('internal_error', 'A bearer token reached the store unverified.')
     const { claims } = verified
     if (!this.#config.sessions.automatic) return { ok: true, user: claims, record: null, degraded: false }
     const key = await sessionKey(token, verified)
-    return this.#answer(claims, await this.#sessionForToken(verified, key, userAgent))
+    return this.#answer(claims, await this.#sessionForToken(verified, key, hints))
   }
 
   bearerNow(verified: VerifiedToken): BackendAnswer | undefined {
@@ -103,13 +104,13 @@ export class LocalBackend implements Backend {
   async #sessionForToken(
     token: VerifiedToken,
     key: string,
-    userAgent: string | undefined,
+    hints: ClientHints,
   ): Promise<SessionRecord> {
     const now = Date.now()
     const tenantId = this.#config.tenantId
     const existing = await this.#call(this.#store.getByKey(tenantId, key))
     if (existing && (existing.revokedAt !== null || isRecordActive(existing, now))) return existing
-    const candidate = this.#newRecord(now, token, key, 'token', userAgentMeta(userAgent))
+    const candidate = this.#newRecord(now, token, key, 'token', deviceMeta(hints, this.#config.trustProxy))
     candidate.retainUntil = Math.max(
       candidate.absoluteExpiresAt,
       token.expiresAt + this.#config.jwt.clockTolerance * 1000,
@@ -195,8 +196,8 @@ export class LocalBackend implements Backend {
       if (bound !== null && bound.revokedAt !== null) throw new CoreSDKError('invalid_token')
     }
     const candidate = this.#newRecord(now, verified, key ?? tokenKey, 'login', {
-      ...userAgentMeta(options.userAgent),
       ...options.meta,
+      ...deviceMeta(options, this.#config.trustProxy),
     })
     candidate.key = key
     candidate.secretHash = await sha256(secret)
@@ -433,8 +434,4 @@ export class LocalBackend implements Backend {
       maxAge: this.#config.sessions.absoluteTimeout,
     })
   }
-}
-
-function userAgentMeta(userAgent: string | null | undefined): Record<string, string> {
-  return typeof userAgent === 'string' && userAgent !== '' ? { userAgent: userAgent.slice(0, 256) } : {}
 }

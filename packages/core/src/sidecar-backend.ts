@@ -1,3 +1,4 @@
+import { clientAddress } from './client-device.ts'
 import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
 import { BoundedMap } from './bounded-map.ts'
 import type { ResolvedConfig } from './config.ts'
@@ -84,18 +85,34 @@ export class SidecarBackend implements Backend {
     return deniedDecision(reason, this.#realm)
   }
 
-  bearer({ token, userAgent }: BearerCredential): Promise<BackendAnswer> {
-    return this.#authenticate(`b\n${token}`, { authorization: `Bearer ${token}`, cookie: null, userAgent })
+  bearer({ token, hints }: BearerCredential): Promise<BackendAnswer> {
+    return this.#authenticate(`b\n${token}`, {
+      authorization: `Bearer ${token}`,
+      cookie: null,
+      userAgent: typeof hints.userAgent === 'string' ? hints.userAgent : undefined,
+      // Resolved here: the trusted proxies are this service's, and the sidecar's own peer is this process.
+      clientAddress: clientAddress(hints, this.#config.trustProxy) ?? null,
+    })
   }
 
   cookie(id: string, secret: string): Promise<BackendAnswer> {
     const cookie = `${this.#config.sessions.cookie.name}=${id}.${secret}`
-    return this.#authenticate(`c\n${id}.${secret}`, { authorization: null, cookie, userAgent: undefined })
+    return this.#authenticate(`c\n${id}.${secret}`, {
+      authorization: null,
+      cookie,
+      userAgent: undefined,
+      clientAddress: null,
+    })
   }
 
   async #authenticate(
     credential: string,
-    request: { authorization: string | null; cookie: string | null; userAgent: string | undefined },
+    request: {
+      authorization: string | null
+      cookie: string | null
+      userAgent: string | undefined
+      clientAddress: string | null
+    },
   ): Promise<BackendAnswer> {
     const cached = this.#cache.get(credential)
     if (cached !== undefined) return cached
@@ -129,6 +146,7 @@ export class SidecarBackend implements Backend {
     const answer = await this.#send('POST', sidecarPaths.sessions, {
       tokenSet,
       userAgent: options.userAgent ?? null,
+      clientAddress: clientAddress(options, this.#config.trustProxy) ?? null,
       meta: options.meta ?? {},
     })
     this.#expect(answer, 201)

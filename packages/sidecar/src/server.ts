@@ -229,6 +229,8 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
         authorization: headerValue(input, 'authorization'),
         cookie: headerValue(input, 'cookie'),
         userAgent: optionalString(input, 'userAgent'),
+        // The client's address as the service resolved it (its trusted proxies); validated again here.
+        remoteAddress: optionalString(input, 'clientAddress'),
       }
       const result = await sdk.authenticate(request, { optional: optional === true })
       if (!result.ok) return sendJson(res, 200, result)
@@ -265,6 +267,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
       }
       const created = await sdk.sessions().create(tokenSet as TokenSet, {
         userAgent: optionalString(input, 'userAgent'),
+        remoteAddress: optionalString(input, 'clientAddress'),
         meta: meta as Record<string, string>,
       })
       // The secret is shown this once, to the service that will set the cookie; it is never logged.
