@@ -238,7 +238,8 @@ function readHeaders(headers: readonly string[] | Headers): Read {
         break
       // Kept unparsed (and joined only when repeated): they are read only if this request creates a session.
       case 15:
-        if (name.toLowerCase() === 'x-forwarded-for') read.forwardedFor = joinRepeat(read.forwardedFor, raw[i + 1]!)
+        if (name.toLowerCase() === 'x-forwarded-for')
+          read.forwardedFor = joinRepeat(read.forwardedFor, raw[i + 1]!)
         break
       case 9:
         if (name.toLowerCase() === 'forwarded') read.forwarded = joinRepeat(read.forwarded, raw[i + 1]!)

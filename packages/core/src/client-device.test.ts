@@ -128,9 +128,11 @@ describe('the trustProxy setting', () => {
       /CORESDK_TRUST_PROXY is invalid/,
     )
     expect(() => make(-1)).toThrow(/trustProxy is invalid; .*hop count/)
-    expect(make(undefined, { CORESDK_TRUST_PROXY: 'loopback, 10.0.0.0/8' }).config.trustProxy).toBeTypeOf(
-      'function',
-    )
-    expect(make(undefined, { CORESDK_TRUST_PROXY: 'false' }).config.trustProxy).toBeNull()
+    expect(make(undefined, { CORESDK_TRUST_PROXY: 'loopback, 10.0.0.0/8' }).config.trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+    ])
+    expect(make(undefined, { CORESDK_TRUST_PROXY: '2' }).config.trustProxy).toBe(2)
+    expect(make(undefined, { CORESDK_TRUST_PROXY: 'false' }).config.trustProxy).toBe(false)
   })
 })

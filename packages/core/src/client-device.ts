@@ -65,8 +65,7 @@ const SYSTEMS: ReadonlyArray<readonly [RegExp, string]> = [
  * // → { browser: 'Safari 17', os: 'iOS', deviceType: 'mobile' }
  */
 export function parseUserAgent(userAgent: string | null | undefined): UserAgentInfo {
-  if (typeof userAgent !== 'string' || userAgent === '')
-    return { browser: null, os: null, deviceType: null }
+  if (typeof userAgent !== 'string' || userAgent === '') return { browser: null, os: null, deviceType: null }
   const ua = userAgent.slice(0, MAX_USER_AGENT)
   let browser: string | null = null
   for (const [pattern, name] of BROWSERS) {
@@ -79,7 +78,8 @@ export function parseUserAgent(userAgent: string | null | undefined): UserAgentI
   const os = SYSTEMS.find(([pattern]) => pattern.test(ua))?.[1] ?? null
   let deviceType: UserAgentInfo['deviceType'] = null
   if (/bot\b|crawler|spider|curl\//i.test(ua)) deviceType = 'bot'
-  else if (/\biPad\b|\bTablet\b/.test(ua) || (os === 'Android' && !/\bMobile\b/.test(ua))) deviceType = 'tablet'
+  else if (/\biPad\b|\bTablet\b/.test(ua) || (os === 'Android' && !/\bMobile\b/.test(ua)))
+    deviceType = 'tablet'
   else if (/\bMobi|\biPhone\b|\biPod\b/.test(ua)) deviceType = 'mobile'
   else if (os !== null) deviceType = 'desktop'
   return { browser, os, deviceType }

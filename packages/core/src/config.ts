@@ -1,4 +1,4 @@
-import { type TrustProxy, type TrustTest, trustTest } from './client-device.ts'
+import { type TrustProxy, trustTest } from './client-device.ts'
 import { base64UrlDecode } from './crypto.ts'
 import { CoreSDKError } from './errors.ts'
 import type { SessionLimits, SessionStore, TokenRefresher } from './types.ts'
@@ -232,8 +232,8 @@ export interface ResolvedConfig {
   sidecarAddr: string
   sidecarSecret: string | undefined
   failMode: 'open' | 'closed'
-  /** Whether a peer may name the client (null: none may). */
-  trustProxy: TrustTest | null
+  /** Which peers may name the client, as given (checked). */
+  trustProxy: TrustProxy
   rbac: { rolesClaim: string }
   sidecar: { cacheTtl: number; timeout: number }
   jwt: {
@@ -282,15 +282,19 @@ function fail(setting: string, value: unknown, accepts: string): never {
   )
 }
 
-function readTrustProxy(explicit: TrustProxy | undefined, fromEnv: string | undefined): TrustTest | null {
+function readTrustProxy(explicit: TrustProxy | undefined, fromEnv: string | undefined): TrustProxy {
   const setting = explicit !== undefined ? 'trustProxy' : 'CORESDK_TRUST_PROXY'
   let value: unknown = explicit
   if (value === undefined && fromEnv !== undefined) {
     if (fromEnv === 'true' || fromEnv === 'false') value = fromEnv === 'true'
     else if (/^\d+$/.test(fromEnv)) value = Number(fromEnv)
-    else value = fromEnv.split(',').map((v) => v.trim()).filter(Boolean)
+    else
+      value = fromEnv
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean)
   }
-  if (value === undefined) return null
+  if (value === undefined) return false
   const accepts = 'it accepts true, false, a hop count, or a list of IP addresses and CIDR ranges'
   if (
     typeof value !== 'boolean' &&
@@ -300,7 +304,7 @@ function readTrustProxy(explicit: TrustProxy | undefined, fromEnv: string | unde
     fail(setting, undefined, accepts)
   const test = trustTest(value as TrustProxy)
   if (typeof test === 'string') fail(setting, undefined, `${accepts} (${test})`)
-  return test
+  return value as TrustProxy
 }
 
 function missing(setting: string, accepts: string): never {

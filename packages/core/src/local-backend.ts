@@ -1,5 +1,5 @@
 import { serialize as serializeCookie } from 'cookie'
-import { type ClientHints, deviceMeta } from './client-device.ts'
+import { type ClientHints, deviceMeta, type TrustTest, trustTest } from './client-device.ts'
 import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
 import { BoundedMap } from './bounded-map.ts'
 import type { ResolvedConfig } from './config.ts'
@@ -39,6 +39,7 @@ export class LocalBackend implements Backend {
   readonly #refreshing = new Map<string, Promise<SessionRecord>>()
   readonly #touching = new Set<string>()
   readonly #realm: { realm: string }
+  readonly #trust: TrustTest | null
 
   constructor(config: ResolvedConfig, verifier: TokenVerifier) {
     this.#config = config
@@ -51,6 +52,7 @@ export class LocalBackend implements Backend {
       throw new CoreSDKError('invalid_config', ENCRYPTION_KEY_NEEDED)
     this.#sealer = key !== undefined || this.#ownsStore ? new Sealer(key) : null
     this.#realm = { realm: config.serviceName }
+    this.#trust = trustTest(config.trustProxy) as TrustTest | null
   }
 
   authorize(token: string): Promise<AuthDecision> {
@@ -101,16 +103,12 @@ export class LocalBackend implements Backend {
     return { ok: true, user: claims, record, degraded: false }
   }
 
-  async #sessionForToken(
-    token: VerifiedToken,
-    key: string,
-    hints: ClientHints,
-  ): Promise<SessionRecord> {
+  async #sessionForToken(token: VerifiedToken, key: string, hints: ClientHints): Promise<SessionRecord> {
     const now = Date.now()
     const tenantId = this.#config.tenantId
     const existing = await this.#call(this.#store.getByKey(tenantId, key))
     if (existing && (existing.revokedAt !== null || isRecordActive(existing, now))) return existing
-    const candidate = this.#newRecord(now, token, key, 'token', deviceMeta(hints, this.#config.trustProxy))
+    const candidate = this.#newRecord(now, token, key, 'token', deviceMeta(hints, this.#trust))
     candidate.retainUntil = Math.max(
       candidate.absoluteExpiresAt,
       token.expiresAt + this.#config.jwt.clockTolerance * 1000,
@@ -197,7 +195,7 @@ export class LocalBackend implements Backend {
     }
     const candidate = this.#newRecord(now, verified, key ?? tokenKey, 'login', {
       ...options.meta,
-      ...deviceMeta(options, this.#config.trustProxy),
+      ...deviceMeta(options, this.#trust),
     })
     candidate.key = key
     candidate.secretHash = await sha256(secret)

@@ -1,4 +1,4 @@
-import { clientAddress } from './client-device.ts'
+import { clientAddress, type TrustTest, trustTest } from './client-device.ts'
 import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
 import { BoundedMap } from './bounded-map.ts'
 import type { ResolvedConfig } from './config.ts'
@@ -40,6 +40,7 @@ type Accepted = Extract<BackendAnswer, { ok: true }>
 export class SidecarBackend implements Backend {
   readonly verifiesLocally = false
   readonly #config: ResolvedConfig
+  readonly #trust: TrustTest | null
   readonly #base: string
   readonly #headers: Record<string, string>
   readonly #realm: { realm: string }
@@ -47,6 +48,8 @@ export class SidecarBackend implements Backend {
 
   constructor(config: ResolvedConfig) {
     this.#config = config
+    // Checked when the configuration was read: a test, never a message, here.
+    this.#trust = trustTest(config.trustProxy) as TrustTest | null
     this.#base = config.sidecarAddr.replace(/\/+$/, '')
     this.#headers = { accept: 'application/json', [SIDECAR_TENANT_HEADER]: config.tenantId }
     if (config.sidecarSecret !== undefined) this.#headers[SIDECAR_KEY_HEADER] = config.sidecarSecret
@@ -91,7 +94,7 @@ export class SidecarBackend implements Backend {
       cookie: null,
       userAgent: typeof hints.userAgent === 'string' ? hints.userAgent : undefined,
       // Resolved here: the trusted proxies are this service's, and the sidecar's own peer is this process.
-      clientAddress: clientAddress(hints, this.#config.trustProxy) ?? null,
+      clientAddress: clientAddress(hints, this.#trust) ?? null,
     })
   }
 
@@ -146,7 +149,7 @@ export class SidecarBackend implements Backend {
     const answer = await this.#send('POST', sidecarPaths.sessions, {
       tokenSet,
       userAgent: options.userAgent ?? null,
-      clientAddress: clientAddress(options, this.#config.trustProxy) ?? null,
+      clientAddress: clientAddress(options, this.#trust) ?? null,
       meta: options.meta ?? {},
     })
     this.#expect(answer, 201)
