@@ -1,4 +1,4 @@
-import { type Claims, type CoreSDKClient, parseUserAgent, type Session } from '@coresdk/core'
+import { type Claims, type CoreSDKClient, type Session } from '@coresdk/core'
 import { coreSdkMiddleware, logout } from '@coresdk/express'
 import {
   createOidcHandlers,

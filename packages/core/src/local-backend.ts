@@ -1,7 +1,7 @@
 import { serialize as serializeCookie } from 'cookie'
-import { type ClientHints, deviceMeta, type TrustTest, trustTest } from './client-device.ts'
 import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
 import { BoundedMap } from './bounded-map.ts'
+import { type ClientHints, deviceMeta, type TrustTest, trustTest } from './client-device.ts'
 import type { ResolvedConfig } from './config.ts'
 import { newSessionId, randomToken, Sealer, sha256, timingSafeEqual } from './crypto.ts'
 import { withDeadline } from './deadline.ts'

@@ -1,6 +1,6 @@
-import { clientAddress, type TrustTest, trustTest } from './client-device.ts'
 import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
 import { BoundedMap } from './bounded-map.ts'
+import { clientAddress, type TrustTest, trustTest } from './client-device.ts'
 import type { ResolvedConfig } from './config.ts'
 import type { CreateSessionOptions } from './engine.ts'
 import { CoreSDKError, isErrorCode } from './errors.ts'

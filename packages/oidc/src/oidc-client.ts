@@ -459,14 +459,12 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
       } catch (error) {
         throw callbackError(error)
       }
-      const session = await sdk
-        .sessions()
-        .create(toTokenSet(tokens), {
-          userAgent: request.userAgent ?? null,
-          remoteAddress: request.remoteAddress,
-          forwardedFor: request.forwardedFor,
-          forwarded: request.forwarded,
-        })
+      const session = await sdk.sessions().create(toTokenSet(tokens), {
+        userAgent: request.userAgent ?? null,
+        remoteAddress: request.remoteAddress,
+        forwardedFor: request.forwardedFor,
+        forwarded: request.forwarded,
+      })
       // A state sealed before returnTo was checked at login may carry anything: it goes home, not astray.
       const returnTo = isSafeReturnTo(saved.returnTo) ? saved.returnTo : '/'
       return { session, setCookie: [session.setCookie, client.clearStateCookie()], returnTo }

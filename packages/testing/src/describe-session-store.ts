@@ -780,16 +780,14 @@ export function describeSessionStore(
           try {
             const userId = randomName('usr')
             const firefox = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0'
-            const login = await sdk
-              .sessions()
-              .create(
-                { id_token: await idToken(userId) },
-                {
-                  userAgent: firefox,
-                  remoteAddress: '::ffff:10.1.2.3',
-                  forwardedFor: '203.0.113.5, 10.9.9.9',
-                },
-              )
+            const login = await sdk.sessions().create(
+              { id_token: await idToken(userId) },
+              {
+                userAgent: firefox,
+                remoteAddress: '::ffff:10.1.2.3',
+                forwardedFor: '203.0.113.5, 10.9.9.9',
+              },
+            )
             const token = await idToken(userId)
             const request = await sdk.authenticate({
               authorization: `Bearer ${token}`,
