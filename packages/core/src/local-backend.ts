@@ -193,8 +193,10 @@ export class LocalBackend implements Backend {
       const bound = await this.#call(this.#store.getByKey(tenantId, tokenKey))
       if (bound !== null && bound.revokedAt !== null) throw new CoreSDKError('invalid_token')
     }
+    // `userAgent` and `ip` are only ever what core read and checked, never a caller's free-form value.
+    const { userAgent: _userAgent, ip: _ip, ...extra } = options.meta ?? {}
     const candidate = this.#newRecord(now, verified, key ?? tokenKey, 'login', {
-      ...options.meta,
+      ...extra,
       ...deviceMeta(options, this.#trust),
     })
     candidate.key = key

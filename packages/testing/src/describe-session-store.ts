@@ -786,6 +786,8 @@ export function describeSessionStore(
                 userAgent: firefox,
                 remoteAddress: '::ffff:10.1.2.3',
                 forwardedFor: '203.0.113.5, 10.9.9.9',
+                // Free-form meta is kept, but never in place of what core read and checked.
+                meta: { ip: 'spoofed', plan: 'pro' },
               },
             )
             const token = await idToken(userId)
@@ -804,7 +806,7 @@ export function describeSessionStore(
               browser: 'Firefox 128',
               os: 'Windows',
               deviceType: 'desktop',
-              meta: { userAgent: firefox, ip: '203.0.113.5' },
+              meta: { userAgent: firefox, ip: '203.0.113.5', plan: 'pro' },
             })
             expect(byId.get(request.ok ? request.session!.id : '')).toMatchObject({
               ip: '192.0.2.44',
