@@ -192,7 +192,7 @@ interface Read {
 }
 
 /** The few headers the rules read, from raw headers (repeats kept apart) or Web `Headers`. */
-function readHeaders(headers: readonly string[] | Headers): Read {
+function readHeaders(headers: readonly string[] | Headers, forwarded: boolean): Read {
   const read: Read = {
     authorization: [],
     cookie: undefined,
@@ -210,8 +210,11 @@ function readHeaders(headers: readonly string[] | Headers): Read {
     if (authorization !== null) read.authorization.push(authorization)
     read.cookie = web.get('cookie') ?? undefined
     read.userAgent = web.get('user-agent') ?? undefined
-    read.forwardedFor = web.get('x-forwarded-for') ?? undefined
-    read.forwarded = web.get('forwarded') ?? undefined
+    // Two more lookups per request only when a proxy may name the client at all.
+    if (forwarded) {
+      read.forwardedFor = web.get('x-forwarded-for') ?? undefined
+      read.forwarded = web.get('forwarded') ?? undefined
+    }
     read.origin = web.get('origin') ?? undefined
     read.fetchSite = web.get('sec-fetch-site') ?? undefined
     read.host = web.get('host') ?? undefined
@@ -338,6 +341,7 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
   const defaults: AuthenticateOptions = Object.freeze({ optional: options.optional ?? false })
   const allowedOrigins = options.allowedOrigins
   const realm = { realm: sdk.config.serviceName }
+  const readsForwarded = sdk.config.trustProxy !== false && sdk.config.trustProxy !== 0
   let passPublic: HandleResult
   // The client's own pipeline when it is one (it may answer without a promise), else its public method.
   const authenticate =
@@ -400,7 +404,7 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
       if (route.roles === undefined && (route.public === true || isPublicPath(request.url, publicPaths)))
         return current === undefined ? passPublic : { next: true, auth: current, setCookie: NONE }
       if (current?.checked) return decide(current, route, NONE)
-      const read = readHeaders(request.headers)
+      const read = readHeaders(request.headers, readsForwarded)
       const result = authenticate(
         {
           authorization: read.authorization.length === 1 ? read.authorization[0] : read.authorization,
