@@ -1,4 +1,4 @@
-import type { Claims, CoreSDKClient, Session } from '@coresdk/core'
+import { type Claims, type CoreSDKClient, type Session } from '@coresdk/core'
 import { coreSdkMiddleware, logout } from '@coresdk/express'
 import {
   createOidcHandlers,
@@ -8,7 +8,6 @@ import {
 } from '@coresdk/oidc'
 import express, { type Request, type Response } from 'express'
 import { escapeHtml, page } from './html.ts'
-import { describeUserAgent } from './user-agent.ts'
 
 const NAV: Array<[string, string]> = [
   ['/profile', 'Profile'],
@@ -19,7 +18,21 @@ const TIME_CLAIMS = new Set(['iat', 'exp', 'nbf', 'auth_time'])
 
 /** The glue every framework needs around the OIDC handlers: its request in, their answer out. */
 function toOidcRequest(baseUrl: string, req: Request): OidcHttpRequest {
-  return { url: new URL(req.originalUrl, baseUrl), method: req.method, headers: req.headers, body: req.body }
+  return {
+    url: new URL(req.originalUrl, baseUrl),
+    method: req.method,
+    headers: req.headers,
+    body: req.body,
+    // Recorded on the session a callback creates (forwarded headers count only from a proxy in `trustProxy`).
+    remoteAddress: req.socket.remoteAddress,
+  }
+}
+
+/** "Chrome 140 on Linux", from core's parse of the session's user agent. */
+function describeDevice(session: Session): string {
+  const { browser, os } = session
+  if (browser === null) return os === null ? 'Unknown browser' : `Unknown browser on ${os}`
+  return os === null ? browser : `${browser} on ${os}`
 }
 
 function send(res: Response, answer: OidcHttpResponse): void {
@@ -226,7 +239,8 @@ export function createDemoApp({
       .map((s) => {
         const current = s.id === who.session.id
         return `<tr data-session="${escapeHtml(s.id)}"${current ? ' class="current"' : ''}>
-          <td>${escapeHtml(describeUserAgent(s.meta.userAgent))}${current ? '<span class="badge">this device</span>' : ''}</td>
+          <td data-device>${escapeHtml(describeDevice(s))}${current ? '<span class="badge">this device</span>' : ''}</td>
+          <td data-ip class="nowrap">${escapeHtml(s.ip ?? 'unknown')}</td>
           <td class="nowrap">${formatTime(s.createdAt)}</td>
           <td class="nowrap">${formatTime(s.lastSeenAt)}</td>
           <td><form class="inline" method="post" action="/sessions/${encodeURIComponent(s.id)}/revoke">
@@ -242,7 +256,7 @@ export function createDemoApp({
       `<h1>My sessions</h1>
       <p class="muted">Every browser signed in as <strong>${escapeHtml(who.user.sub)}</strong>. Revoking one signs it out on its next request.</p>
       ${typeof req.query.others === 'string' ? `<p class="muted" data-notice="others">Signed out ${signedOut(Number(req.query.others))}.</p>` : ''}
-      <table><thead><tr><th>Browser</th><th>Created</th><th>Last seen</th><th></th></tr></thead><tbody>${rows}</tbody></table>
+      <table><thead><tr><th>Browser</th><th>IP address</th><th>Created</th><th>Last seen</th><th></th></tr></thead><tbody>${rows}</tbody></table>
       <form class="inline" method="post" action="/sessions/revoke-others" style="margin-top:20px"><button class="secondary" type="submit">Sign out other devices</button></form>
       <form class="inline" method="post" action="/auth/logout-all" style="margin-top:20px"><button class="danger" type="submit">Log out everywhere</button></form>`,
     )

@@ -130,6 +130,12 @@ describe.each([
       expect(await a.locator('tr.current').textContent()).toContain('this device')
       expect(await a.locator('tr.current').textContent()).toContain('Headless Chrome')
       expect(await a.locator('tbody tr:not(.current)').textContent()).toContain('Firefox 128 on macOS')
+      // Browser, OS and the address each browser connected from (this machine's loopback: no proxy is trusted).
+      expect(await a.locator('tr.current [data-device]').textContent()).toMatch(
+        /^Headless Chrome \d+ on Linux/,
+      )
+      for (const ip of await a.locator('tbody tr [data-ip]').allTextContents())
+        expect(ip).toMatch(/^(127\.0\.0\.1|::1)$/)
       await shot(a, '04-my-sessions')
 
       // As any client would: the API takes the access token as a bearer token, never the ID token.

@@ -26,6 +26,11 @@ export interface AdapterRequest {
    * apart, or a Web `Headers`.
    */
   headers: readonly string[] | Headers
+  /**
+   * The socket's remote address (`req.socket.remoteAddress` on Node), when the runtime tells it: the client, or the
+   * proxy whose forwarded header the `trustProxy` setting lets name the client. Read only when a session is created.
+   */
+  remoteAddress?: string | undefined
 }
 
 /** What a route asks of CoreSDK. A route with roles is never public. */
@@ -85,6 +90,8 @@ export interface AuthRouteRequest {
   /** The scheme the framework reports (`req.protocol`), used with a path and no `publicUrl`. */
   protocol: string
   headers: RouteRequest['headers']
+  /** The socket's remote address, as on {@link AdapterRequest.remoteAddress}. */
+  remoteAddress?: string | undefined
   /** A body a parser already read, or the unread stream (Node's or a Web one: read here, up to the limit), or null. */
   body: RouteRequest['body'] | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>
 }
@@ -187,17 +194,21 @@ interface Read {
   authorization: string[]
   cookie: string | undefined
   userAgent: string | undefined
+  forwardedFor: string | undefined
+  forwarded: string | undefined
   origin: string | undefined
   fetchSite: string | undefined
   host: string | undefined
 }
 
 /** The few headers the rules read, from raw headers (repeats kept apart) or Web `Headers`. */
-function readHeaders(headers: readonly string[] | Headers): Read {
+function readHeaders(headers: readonly string[] | Headers, forwarded: boolean): Read {
   const read: Read = {
     authorization: [],
     cookie: undefined,
     userAgent: undefined,
+    forwardedFor: undefined,
+    forwarded: undefined,
     origin: undefined,
     fetchSite: undefined,
     host: undefined,
@@ -209,6 +220,11 @@ function readHeaders(headers: readonly string[] | Headers): Read {
     if (authorization !== null) read.authorization.push(authorization)
     read.cookie = web.get('cookie') ?? undefined
     read.userAgent = web.get('user-agent') ?? undefined
+    // Two more lookups per request only when a proxy may name the client at all.
+    if (forwarded) {
+      read.forwardedFor = web.get('x-forwarded-for') ?? undefined
+      read.forwarded = web.get('forwarded') ?? undefined
+    }
     read.origin = web.get('origin') ?? undefined
     read.fetchSite = web.get('sec-fetch-site') ?? undefined
     read.host = web.get('host') ?? undefined
@@ -233,12 +249,24 @@ function readHeaders(headers: readonly string[] | Headers): Read {
       case 14:
         if (name.toLowerCase() === 'sec-fetch-site') read.fetchSite = raw[i + 1]
         break
+      // Kept unparsed (and joined only when repeated): they are read only if this request creates a session.
+      case 15:
+        if (name.toLowerCase() === 'x-forwarded-for')
+          read.forwardedFor = joinRepeat(read.forwardedFor, raw[i + 1]!)
+        break
+      case 9:
+        if (name.toLowerCase() === 'forwarded') read.forwarded = joinRepeat(read.forwarded, raw[i + 1]!)
+        break
       case 4:
         if (name.toLowerCase() === 'host') read.host = raw[i + 1]
         break
     }
   }
   return read
+}
+
+function joinRepeat(previous: string | undefined, value: string): string {
+  return previous === undefined ? value : `${previous}, ${value}`
 }
 
 /** Whether a state-changing, cookie-authenticated request comes from an allowed origin. */
@@ -295,7 +323,13 @@ export async function runAuthRoute(
       body = text
     } else body = request.body
   }
-  return handler({ url, method: request.method, headers: request.headers, body })
+  return handler({
+    url,
+    method: request.method,
+    headers: request.headers,
+    body,
+    remoteAddress: request.remoteAddress,
+  })
 }
 
 function freezeAuth(auth: RequestAuth): RequestAuth {
@@ -317,6 +351,7 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
   const defaults: AuthenticateOptions = Object.freeze({ optional: options.optional ?? false })
   const allowedOrigins = options.allowedOrigins
   const realm = { realm: sdk.config.serviceName }
+  const readsForwarded = sdk.config.trustProxy !== false && sdk.config.trustProxy !== 0
   let passPublic: HandleResult
   // The client's own pipeline when it is one (it may answer without a promise), else its public method.
   const authenticate =
@@ -379,12 +414,15 @@ export function createAdapterKit(sdk: CoreSDKClient, options: AdapterKitOptions 
       if (route.roles === undefined && (route.public === true || isPublicPath(request.url, publicPaths)))
         return current === undefined ? passPublic : { next: true, auth: current, setCookie: NONE }
       if (current?.checked) return decide(current, route, NONE)
-      const read = readHeaders(request.headers)
+      const read = readHeaders(request.headers, readsForwarded)
       const result = authenticate(
         {
           authorization: read.authorization.length === 1 ? read.authorization[0] : read.authorization,
           cookie: read.cookie,
           userAgent: read.userAgent,
+          remoteAddress: request.remoteAddress,
+          forwardedFor: read.forwardedFor,
+          forwarded: read.forwarded,
         },
         route.optional === undefined ? defaults : { optional: route.optional },
       )

@@ -1,3 +1,4 @@
+import type { ClientHints } from './client-device.ts'
 import type { CreateSessionOptions } from './engine.ts'
 import type { CoreSDKErrorCode } from './errors.ts'
 import type { EventActor } from './events.ts'
@@ -15,7 +16,8 @@ import type { VerifiedToken } from './verify-token.ts'
 export interface BearerCredential {
   token: string
   verified: VerifiedToken | null
-  userAgent: string | undefined
+  /** Where the request came from: read only when it creates a session. */
+  hints: ClientHints
 }
 
 /** A backend's answer for one credential. Unreachable backends reject instead (`store_unavailable`, `sidecar_unavailable`). */

@@ -1,3 +1,4 @@
+import type { TrustProxy } from './client-device.ts'
 import type { EngineMode, JwtAlgorithm, ResolvedConfig } from './config.ts'
 import type { SessionLimits } from './types.ts'
 
@@ -20,6 +21,8 @@ export interface ClientConfig {
   /** Whether a sidecar secret was given (`sidecarSecret`, `CORESDK_SIDECAR_SECRET`). */
   readonly hasSidecarSecret: boolean
   readonly failMode: 'open' | 'closed'
+  /** Which peers may name the client in `Forwarded` / `X-Forwarded-For`. */
+  readonly trustProxy: TrustProxy
   readonly rbac: { readonly rolesClaim: string }
   readonly sidecar: { readonly cacheTtl: number; readonly timeout: number }
   readonly jwt: {
@@ -90,6 +93,7 @@ export function clientConfigOf(config: ResolvedConfig): ClientConfig {
     sidecarAddr: config.sidecarAddr,
     hasSidecarSecret: config.sidecarSecret !== undefined,
     failMode: config.failMode,
+    trustProxy: Array.isArray(config.trustProxy) ? Object.freeze([...config.trustProxy]) : config.trustProxy,
     rbac: { rolesClaim: config.rbac.rolesClaim },
     sidecar: { cacheTtl: config.sidecar.cacheTtl, timeout: config.sidecar.timeout },
     jwt: {

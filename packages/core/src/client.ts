@@ -317,8 +317,7 @@ export class CoreSDKClient {
     }
     let answer: BackendAnswer
     try {
-      const userAgent = typeof request.userAgent === 'string' ? request.userAgent : undefined
-      answer = await this.#backend.bearer({ token, verified, userAgent })
+      answer = await this.#backend.bearer({ token, verified, hints: request })
     } catch (error) {
       return this.#failed(error, token, verified)
     }

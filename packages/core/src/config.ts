@@ -1,3 +1,4 @@
+import { type TrustProxy, trustTest } from './client-device.ts'
 import { base64UrlDecode } from './crypto.ts'
 import { CoreSDKError } from './errors.ts'
 import type { TelemetryOptions } from './telemetry.ts'
@@ -202,6 +203,13 @@ export interface SDKConfig {
   sidecarSecret?: string
   /** On a store or sidecar outage: `open` lets verified tokens through (degraded), `closed` answers 503. Env: `CORESDK_FAIL_MODE`. @default 'open' */
   failMode?: 'open' | 'closed'
+  /**
+   * Which peers may name the client in `Forwarded` / `X-Forwarded-For`, for the address recorded on new sessions:
+   * `false` (none: the socket's peer is the client), `true` (every one), a hop count, or a list of addresses and CIDR
+   * ranges (`10.0.0.0/8`, `fd00::/8`, or `loopback`, `linklocal`, `uniquelocal`), as Express's `trust proxy`.
+   * Env: `CORESDK_TRUST_PROXY` (`true`, `false`, a number, or a comma-separated list). @default false
+   */
+  trustProxy?: TrustProxy
   /** The sidecar client, used only in sidecar mode. */
   sidecar?: {
     /**
@@ -235,6 +243,8 @@ export interface ResolvedConfig {
   sidecarAddr: string
   sidecarSecret: string | undefined
   failMode: 'open' | 'closed'
+  /** Which peers may name the client, as given (checked). */
+  trustProxy: TrustProxy
   rbac: { rolesClaim: string }
   sidecar: { cacheTtl: number; timeout: number }
   jwt: {
@@ -283,6 +293,31 @@ function fail(setting: string, value: unknown, accepts: string): never {
     'invalid_config',
     `CoreSDK configuration: ${setting}${shown} is invalid; ${accepts}.`,
   )
+}
+
+function readTrustProxy(explicit: TrustProxy | undefined, fromEnv: string | undefined): TrustProxy {
+  const setting = explicit !== undefined ? 'trustProxy' : 'CORESDK_TRUST_PROXY'
+  let value: unknown = explicit
+  if (value === undefined && fromEnv !== undefined) {
+    if (fromEnv === 'true' || fromEnv === 'false') value = fromEnv === 'true'
+    else if (/^\d+$/.test(fromEnv)) value = Number(fromEnv)
+    else
+      value = fromEnv
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean)
+  }
+  if (value === undefined) return false
+  const accepts = 'it accepts true, false, a hop count, or a list of IP addresses and CIDR ranges'
+  if (
+    typeof value !== 'boolean' &&
+    typeof value !== 'number' &&
+    !(Array.isArray(value) && value.every((v) => typeof v === 'string'))
+  )
+    fail(setting, undefined, accepts)
+  const test = trustTest(value as TrustProxy)
+  if (typeof test === 'string') fail(setting, undefined, `${accepts} (${test})`)
+  return value as TrustProxy
 }
 
 function missing(setting: string, accepts: string): never {
@@ -506,6 +541,8 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
     'open',
   )
 
+  const trustProxy = readTrustProxy(config.trustProxy, read.raw('CORESDK_TRUST_PROXY'))
+
   const issuer = read.list('jwt.issuer', jwt.issuer, 'CORESDK_JWT_ISSUER')
   const audience = read.list('jwt.audience', jwt.audience, 'CORESDK_JWT_AUDIENCE')
   const idTokenAudience = read.list(
@@ -703,6 +740,7 @@ function readConfig(config: SDKConfig, requireJwt: boolean): ResolvedConfig {
     sidecarAddr,
     sidecarSecret,
     failMode,
+    trustProxy,
     rbac: {
       rolesClaim: read.string('rbac.rolesClaim', config.rbac?.rolesClaim, 'CORESDK_ROLES_CLAIM') ?? 'roles',
     },

@@ -1,15 +1,17 @@
+import type { ClientHints } from './client-device.ts'
 import type { EventActor } from './events.ts'
 import type { CreatedSession, Session } from './session.ts'
 import type { AuthDecision, Claims, HttpProblem, TokenSet } from './types.ts'
 
-/** The credentials of one request, as an adapter reads them from its framework. */
-export interface AuthenticateRequest {
+/**
+ * The credentials of one request, as an adapter reads them from its framework, and where it came from (the
+ * {@link ClientHints}, recorded on a session this request creates).
+ */
+export interface AuthenticateRequest extends ClientHints {
   /** The `Authorization` header value(s); several values are a malformed request. */
   authorization?: string | string[] | null | undefined
   /** The `Cookie` header value. */
   cookie?: string | string[] | null | undefined
-  /** The `User-Agent` header, recorded on sessions created by this request. */
-  userAgent?: string | null | undefined
 }
 
 /** Options of `authenticate`. */
@@ -40,11 +42,12 @@ export type AuthenticateResult =
       setCookie: string[]
     }
 
-/** Options of `sessions().create()`. */
-export interface CreateSessionOptions {
-  /** The browser's `User-Agent`, kept for "my sessions" pages. */
-  userAgent?: string | null | undefined
-  /** Other non-secret details to keep with the session. */
+/**
+ * Options of `sessions().create()`. The {@link ClientHints} (the browser's `User-Agent`, the socket's peer address
+ * and, from trusted proxies, the forwarded one) are kept as the session's `userAgent` and `ip`, for "my sessions" pages.
+ */
+export interface CreateSessionOptions extends ClientHints {
+  /** Other non-secret details to keep with the session (`userAgent` and `ip` are CoreSDK's own). */
   meta?: Record<string, string>
   /**
    * "Remember me": `true` gives the session a persistent cookie and the absolute lifetime `sessions.persistentTimeout`;

@@ -1,5 +1,7 @@
 export { CoreSDKClient } from './client.ts'
 export type { ClientConfig } from './client-config.ts'
+export type { ClientHints, TrustProxy, UserAgentInfo } from './client-device.ts'
+export { parseUserAgent } from './client-device.ts'
 export type {
   CookieOptions,
   EngineMode,

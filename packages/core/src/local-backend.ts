@@ -1,6 +1,7 @@
 import { serialize as serializeCookie } from 'cookie'
 import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
 import { BoundedMap } from './bounded-map.ts'
+import { type ClientHints, deviceMeta, type TrustTest, trustTest } from './client-device.ts'
 import type { ResolvedConfig } from './config.ts'
 import { newSessionId, randomToken, Sealer, sha256, timingSafeEqual } from './crypto.ts'
 import { withDeadline } from './deadline.ts'
@@ -42,6 +43,7 @@ export class LocalBackend implements Backend {
   readonly #realm: { realm: string }
   readonly #events: LifecycleEmitter
   readonly #telemetry: Telemetry | null
+  readonly #trust: TrustTest | null
 
   constructor(
     config: ResolvedConfig,
@@ -61,6 +63,7 @@ export class LocalBackend implements Backend {
       throw new CoreSDKError('invalid_config', ENCRYPTION_KEY_NEEDED)
     this.#sealer = keys.length > 0 || this.#ownsStore ? new Sealer(keys) : null
     this.#realm = { realm: config.serviceName }
+    this.#trust = trustTest(config.trustProxy) as TrustTest | null
   }
 
   authorize(token: string): Promise<AuthDecision> {
@@ -82,13 +85,13 @@ export class LocalBackend implements Backend {
     if (this.#ownsStore) await this.#store.close?.()
   }
 
-  async bearer({ token, verified, userAgent }: BearerCredential): Promise<BackendAnswer> {
+  async bearer({ token, verified, hints }: BearerCredential): Promise<BackendAnswer> {
     if (verified === null)
       throw new CoreSDKError('internal_error', 'A bearer token reached the store unverified.')
     const { claims } = verified
     if (!this.#config.sessions.automatic) return { ok: true, user: claims, record: null, degraded: false }
     const key = await sessionKey(token, verified)
-    return this.#answer(claims, await this.#sessionForToken(verified, key, userAgent))
+    return this.#answer(claims, await this.#sessionForToken(verified, key, hints))
   }
 
   bearerNow(verified: VerifiedToken): BackendAnswer | undefined {
@@ -111,16 +114,12 @@ export class LocalBackend implements Backend {
     return { ok: true, user: claims, record, degraded: false }
   }
 
-  async #sessionForToken(
-    token: VerifiedToken,
-    key: string,
-    userAgent: string | undefined,
-  ): Promise<SessionRecord> {
+  async #sessionForToken(token: VerifiedToken, key: string, hints: ClientHints): Promise<SessionRecord> {
     const now = Date.now()
     const tenantId = this.#config.tenantId
     const existing = await this.#call('getByKey', this.#store.getByKey(tenantId, key))
     if (existing && (existing.revokedAt !== null || isRecordActive(existing, now))) return existing
-    const candidate = this.#newRecord(now, token, key, 'token', userAgentMeta(userAgent))
+    const candidate = this.#newRecord(now, token, key, 'token', deviceMeta(hints, this.#trust))
     candidate.retainUntil = Math.max(
       candidate.absoluteExpiresAt,
       token.expiresAt + this.#config.jwt.clockTolerance * 1000,
@@ -228,9 +227,11 @@ export class LocalBackend implements Backend {
       const bound = await this.#call('getByKey', this.#store.getByKey(tenantId, tokenKey))
       if (bound !== null && bound.revokedAt !== null) throw new CoreSDKError('invalid_token')
     }
+    // `userAgent` and `ip` are only ever what core read and checked, never a caller's free-form value.
+    const { userAgent: _userAgent, ip: _ip, ...extra } = options.meta ?? {}
     const candidate = this.#newRecord(now, verified, key ?? tokenKey, 'login', {
-      ...userAgentMeta(options.userAgent),
-      ...options.meta,
+      ...extra,
+      ...deviceMeta(options, this.#trust),
     })
     const { persistent } = options
     if (persistent !== undefined) {
@@ -587,7 +588,3 @@ export class LocalBackend implements Backend {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
-
-function userAgentMeta(userAgent: string | null | undefined): Record<string, string> {
-  return typeof userAgent === 'string' && userAgent !== '' ? { userAgent: userAgent.slice(0, 256) } : {}
-}

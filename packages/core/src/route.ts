@@ -8,6 +8,8 @@ export interface RouteRequest {
   headers: Headers | Record<string, string | string[] | undefined>
   /** The raw or parsed body (`application/x-www-form-urlencoded` for the routes that take one); null without one. */
   body?: string | URLSearchParams | Record<string, unknown> | null
+  /** The socket's remote address, when the adapter knows it (recorded, with trusted proxies' headers, on a login's session). */
+  remoteAddress?: string | undefined
 }
 
 /** The answer an adapter writes as it is. `set-cookie` is an array; every other header a string. */

@@ -1,3 +1,4 @@
+import { parseUserAgent, type UserAgentInfo } from './client-device.ts'
 import type { Claims, SessionRecord } from './types.ts'
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
@@ -9,6 +10,7 @@ export let recordOf: (session: Session) => SessionRecord
 export class Session {
   // Dates are built on first read: a Session is made on every authenticated request.
   readonly #record: SessionRecord
+  #device: UserAgentInfo | undefined
 
   static {
     recordOf = (session) => session.#record
@@ -41,6 +43,7 @@ export class Session {
   get createdAt(): Date {
     return new Date(this.#record.createdAt)
   }
+  /** When the session was last used, to within `sessions.touchInterval` (a use also slides `expiresAt`). */
   get lastSeenAt(): Date {
     return new Date(this.#record.lastSeenAt)
   }
@@ -66,9 +69,34 @@ export class Session {
   get claims(): Claims {
     return this.#record.claims
   }
-  /** Non-secret details recorded at creation, such as `userAgent`. */
+  /** Non-secret details recorded at creation: `userAgent` and `ip` when known, and what `create()` was given. */
   get meta(): Readonly<Record<string, string>> {
     return this.#record.meta
+  }
+  /** The client's IP address when the session was created (through trusted proxies only), or null. */
+  get ip(): string | null {
+    return this.#record.meta.ip ?? null
+  }
+  /** The `User-Agent` of the request that created the session (at most 256 characters), or null. */
+  get userAgent(): string | null {
+    return this.#record.meta.userAgent ?? null
+  }
+  /** The browser and major version, parsed from {@link Session.userAgent}, e.g. `Firefox 128`, or null. */
+  get browser(): string | null {
+    return this.#parsed().browser
+  }
+  /** The operating system, parsed from {@link Session.userAgent}, e.g. `Windows`, or null. */
+  get os(): string | null {
+    return this.#parsed().os
+  }
+  /** `desktop`, `mobile`, `tablet` or `bot`, parsed from {@link Session.userAgent}, or null. */
+  get deviceType(): UserAgentInfo['deviceType'] {
+    return this.#parsed().deviceType
+  }
+
+  #parsed(): UserAgentInfo {
+    this.#device ??= parseUserAgent(this.#record.meta.userAgent)
+    return this.#device
   }
 
   /** Whether the session is neither revoked nor expired at `now`. */
@@ -89,6 +117,10 @@ export class Session {
       persistent: this.persistent,
       revokedAt: this.revokedAt?.toISOString() ?? null,
       active: this.isActive(),
+      ip: this.ip,
+      browser: this.browser,
+      os: this.os,
+      deviceType: this.deviceType,
       meta: this.meta,
     }
   }

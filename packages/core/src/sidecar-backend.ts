@@ -1,5 +1,6 @@
 import type { Backend, BackendAnswer, BearerCredential, CreatedRecord } from './backend.ts'
 import { BoundedMap } from './bounded-map.ts'
+import { clientAddress, type TrustTest, trustTest } from './client-device.ts'
 import type { ResolvedConfig } from './config.ts'
 import type { CreateSessionOptions } from './engine.ts'
 import { CoreSDKError, isErrorCode } from './errors.ts'
@@ -41,6 +42,7 @@ type Accepted = Extract<BackendAnswer, { ok: true }>
 export class SidecarBackend implements Backend {
   readonly verifiesLocally = false
   readonly #config: ResolvedConfig
+  readonly #trust: TrustTest | null
   readonly #base: string
   readonly #headers: Record<string, string>
   readonly #realm: { realm: string }
@@ -50,6 +52,8 @@ export class SidecarBackend implements Backend {
   constructor(config: ResolvedConfig, events: LifecycleEmitter) {
     this.#config = config
     this.#events = events
+    // Checked when the configuration was read: a test, never a message, here.
+    this.#trust = trustTest(config.trustProxy) as TrustTest | null
     this.#base = config.sidecarAddr.replace(/\/+$/, '')
     this.#headers = { accept: 'application/json', [SIDECAR_TENANT_HEADER]: config.tenantId }
     if (config.sidecarSecret !== undefined) this.#headers[SIDECAR_KEY_HEADER] = config.sidecarSecret
@@ -88,18 +92,34 @@ export class SidecarBackend implements Backend {
     return deniedDecision(reason, this.#realm)
   }
 
-  bearer({ token, userAgent }: BearerCredential): Promise<BackendAnswer> {
-    return this.#authenticate(`b\n${token}`, { authorization: `Bearer ${token}`, cookie: null, userAgent })
+  bearer({ token, hints }: BearerCredential): Promise<BackendAnswer> {
+    return this.#authenticate(`b\n${token}`, {
+      authorization: `Bearer ${token}`,
+      cookie: null,
+      userAgent: typeof hints.userAgent === 'string' ? hints.userAgent : undefined,
+      // Resolved here: the trusted proxies are this service's, and the sidecar's own peer is this process.
+      clientAddress: clientAddress(hints, this.#trust) ?? null,
+    })
   }
 
   cookie(id: string, secret: string): Promise<BackendAnswer> {
     const cookie = `${this.#config.sessions.cookie.name}=${id}.${secret}`
-    return this.#authenticate(`c\n${id}.${secret}`, { authorization: null, cookie, userAgent: undefined })
+    return this.#authenticate(`c\n${id}.${secret}`, {
+      authorization: null,
+      cookie,
+      userAgent: undefined,
+      clientAddress: null,
+    })
   }
 
   async #authenticate(
     credential: string,
-    request: { authorization: string | null; cookie: string | null; userAgent: string | undefined },
+    request: {
+      authorization: string | null
+      cookie: string | null
+      userAgent: string | undefined
+      clientAddress: string | null
+    },
   ): Promise<BackendAnswer> {
     const cached = this.#cache.get(credential)
     if (cached !== undefined) return cached
@@ -133,6 +153,7 @@ export class SidecarBackend implements Backend {
     const answer = await this.#send('POST', sidecarPaths.sessions, {
       tokenSet,
       userAgent: options.userAgent ?? null,
+      clientAddress: clientAddress(options, this.#trust) ?? null,
       meta: options.meta ?? {},
       ...(options.persistent === undefined ? {} : { persistent: options.persistent }),
     })

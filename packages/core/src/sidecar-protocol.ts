@@ -72,6 +72,12 @@ export interface WireSession {
   persistent: boolean
   revokedAt: string | null
   active: boolean
+  /** The client's IP address at creation, or null (see `Session.ip`). */
+  ip: string | null
+  /** Parsed from `meta.userAgent` (see `Session.browser`, `os`, `deviceType`). */
+  browser: string | null
+  os: string | null
+  deviceType: 'desktop' | 'mobile' | 'tablet' | 'bot' | null
   /** The credential key the session is bound to (`sid:…`, `jti:…`, `tok:<hash>`), or null. */
   key: string | null
   /** When the credential behind the session was issued, ms since the epoch (see `SessionRecord.issuedAt`). */

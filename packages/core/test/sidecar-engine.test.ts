@@ -64,6 +64,8 @@ describe('SidecarEngine against a sidecar that misbehaves', () => {
       authorization: 'Bearer abc.def.ghi',
       cookie: null,
       userAgent: 'ua',
+      // No peer address was given: none is sent.
+      clientAddress: null,
       optional: false,
     })
   })

@@ -59,7 +59,13 @@ function settle(req: Request, res: Response, next: NextFunction, result: HandleR
 function gate(kitOf: (req: Request) => RequestAuth['kit'], route: AdapterRoute): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     // The raw target (`originalUrl`), before Express decodes anything: no spelling of a route passes as public.
-    const request = { method: req.method, url: req.originalUrl, headers: req.rawHeaders }
+    // The peer's address is cached per connection by Node: reading it costs no system call on a warm request.
+    const request = {
+      method: req.method,
+      url: req.originalUrl,
+      headers: req.rawHeaders,
+      remoteAddress: req.socket.remoteAddress,
+    }
     const result = kitOf(req).handle(request, route, req.coresdk)
     if (result instanceof Promise) return result.then((r) => settle(req, res, next, r))
     settle(req, res, next, result)
@@ -132,6 +138,7 @@ export function authRoute(handler: RouteHandler): RequestHandler {
       url: req.originalUrl,
       protocol: req.protocol,
       headers: req.headers,
+      remoteAddress: req.socket.remoteAddress,
       // A body parser that ran set req.body; otherwise the stream is read here, up to the limit.
       body: req.body !== undefined || req.readableEnded ? (req.body ?? null) : req,
     }

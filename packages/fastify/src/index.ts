@@ -75,7 +75,13 @@ function gate(route: AdapterRoute): onRequestHookHandler {
       return done(
         new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before this hook or helper.'),
       )
-    const raw = { method: request.method, url: request.raw.url ?? '/', headers: request.raw.rawHeaders }
+    const raw = {
+      method: request.method,
+      url: request.raw.url ?? '/',
+      headers: request.raw.rawHeaders,
+      // Node's socket, not `request.ip`: which proxies may name the client is core's `trustProxy` setting.
+      remoteAddress: request.raw.socket.remoteAddress,
+    }
     const result = auth.kit.handle(raw, route, auth)
     if (result instanceof Promise) result.then((r) => settle(request, reply, r, done), done)
     else settle(request, reply, result, done)
@@ -179,7 +185,12 @@ export function authRoute(handler: RouteHandler): RouteShorthandOptionsWithHandl
     config: { coresdk: { public: true } },
     async onRequest(request, reply) {
       const route = { method: request.method, url: request.raw.url ?? '/', protocol: request.protocol }
-      const input = { ...route, headers: request.headers, body: request.raw }
+      const input = {
+        ...route,
+        headers: request.headers,
+        remoteAddress: request.raw.socket.remoteAddress,
+        body: request.raw,
+      }
       // Mounted without the plugin, the route still gets core's URL building and body limit.
       const answer = request.coresdk
         ? await request.coresdk.kit.route(handler, input)

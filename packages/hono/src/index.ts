@@ -37,13 +37,19 @@ declare module 'hono' {
 export type CoreSdkMiddlewareOptions = AdapterKitOptions
 
 type Env = { Variables: CoreSdkVariables }
-type Incoming = { url?: string; rawHeaders?: string[] }
+type Incoming = { url?: string; rawHeaders?: string[]; socket?: { remoteAddress?: string } }
 
 /** The request as received: on Node, Node's own (asking Hono builds a Web Request); elsewhere the Web one. */
 function requestOf(c: Context): AdapterRequest {
   const incoming = (c.env as { incoming?: Incoming } | undefined)?.incoming
   if (typeof incoming?.url === 'string' && Array.isArray(incoming.rawHeaders))
-    return { method: c.req.method, url: incoming.url, headers: incoming.rawHeaders }
+    return {
+      method: c.req.method,
+      url: incoming.url,
+      headers: incoming.rawHeaders,
+      remoteAddress: incoming.socket?.remoteAddress,
+    }
+  // Elsewhere (Workers, Bun, Deno) the runtime's peer address is not on the request: sessions record no address.
   // The path as the request carried it (Hono's routing path is decoded): no spelling of a route passes as public.
   const url = c.req.url
   const start = url.indexOf('/', url.indexOf('://') + 3)
@@ -142,6 +148,7 @@ export function authRoute(handler: RouteHandler): Handler {
       url: typeof incoming?.url === 'string' ? incoming.url : c.req.url,
       protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
       headers: raw.headers,
+      remoteAddress: incoming?.socket?.remoteAddress,
       body: raw.body,
     }
     const auth = c.get('coresdk') as RequestAuth | undefined

@@ -8,8 +8,9 @@ import { type AnyResponse, appendSetCookie } from './coresdk.response.ts'
 interface PlatformRequest extends CoreSdkRequest {
   method: string
   rawHeaders?: string[]
+  socket?: { remoteAddress?: string }
   /** Fastify's request wraps Node's. */
-  raw?: { url?: string; rawHeaders: string[] }
+  raw?: { url?: string; rawHeaders: string[]; socket?: { remoteAddress?: string } }
 }
 
 /**
@@ -36,8 +37,17 @@ export class CoreSdkGuard implements CanActivate {
     const http = context.switchToHttp()
     const req = http.getRequest<PlatformRequest>()
     // Node's request as received: on the Fastify platform it sits behind `raw`.
-    const node = req.raw ?? { url: req.originalUrl ?? req.url, rawHeaders: req.rawHeaders ?? [] }
-    const request = { method: req.method, url: node.url ?? '/', headers: node.rawHeaders }
+    const node = req.raw ?? {
+      url: req.originalUrl ?? req.url,
+      rawHeaders: req.rawHeaders ?? [],
+      socket: req.socket,
+    }
+    const request = {
+      method: req.method,
+      url: node.url ?? '/',
+      headers: node.rawHeaders,
+      remoteAddress: node.socket?.remoteAddress,
+    }
     const res = http.getResponse<AnyResponse>()
     // Each requirement in turn; a guard that runs twice (global and @UseGuards) reuses what the first one found.
     const from = (i: number): boolean | Promise<boolean> => {

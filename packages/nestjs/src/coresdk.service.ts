@@ -9,7 +9,12 @@ interface PlatformRequest extends CoreSdkRequest {
   protocol?: string
   body?: RouteRequest['body']
   readableEnded?: boolean
-  raw?: AsyncIterable<Uint8Array> & { url?: string; readableEnded: boolean }
+  socket?: { remoteAddress?: string }
+  raw?: AsyncIterable<Uint8Array> & {
+    url?: string
+    readableEnded: boolean
+    socket?: { remoteAddress?: string }
+  }
 }
 
 /** The client, logout and auth routes, for controllers. */
@@ -46,6 +51,7 @@ export class CoreSdkService {
       url: request.raw?.url ?? request.originalUrl ?? request.url ?? '/',
       protocol: request.protocol ?? 'http',
       headers: request.headers,
+      remoteAddress: (request.raw?.socket ?? request.socket)?.remoteAddress,
       // A body parser that ran set req.body; otherwise the stream is read here, up to the limit.
       body: request.body !== undefined ? request.body : stream.readableEnded ? null : stream,
     })

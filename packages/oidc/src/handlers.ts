@@ -122,6 +122,9 @@ export function createOidcHandlers(client: OidcClient, options: OidcHandlersOpti
           url: request.url,
           cookie: header(request.headers, 'cookie'),
           userAgent: header(request.headers, 'user-agent'),
+          remoteAddress: request.remoteAddress,
+          forwardedFor: header(request.headers, 'x-forwarded-for'),
+          forwarded: header(request.headers, 'forwarded'),
         })
         return redirect(303, result.returnTo, result.setCookie)
       } catch (error) {

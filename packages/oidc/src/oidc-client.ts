@@ -1,4 +1,5 @@
 import {
+  type ClientHints,
   type CoreSDKClient,
   CoreSDKError,
   type CreatedSession,
@@ -91,14 +92,12 @@ export interface LoginResult {
   setCookie: string
 }
 
-/** The request the provider redirected back with. */
-export interface CallbackRequest {
+/** The request the provider redirected back with, and where it came from (kept on the session: see `ClientHints`). */
+export interface CallbackRequest extends ClientHints {
   /** The full callback URL as received (its query carries `code` and `state`, or `error`). */
   url: string | URL
   /** The `Cookie` header, which carries the login-state cookie. */
   cookie: string | string[] | null | undefined
-  /** The browser's `User-Agent`, kept on the session. */
-  userAgent?: string | null | undefined
 }
 
 /** What {@link OidcClient.callback} returns. */
@@ -487,6 +486,9 @@ export async function createOidcClient(options: OidcClientOptions): Promise<Oidc
       const session = await sdk.sessions().create(toTokenSet(tokens), {
         userAgent: request.userAgent ?? null,
         ...(saved.persistent === undefined ? {} : { persistent: saved.persistent }),
+        remoteAddress: request.remoteAddress,
+        forwardedFor: request.forwardedFor,
+        forwarded: request.forwarded,
       })
       // A state sealed before returnTo was checked at login may carry anything: it goes home, not astray.
       const returnTo = isSafeReturnTo(saved.returnTo) ? saved.returnTo : '/'

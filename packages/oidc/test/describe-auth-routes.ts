@@ -123,7 +123,10 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
       expect(session_id).toMatch(/^sess_/)
       // The single-use login state is gone once the callback has run.
       expect(browser.cookie(base, STATE_COOKIE)).toBeUndefined()
-      expect((await sdk.sessions().get(session_id))?.isActive()).toBe(true)
+      const session = await sdk.sessions().get(session_id)
+      expect(session?.isActive()).toBe(true)
+      // The callback route hands core the socket's peer: the login's session records where it came from.
+      expect(session?.ip).toMatch(/^(127\.0\.0\.1|::1)$/)
     })
 
     it('logout revokes the session, clears the cookie and goes to the provider; the old cookie is then refused', async () => {

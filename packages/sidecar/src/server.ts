@@ -265,6 +265,8 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
         authorization: headerValue(input, 'authorization'),
         cookie: headerValue(input, 'cookie'),
         userAgent: optionalString(input, 'userAgent'),
+        // The client's address as the service resolved it (its trusted proxies); validated again here.
+        remoteAddress: optionalString(input, 'clientAddress'),
       }
       const result = await sdk.authenticate(request, { optional: optional === true })
       if (!result.ok) return reply(res, 200, result)
@@ -304,6 +306,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
         throw badRequest('"persistent" must be a boolean.')
       const created = await sdk.sessions().create(tokenSet as TokenSet, {
         userAgent: optionalString(input, 'userAgent'),
+        remoteAddress: optionalString(input, 'clientAddress'),
         meta: meta as Record<string, string>,
         ...(persistent === undefined ? {} : { persistent }),
       })

@@ -31,6 +31,8 @@ const sidecarProcessClients: SuiteClients = {
       // The sidecar's issuer settings, here too: failMode 'open' verifies a token locally while the sidecar is away.
       jwt: request.jwt,
       ...(request.failMode === undefined ? {} : { failMode: request.failMode }),
+      // Which proxies may name the client is the service's setting: it resolves the address the sidecar records.
+      ...(request.trustProxy === undefined ? {} : { trustProxy: request.trustProxy }),
       // The fail-mode cases set the deadline; the others get room for a loaded two-core machine.
       sidecar: { timeout: request.timeout ?? 5000 },
     })

@@ -20,6 +20,8 @@ describeAdapter('express, SDK in sidecar mode, sidecar in process', async (engin
     sidecarSecret: SECRET,
     tenantId: engine.config.tenantId,
     serviceName: engine.config.serviceName,
+    // Which proxies may name the client is the service's setting, here the suite's.
+    trustProxy: engine.config.trustProxy,
     // The suite revokes through its own client and expects the next request to see it: no cache here.
     sidecar: { cacheTtl: 0, timeout: 5000 },
   })

@@ -276,8 +276,22 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
 
   it('logs one JSON line per request with method, route, status and duration, and never a token, cookie or claim value', async () => {
     const token = await identity.issuer.mint({ sub: 'usr_logged', email: 'secret-mail@example.com' })
-    await call('POST', '/v1/authenticate', { authorization: bearer(token), cookie: `${COOKIE}=abc` })
-    await call('GET', '/v1/users/usr_logged/sessions')
+    const userAgent = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0 LoggedAgent/1'
+    await call('POST', '/v1/authenticate', {
+      authorization: bearer(token),
+      cookie: `${COOKIE}=abc`,
+      userAgent,
+      clientAddress: '203.0.113.77',
+    })
+    // The device metadata reaches the session (wire type), never the log.
+    const listed = await call('GET', '/v1/users/usr_logged/sessions')
+    expect((listed.json as { sessions: unknown[] }).sessions[0]).toMatchObject({
+      ip: '203.0.113.77',
+      browser: 'Firefox 128',
+      os: 'Linux',
+      deviceType: 'desktop',
+      meta: { userAgent, ip: '203.0.113.77' },
+    })
     await new Promise((resolve) => setTimeout(resolve, 100))
     const requests = sidecar.logs().filter((entry) => entry.msg === 'request')
     expect(requests.length).toBeGreaterThan(20)
@@ -303,6 +317,8 @@ describe('the sidecar HTTP API, end to end against a real sidecar process', () =
       'secret-mail',
       `${COOKIE}=abc`,
       'usr_many',
+      'LoggedAgent',
+      '203.0.113.77',
     ]) {
       expect(all).not.toContain(secret)
     }

@@ -35,6 +35,10 @@ const WIRE_FIELDS = {
   issuedAt: true,
   claims: true,
   meta: true,
+  ip: true,
+  browser: true,
+  os: true,
+  deviceType: true,
 } satisfies Record<keyof WireSession, true>
 
 const routes: SidecarRoute[] = Object.values(sidecarRoutes)

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { CoreSDKClient, type CoreSDKErrorCode, MemorySessionStore } from '@coresdk/core'
+import { CoreSDKClient, type CoreSDKErrorCode, MemorySessionStore, type TrustProxy } from '@coresdk/core'
 import { problemFor } from '@coresdk/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FaultyStore, faultyStore } from './faulty-store.ts'
@@ -59,6 +59,8 @@ export interface SuiteClientRequest {
   failMode?: 'closed' | 'open'
   /** The deadline of the calls the client waits on (the session store, or the sidecar), in ms. */
   timeout?: number
+  /** The client's `trustProxy` setting; undefined keeps the default (no proxy is trusted). */
+  trustProxy?: TrustProxy
   /** `silent-store`: a client whose backend {@link SuiteClient.setSilent} can make never answer. */
   mode: 'normal' | 'silent-store'
 }
@@ -154,11 +156,10 @@ function embeddedClient(
 export const embeddedSuiteClients: SuiteClients = {
   async create(request) {
     if (request.mode === 'normal') {
-      const sdk = embeddedClient(
-        request,
-        new MemorySessionStore(),
-        request.failMode === undefined ? {} : { failMode: request.failMode },
-      )
+      const sdk = embeddedClient(request, new MemorySessionStore(), {
+        ...(request.failMode === undefined ? {} : { failMode: request.failMode }),
+        ...(request.trustProxy === undefined ? {} : { trustProxy: request.trustProxy }),
+      })
       return { sdk, close: () => sdk.close() }
     }
     const store = faultyStore(new MemorySessionStore())
@@ -466,6 +467,70 @@ export function describeAdapter(
       expect((await rawRequest(app.url, 'DELETE', `/api/sessions/${spareId}`, bearer(mine))).status).toBe(204)
       expectProblem(await me(spare), 'invalid_token')
       expect((await me(mine)).status).toBe(200)
+    })
+
+    describe('device metadata', () => {
+      const SAFARI =
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15'
+      const ANDROID =
+        'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36'
+      /** The session a token's first request made, as `GET /api/sessions` lists it. */
+      const listed = async (url: string, token: string, headers: Record<string, string>) => {
+        const first = await rawRequest(url, 'GET', '/api/me', { ...bearer(token), ...headers })
+        expect(first.status).toBe(200)
+        const id = JSON.parse(first.body).session_id as string
+        const list = await rawRequest(url, 'GET', '/api/sessions', bearer(token))
+        expect(list.status).toBe(200)
+        return (JSON.parse(list.body).sessions as Array<Record<string, unknown>>).find((s) => s.id === id)
+      }
+
+      it("records the peer's address and the parsed user agent; a spoofed X-Forwarded-For from an untrusted peer is ignored", async () => {
+        const token = await identity.mint({ sub: 'usr_device' })
+        const session = await listed(app.url, token, {
+          'user-agent': SAFARI,
+          'x-forwarded-for': '203.0.113.7',
+          forwarded: 'for=203.0.113.8',
+        })
+        expect(session).toMatchObject({
+          ip: '127.0.0.1',
+          browser: 'Safari 17',
+          os: 'macOS',
+          deviceType: 'desktop',
+          meta: { userAgent: SAFARI, ip: '127.0.0.1' },
+        })
+      })
+
+      it('behind a trusted proxy, records the address it forwarded: the nearest untrusted one, Forwarded first', async () => {
+        const trusted = await clients.create({ ...clientRequest('normal'), trustProxy: ['loopback'] })
+        const proxied = await start(trusted.sdk)
+        try {
+          const viaXff = await listed(proxied.url, await identity.mint({ sub: 'usr_proxied' }), {
+            'user-agent': ANDROID,
+            // The leftmost entry is the client's own claim; the proxies append, so the rightmost untrusted one counts.
+            'x-forwarded-for': '198.51.100.1, 2001:DB8:0:0::7, 127.0.0.1',
+          })
+          expect(viaXff).toMatchObject({
+            ip: '2001:db8::7',
+            browser: 'Chrome 126',
+            os: 'Android',
+            deviceType: 'mobile',
+          })
+          const viaForwarded = await listed(proxied.url, await identity.mint({ sub: 'usr_proxied' }), {
+            'x-forwarded-for': '198.51.100.2',
+            forwarded: 'for=192.0.2.60;proto=https, for="[::1]:8443"',
+          })
+          expect(viaForwarded).toMatchObject({ ip: '192.0.2.60', browser: null, os: null, deviceType: null })
+          // What a trusted proxy forwards must still be an address: anything else records none.
+          const garbage = await listed(proxied.url, await identity.mint({ sub: 'usr_proxied' }), {
+            'x-forwarded-for': '<script>',
+          })
+          expect(garbage).toMatchObject({ ip: null })
+          expect((garbage!.meta as Record<string, string>).ip).toBeUndefined()
+        } finally {
+          await proxied.close()
+          await trusted.close()
+        }
+      })
     })
 
     it('authenticates a cookie session, and refuses the cookie after logout', async () => {

@@ -796,6 +796,114 @@ export function describeSessionStore(
             await sdk.close()
           }
         })
+
+        const SECRET = 'a-test-secret-of-at-least-thirty-two-bytes'
+        const clientOf = (options: Partial<ConstructorParameters<typeof CoreSDKClient>[0]> = {}) =>
+          new CoreSDKClient({
+            tenantId: tenant,
+            serviceName: 'store-conformance',
+            env: {},
+            jwt: {
+              issuer: 'https://issuer.test/',
+              audience: 'coresdk-tests',
+              algorithms: ['HS256'],
+              secret: SECRET,
+            },
+            ...options,
+            sessions: { store, encryptionKey: new Uint8Array(32).fill(7), ...options.sessions },
+          })
+        let minted = 0
+        /** An ID token of the user, with a jti of its own: each login is a session of its own. */
+        const idToken = (userId: string) =>
+          new SignJWT({ jti: `login-${Date.now()}-${++minted}` })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setIssuer('https://issuer.test/')
+            .setAudience('coresdk-tests')
+            .setSubject(userId)
+            .setIssuedAt(Math.floor(Date.now() / 1000) - 5)
+            .setExpirationTime('5m')
+            .sign(new TextEncoder().encode(SECRET))
+
+        for (const atCap of ['revoke_oldest', 'refuse'] as const) {
+          it(`100 concurrent logins of one user with maxPerUser 3 (${atCap}) leave exactly 3 active sessions and a consistent user index`, async () => {
+            const sdk = clientOf({ sessions: { store, maxPerUser: 3, atCap } })
+            try {
+              const userId = randomName('usr')
+              const tokens = await Promise.all(Array.from({ length: 100 }, () => idToken(userId)))
+              const outcomes = await Promise.all(
+                tokens.map((id_token) =>
+                  sdk
+                    .sessions()
+                    .create({ id_token })
+                    .then(
+                      (session) => session.id,
+                      (error: { code?: string }) => `failed: ${error.code}`,
+                    ),
+                ),
+              )
+              const created = outcomes.filter((o) => o.startsWith('sess_'))
+              if (atCap === 'revoke_oldest') expect(created).toHaveLength(100)
+              else {
+                expect(created).toHaveLength(3)
+                expect(outcomes.filter((o) => o === 'failed: session_limit')).toHaveLength(97)
+              }
+              const active = await sdk.sessions().listForUser(userId)
+              expect(active).toHaveLength(3)
+              expect(active.every((s) => created.includes(s.id))).toBe(true)
+              // Every index entry names a stored session of this user: none dangles, none is missing.
+              const indexed = await store.listForUser(tenant, userId)
+              expect(indexed.map((r) => r.id).sort()).toEqual([...created].sort())
+              for (const entry of indexed) expect((await store.get(tenant, entry.id))?.userId).toBe(userId)
+              expect(await sdk.sessions().revokeAllForUser(userId)).toBe(3)
+              expect(await sdk.sessions().listForUser(userId)).toHaveLength(0)
+            } finally {
+              await sdk.close()
+            }
+          })
+        }
+
+        it('keeps device metadata (client address through a trusted proxy, user agent) and lists it parsed', async () => {
+          const sdk = clientOf({ trustProxy: ['10.0.0.0/8'] })
+          try {
+            const userId = randomName('usr')
+            const firefox = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0'
+            const login = await sdk.sessions().create(
+              { id_token: await idToken(userId) },
+              {
+                userAgent: firefox,
+                remoteAddress: '::ffff:10.1.2.3',
+                forwardedFor: '203.0.113.5, 10.9.9.9',
+                // Free-form meta is kept, but never in place of what core read and checked.
+                meta: { ip: 'spoofed', plan: 'pro' },
+              },
+            )
+            const token = await idToken(userId)
+            const request = await sdk.authenticate({
+              authorization: `Bearer ${token}`,
+              userAgent: 'curl/8.5.0',
+              remoteAddress: '192.0.2.44',
+              // Not from a trusted proxy: ignored.
+              forwardedFor: '198.51.100.1',
+            })
+            expect(request.ok).toBe(true)
+            const listed = await sdk.sessions().listForUser(userId)
+            const byId = new Map(listed.map((s) => [s.id, s.toJSON()]))
+            expect(byId.get(login.id)).toMatchObject({
+              ip: '203.0.113.5',
+              browser: 'Firefox 128',
+              os: 'Windows',
+              deviceType: 'desktop',
+              meta: { userAgent: firefox, ip: '203.0.113.5', plan: 'pro' },
+            })
+            expect(byId.get(request.ok ? request.session!.id : '')).toMatchObject({
+              ip: '192.0.2.44',
+              browser: 'curl 8',
+              deviceType: 'bot',
+            })
+          } finally {
+            await sdk.close()
+          }
+        })
       })
     }
 
