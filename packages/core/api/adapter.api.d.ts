@@ -6,9 +6,7 @@ export interface AdapterKit {
   readonly bodyLimit: number;
   readonly anonymous: RequestAuth;
   handle(request: AdapterRequest, route?: AdapterRoute, current?: RequestAuth): HandleResult | Promise<HandleResult>;
-  logout(auth: RequestAuth | undefined, options?: {
-    everywhere?: boolean;
-  }): Promise<LogoutResult>;
+  logout(auth: RequestAuth | undefined, options?: LogoutOptions): Promise<LogoutResult>;
   problemFor(error: unknown): HttpProblem;
   tooLarge(): HttpProblem;
   route(handler: RouteHandler, request: AuthRouteRequest): Promise<RouteResponse>;
@@ -25,6 +23,7 @@ export interface AdapterRequest {
   method: string;
   url: string;
   headers: readonly string[] | Headers;
+  remoteAddress?: string | undefined;
 }
 
 export interface AdapterRoute {
@@ -38,6 +37,7 @@ export interface AuthRouteRequest {
   url: string;
   protocol: string;
   headers: RouteRequest['headers'];
+  remoteAddress?: string | undefined;
   body: RouteRequest['body'] | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
 }
 
@@ -68,6 +68,12 @@ export type HandleResult = {
 export { HttpProblem } // declared in the report of @coresdk/core
 
 export declare function isPublicPath(rawPath: string, publicPaths: readonly PublicPath[]): boolean;
+
+export declare function keyId(key: Uint8Array, purpose: string): Promise<string>;
+
+export { LogoutOptions } // declared in the report of @coresdk/core
+
+export { LogoutResult } // declared in the report of @coresdk/core
 
 export declare function problemFor(code: CoreSDKErrorCode, options?: ProblemOptions): HttpProblem;
 
@@ -109,6 +115,7 @@ export interface RouteRequest {
   method?: string;
   headers: Headers | Record<string, string | string[] | undefined>;
   body?: string | URLSearchParams | Record<string, unknown> | null;
+  remoteAddress?: string | undefined;
 }
 
 export interface RouteResponse {
@@ -128,5 +135,4 @@ export declare function runAuthRoute(handler: RouteHandler, request: AuthRouteRe
 // Claims: exported from @coresdk/core
 // CoreSDKClient: exported from @coresdk/core
 // CoreSDKErrorCode: exported from @coresdk/core
-// LogoutResult: exported from @coresdk/core
 // Session: exported from @coresdk/core

@@ -19,14 +19,18 @@ export type AuthDecision = {
   problem: HttpProblem;
 };
 
+export interface AuthDegradedEvent extends LifecycleEventBase {
+  type: 'auth.degraded';
+  reason: 'store_unavailable' | 'sidecar_unavailable';
+}
+
 export interface AuthenticateOptions {
   optional?: boolean;
 }
 
-export interface AuthenticateRequest {
+export interface AuthenticateRequest extends ClientHints {
   authorization?: string | string[] | null | undefined;
   cookie?: string | string[] | null | undefined;
-  userAgent?: string | null | undefined;
 }
 
 export type AuthenticateResult = {
@@ -64,6 +68,7 @@ export interface ClientConfig {
   readonly sidecarAddr: string;
   readonly hasSidecarSecret: boolean;
   readonly failMode: 'open' | 'closed';
+  readonly trustProxy: TrustProxy;
   readonly rbac: {
     readonly rolesClaim: string;
   };
@@ -93,6 +98,7 @@ export interface ClientConfig {
     readonly automatic: boolean;
     readonly idleTimeout: number;
     readonly absoluteTimeout: number;
+    readonly persistentTimeout: number;
     readonly touchInterval: number;
     readonly storeTimeout: number;
     readonly refreshLockTtl: number;
@@ -107,6 +113,13 @@ export interface ClientConfig {
     readonly hasEncryptionKey: boolean;
     readonly hasTokenRefresher: boolean;
   };
+}
+
+export interface ClientHints {
+  userAgent?: string | null | undefined;
+  remoteAddress?: string | null | undefined;
+  forwardedFor?: string | string[] | null | undefined;
+  forwarded?: string | string[] | null | undefined;
 }
 
 export interface CookieOptions {
@@ -124,6 +137,7 @@ export declare class CoreSDKClient {
   auth(): AuthApi;
   sessions(): SessionsApi;
   rbac(): RbacApi;
+  on<T extends LifecycleEventType>(type: T, listener: LifecycleListener<T>): () => void;
   [INSPECT](): string;
   close(): Promise<void>;
   authenticate(request: AuthenticateRequest, options?: AuthenticateOptions): Promise<AuthenticateResult>;
@@ -156,18 +170,22 @@ export declare class CreatedSession extends Session {
   toJSON(): Record<string, unknown>;
 }
 
-export interface CreateSessionOptions {
-  userAgent?: string | null | undefined;
+export interface CreateSessionOptions extends ClientHints {
   meta?: Record<string, string>;
+  persistent?: boolean;
 }
 
 export type EngineMode = 'embedded' | 'sidecar';
+
+export type EventActor = 'user' | 'admin' | 'idp' | 'service' | 'system';
 
 export interface HttpProblem {
   status: number;
   headers: Record<string, string>;
   body: ProblemBody;
 }
+
+export declare function isEventActor(value: unknown): value is EventActor;
 
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519';
 
@@ -189,14 +207,40 @@ export interface JwtOptions {
   cacheSize?: number;
 }
 
+export type LifecycleEvent = LifecycleEvents[LifecycleEventType];
+
+export interface LifecycleEventBase {
+  at: number;
+  tenantId: string;
+  actor: EventActor;
+}
+
+export interface LifecycleEvents {
+  'session.created': SessionCreatedEvent;
+  'session.refreshed': SessionRefreshedEvent;
+  'session.revoked': SessionRevokedEvent;
+  'user.sessions_revoked': UserSessionsRevokedEvent;
+  'auth.degraded': AuthDegradedEvent;
+}
+
+export type LifecycleEventType = keyof LifecycleEvents;
+
+export declare const lifecycleEventTypes: readonly LifecycleEventType[];
+
+export type LifecycleListener<T extends LifecycleEventType> = (event: LifecycleEvents[T]) => unknown;
+
 export interface ListSessionsOptions {
   includeInactive?: boolean;
 }
 
-export interface LogoutRequest {
+export interface LogoutOptions {
+  everywhere?: boolean;
+  others?: boolean;
+}
+
+export interface LogoutRequest extends LogoutOptions {
   session: Session | null | undefined;
   user?: Claims | null | undefined;
-  everywhere?: boolean;
   degraded?: boolean;
 }
 
@@ -219,10 +263,12 @@ export declare class MemorySessionStore implements SessionStore {
   create(tenantId: string, record: SessionRecord, limits?: SessionLimits): Promise<{
     record: SessionRecord;
     created: boolean;
+    revoked?: string[];
   }>;
   update(tenantId: string, id: string, patch: SessionPatch): Promise<SessionRecord | null>;
   revoke(tenantId: string, id: string, at: number): Promise<SessionRecord | null>;
   revokeAllForUser(tenantId: string, userId: string, at: number, retainFor: number): Promise<string[]>;
+  revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]>;
   getUserRevokedAt(tenantId: string, userId: string): Promise<number | null>;
   listForUser(tenantId: string, userId: string): Promise<SessionRecord[]>;
   onRevocation(listener: (event: RevocationEvent) => void): () => void;
@@ -259,6 +305,8 @@ export interface OpenTelemetryApi {
   };
 }
 
+export declare function parseUserAgent(userAgent: string | null | undefined): UserAgentInfo;
+
 export interface ProblemBody {
   type: string;
   title: string;
@@ -280,6 +328,12 @@ export interface RbacApi {
   check(user: Claims | null | undefined, requirement: RoleRequirement): RoleDecision;
 }
 
+export interface RevokeOptions {
+  actor?: EventActor;
+}
+
+export type RevokeReason = 'requested' | 'session_limit' | 'refresh_token_invalid';
+
 export type RoleDecision = {
   allowed: true;
   problem: null;
@@ -300,6 +354,7 @@ export interface SDKConfig {
   sidecarAddr?: string;
   sidecarSecret?: string;
   failMode?: 'open' | 'closed';
+  trustProxy?: TrustProxy;
   sidecar?: {
     cacheTtl?: number;
     timeout?: number;
@@ -325,11 +380,24 @@ export declare class Session {
   get lastSeenAt(): Date;
   get expiresAt(): Date;
   get absoluteExpiresAt(): Date;
+  get persistent(): boolean;
   get revokedAt(): Date | null;
   get claims(): Claims;
   get meta(): Readonly<Record<string, string>>;
+  get ip(): string | null;
+  get userAgent(): string | null;
+  get browser(): string | null;
+  get os(): string | null;
+  get deviceType(): UserAgentInfo['deviceType'];
   isActive(now?: number): boolean;
   toJSON(): Record<string, unknown>;
+}
+
+export interface SessionCreatedEvent extends LifecycleEventBase {
+  type: 'session.created';
+  sessionId: string;
+  userId: string;
+  origin: 'token' | 'login';
 }
 
 export interface SessionOptions {
@@ -337,23 +405,40 @@ export interface SessionOptions {
   automatic?: boolean;
   idleTimeout?: number;
   absoluteTimeout?: number;
+  persistentTimeout?: number;
   touchInterval?: number;
   storeTimeout?: number;
   maxPerUser?: number;
   atCap?: 'revoke_oldest' | 'refuse';
   cookie?: CookieOptions;
-  encryptionKey?: string | Uint8Array;
+  encryptionKey?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
   tokenRefresher?: TokenRefresher;
   refreshLockTtl?: number;
+}
+
+export interface SessionRefreshedEvent extends LifecycleEventBase {
+  type: 'session.refreshed';
+  sessionId: string;
+  userId: string;
+  via: 'refresh' | 'login';
+  rotated: boolean;
+}
+
+export interface SessionRevokedEvent extends LifecycleEventBase {
+  type: 'session.revoked';
+  sessionId: string;
+  userId: string;
+  reason: RevokeReason;
 }
 
 export interface SessionsApi {
   create(tokenSet: TokenSet, options?: CreateSessionOptions): Promise<CreatedSession>;
   get(id: string): Promise<Session | null>;
   refresh(id: string): Promise<Session>;
-  revoke(id: string): Promise<boolean>;
-  revokeAllForUser(userId: string): Promise<number>;
-  revokeForUser(userId: string): Promise<number>;
+  revoke(id: string, options?: RevokeOptions): Promise<boolean>;
+  revokeAllForUser(userId: string, options?: RevokeOptions): Promise<number>;
+  revokeForUser(userId: string, options?: RevokeOptions): Promise<number>;
+  revokeOthersForUser(userId: string, keepSessionId: string, options?: RevokeOptions): Promise<number>;
   listForUser(userId: string, options?: ListSessionsOptions): Promise<Session[]>;
   getTokens(id: string): Promise<SessionTokens | null>;
   findByProviderSession(sid: string): Promise<Session | null>;
@@ -427,6 +512,22 @@ export interface TokenSet {
   token_type?: string;
   scope?: string;
   [field: string]: unknown;
+}
+
+export type TrustProxy = false | true | number | readonly string[];
+
+export interface UserAgentInfo {
+  browser: string | null;
+  os: string | null;
+  deviceType: 'desktop' | 'mobile' | 'tablet' | 'bot' | null;
+}
+
+export interface UserSessionsRevokedEvent extends LifecycleEventBase {
+  type: 'user.sessions_revoked';
+  userId: string;
+  scope: 'all' | 'others';
+  keptSessionId: string | null;
+  sessionIds: string[];
 }
 
 // Named by the API above, not exported from this entry:

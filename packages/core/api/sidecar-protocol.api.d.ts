@@ -5,6 +5,8 @@ export declare function isValidTenantId(value: unknown): value is string;
 
 export declare function sessionToWire(session: Session): WireSession;
 
+export declare const SIDECAR_ACTOR_HEADER = "x-coresdk-actor";
+
 export declare const SIDECAR_KEY_HEADER = "x-coresdk-sidecar-key";
 
 export declare const SIDECAR_TENANT_HEADER = "x-coresdk-tenant";
@@ -18,6 +20,7 @@ export declare const sidecarPaths: {
   readonly refresh: (id: string) => string;
   readonly tokens: (id: string) => string;
   readonly revokeAll: (userId: string) => string;
+  readonly revokeOthers: (userId: string) => string;
   readonly userSessions: (userId: string) => string;
   readonly providerSession: (sid: string) => string;
   readonly claimOnce: "/v1/claim-once";
@@ -65,6 +68,10 @@ export declare const sidecarRoutes: {
     readonly method: "POST";
     readonly path: "/v1/users/{userId}/revoke-all";
   };
+  readonly revokeOthers: {
+    readonly method: "POST";
+    readonly path: "/v1/users/{userId}/revoke-others";
+  };
   readonly userSessions: {
     readonly method: "GET";
     readonly path: "/v1/users/{userId}/sessions";
@@ -88,8 +95,13 @@ export interface WireSession {
   lastSeenAt: string;
   expiresAt: string;
   absoluteExpiresAt: string;
+  persistent: boolean;
   revokedAt: string | null;
   active: boolean;
+  ip: string | null;
+  browser: string | null;
+  os: string | null;
+  deviceType: 'desktop' | 'mobile' | 'tablet' | 'bot' | null;
   key: string | null;
   issuedAt: number;
   claims: Claims;

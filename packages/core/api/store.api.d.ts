@@ -114,6 +114,7 @@ export interface SessionRecord {
   lastSeenAt: number;
   expiresAt: number;
   absoluteExpiresAt: number;
+  persistent?: boolean;
   revokedAt: number | null;
   retainUntil: number;
   claims: Claims;
@@ -129,10 +130,12 @@ export interface SessionStore {
   create(tenantId: string, record: SessionRecord, limits?: SessionLimits): Promise<{
     record: SessionRecord;
     created: boolean;
+    revoked?: string[];
   }>;
   update(tenantId: string, id: string, patch: SessionPatch): Promise<SessionRecord | null>;
   revoke(tenantId: string, id: string, at: number): Promise<SessionRecord | null>;
   revokeAllForUser(tenantId: string, userId: string, at: number, retainFor: number): Promise<string[]>;
+  revokeOthersForUser?(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]>;
   getUserRevokedAt(tenantId: string, userId: string): Promise<number | null>;
   listForUser(tenantId: string, userId: string): Promise<SessionRecord[]>;
   onRevocation?(listener: (event: RevocationEvent) => void): () => void;

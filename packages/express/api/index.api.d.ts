@@ -9,9 +9,7 @@ export declare function coreSdkMiddleware(sdk: CoreSDKClient, options?: CoreSdkM
 
 export type CoreSdkMiddlewareOptions = AdapterKitOptions;
 
-export declare function logout(req: Request, res: Response, options?: {
-  everywhere?: boolean;
-}): Promise<LogoutResult>;
+export declare function logout(req: Request, res: Response, options?: LogoutOptions): Promise<LogoutResult>;
 
 export declare function requireAuth(): RequestHandler;
 

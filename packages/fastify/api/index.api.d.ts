@@ -13,9 +13,7 @@ export interface CoreSdkPluginOptions extends AdapterKitOptions {
 
 export type CoreSdkRouteConfig = AdapterRoute;
 
-export declare function logout(request: FastifyRequest, reply: FastifyReply, options?: {
-  everywhere?: boolean;
-}): Promise<LogoutResult>;
+export declare function logout(request: FastifyRequest, reply: FastifyReply, options?: LogoutOptions): Promise<LogoutResult>;
 
 export declare function requireAuth(): onRequestHookHandler;
 

@@ -16,9 +16,7 @@ export type CoreSdkVariables = {
   coresdk_degraded: boolean;
 };
 
-export declare function logout(c: Context, options?: {
-  everywhere?: boolean;
-}): Promise<LogoutResult>;
+export declare function logout(c: Context, options?: LogoutOptions): Promise<LogoutResult>;
 
 export declare function requireAuth(): MiddlewareHandler<Env>;
 

@@ -78,9 +78,7 @@ export declare const CoreSdkSession: (...dataOrPipes: unknown[]) => ParameterDec
 
 export declare const CoreSdkUser: (...dataOrPipes: (string | _nestjs_common.ParameterDecoratorOptions | _nestjs_common.PipeTransform<any, any> | _nestjs_common.Type<_nestjs_common.PipeTransform<any, any>> | undefined)[]) => ParameterDecorator;
 
-export interface LogoutOptions {
-  everywhere?: boolean;
-}
+export { LogoutOptions } // from @coresdk/core
 
 export declare const Public: () => MethodDecorator & ClassDecorator;
 

@@ -14,10 +14,9 @@ export interface BackchannelLogoutResult {
   revoked: number;
 }
 
-export interface CallbackRequest {
+export interface CallbackRequest extends ClientHints {
   url: string | URL;
   cookie: string | string[] | null | undefined;
-  userAgent?: string | null | undefined;
 }
 
 export interface CallbackResult {
@@ -41,6 +40,7 @@ export interface FreshTokensOptions {
 export interface LoginOptions {
   returnTo?: string;
   params?: Record<string, string>;
+  rememberMe?: boolean;
 }
 
 export interface LoginResult {
@@ -90,7 +90,7 @@ export interface OidcClientOptions {
   redirectUri: string;
   postLogoutRedirectUri?: string;
   scope?: string;
-  cookieSecret: string | Uint8Array;
+  cookieSecret: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
   cookieName?: string;
   cookieSecure?: boolean;
   loginTimeout?: number;

@@ -38,6 +38,7 @@ export declare function postgresPoolOptions(options?: {
 } & PoolConfig): PoolConfig;
 
 export interface PostgresSessionStore extends SessionStore {
+  revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]>;
   onRevocation(listener: (event: RevocationEvent) => void): () => void;
   close(): Promise<void>;
   ready(timeoutMs?: number): Promise<void>;

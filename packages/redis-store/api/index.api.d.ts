@@ -28,6 +28,7 @@ export type RedisClient = Redis | Cluster;
 export declare function redisClientOptions(overrides?: RedisOptions): RedisOptions;
 
 export interface RedisSessionStore extends SessionStore {
+  revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]>;
   onRevocation(listener: (event: RevocationEvent) => void): () => void;
   close(): Promise<void>;
   ready(timeoutMs?: number): Promise<void>;

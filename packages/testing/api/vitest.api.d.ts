@@ -67,6 +67,7 @@ export interface SuiteClientRequest {
   };
   failMode?: 'closed' | 'open';
   timeout?: number;
+  trustProxy?: TrustProxy;
   mode: 'normal' | 'silent-store';
 }
 
