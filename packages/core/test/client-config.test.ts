@@ -140,7 +140,7 @@ describe('sdk.config, the public view of the configuration', () => {
       secret: 'hasSecret',
       publicKeys: 'publicKeyCount',
       store: 'hasStore',
-      encryptionKey: 'hasEncryptionKey',
+      encryptionKeys: 'hasEncryptionKey',
       tokenRefresher: 'hasTokenRefresher',
     }
     const expected = (value: object) =>

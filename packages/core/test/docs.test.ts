@@ -50,8 +50,8 @@ describe('docs/sessions.md', () => {
     const other = await snippets.create(sdk, { id_token: await hsToken({ sub: 'usr_2xK9', sid: 'other' }) })
     const written: string[] = []
     const off = snippets.events(sdk, { write: (line) => written.push(line) })
-    // The other login, and the session of the bearer token above.
-    expect(await snippets.revokeOthers(sdk, 'usr_2xK9', kept)).toBe(2)
+    // The other login, the two remember-me logins, and the session of the bearer token above.
+    expect(await snippets.revokeOthers(sdk, 'usr_2xK9', kept)).toBe(4)
     expect((await snippets.get(sdk, other))?.isActive()).toBe(false)
     expect((await snippets.get(sdk, kept))?.isActive()).toBe(true)
     await snippets.revoke(sdk, kept)
