@@ -130,7 +130,8 @@ export async function startWorker(
     async stop(graceMs = 5000) {
       if (exited) return
       const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      if (child.connected) child.send({ type: 'exit' })
+      // A child exiting on its own meanwhile closes the channel: the send then fails, which changes nothing here.
+      if (child.connected) child.send({ type: 'exit' }, () => {})
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
       await gone
       clearTimeout(timer)

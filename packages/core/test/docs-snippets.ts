@@ -85,11 +85,11 @@ export async function revokeOthers(sdk: CoreSDKClient, userId: string, currentSe
   return signOutOtherDevices(userId, currentSessionId)
 }
 
-export function events(sdk: CoreSDKClient, audit: { write(line: string): void }) {
+export function events(sdk: CoreSDKClient) {
   // snippet: events
   const off = sdk.on('session.revoked', (event) => {
     // { type, at, tenantId, actor, sessionId, userId, reason }: ids and times, never a token or a claim value
-    audit.write(JSON.stringify(event))
+    console.log(JSON.stringify(event))
   })
   sdk.on('auth.degraded', (event) => console.warn(`sessions unreachable (${event.reason}): failing open`))
   // end
