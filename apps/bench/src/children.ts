@@ -37,6 +37,8 @@ export interface StartWorkerOptions {
   env?: Record<string, string>
   /** How long to wait for the worker's `ready` message. @default 30000 */
   readyTimeoutMs?: number
+  /** The bench folder the script lives in: another checkout's (the baseline build). @default this bench's folder */
+  benchDir?: string
 }
 
 /**
@@ -47,6 +49,7 @@ export async function startWorker(
   script: string,
   options: StartWorkerOptions = {},
 ): Promise<{ worker: Worker; ready: WorkerMessage }> {
+  const benchDir = options.benchDir ?? BENCH_DIR
   const child = spawn(
     process.execPath,
     [
@@ -54,14 +57,14 @@ export async function startWorker(
       '--import',
       'tsx',
       ...(options.nodeArgs ?? []),
-      join(BENCH_DIR, 'src', script),
+      join(benchDir, 'src', script),
       ...(options.args ?? []),
     ],
     {
-      cwd: BENCH_DIR,
+      cwd: benchDir,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // tsx applies a tsconfig only to the files it includes: this one reaches the workspace sources (Nest's decorators).
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(BENCH_DIR, 'tsconfig.run.json'), ...options.env },
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(benchDir, 'tsconfig.run.json'), ...options.env },
     },
   )
   live.add(child)

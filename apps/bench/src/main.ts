@@ -5,6 +5,7 @@ import { TestIssuer } from '@coresdk/testing'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { parseArgs, USAGE } from './args.ts'
+import { type Baseline, DEFAULT_BASELINE, prepareBaseline } from './baseline.ts'
 import { BENCH_DIR, killAllWorkers, liveWorkerCount } from './children.ts'
 import type { Fixture } from './fixture.ts'
 import {
@@ -174,7 +175,13 @@ async function main(): Promise<void> {
   }
   // The empty-middleware reference rows cost time a quick run does not have.
   const variants = VARIANTS.filter((v) => !args.quick || v !== 'empty')
-  const httpSettings: HttpSettings = { ...plan.http, frameworks: args.frameworks, variants }
+  let baseline: Baseline | null = null
+  if (args.baseline !== null && args.parts.includes('http')) {
+    const name = args.baseline === DEFAULT_BASELINE.ref ? DEFAULT_BASELINE.name : `commit ${args.baseline}`
+    baseline = prepareBaseline(args.baseline, name, log)
+    if (!baseline.ok) log(`  baseline ${args.baseline}: ${baseline.reason}`)
+  }
+  const httpSettings: HttpSettings = { ...plan.http, frameworks: args.frameworks, variants, baseline }
   const verifySettings: VerifySettings = plan.verify
   const sessionSettings: SessionSettings = plan.sessions
 

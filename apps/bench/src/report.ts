@@ -362,6 +362,14 @@ export function renderMarkdown(report: BenchReport): string {
         'requests the server saw. Before measuring, each variant must answer 200 with the token and (except bare) 401 without it.',
     )
     out.push('')
+    const b = s.http.baseline
+    if (b)
+      out.push(
+        b.ok
+          ? `The baseline rows run CoreSDK on the memory store as commit \`${b.commit.slice(0, 12)}\` (${b.name}) built it: that commit's ` +
+              'own server worker and packages, from an extracted copy with its own dependencies, loaded in the same rounds as the rest.\n'
+          : `The baseline rows (${b.name}, \`${b.ref}\`) were not measured: ${b.reason}.\n`,
+      )
     out.push(httpSection(report.http))
   }
   if (report.sessions) {

@@ -77,6 +77,24 @@ export function evaluateTargets(
       })
     }
     for (const framework of frameworks) {
+      const before = row(framework, 'coresdk-baseline')
+      // Only where the baseline ran: a framework the earlier commit did not have has nothing to compare with.
+      if (!before) continue
+      const core = row(framework, 'coresdk-memory')
+      const value = cpuRatio(core, before)
+      targets.push({
+        id: `warm-vs-baseline-${framework}`,
+        text: `Warm path RS256, ${FRAMEWORK_NAME[framework]}: server CPU/req ≤ 1.05 × the baseline commit (before the one pipeline)`,
+        value,
+        limit: 1.05,
+        kind: 'max',
+        met: judge(value, 1.05, 'max'),
+        detail: `${formatNumber(core?.cpuUsPerRequest ?? Number.NaN, 1)} vs ${formatNumber(before.cpuUsPerRequest, 1)} µs/req (medians); req/s ${formatRatio(rpsRatio(core, before))}`,
+        profile: { kind: 'http', framework, variant: 'coresdk-memory' },
+        unit: 'ratio',
+      })
+    }
+    for (const framework of frameworks) {
       const usual = row(framework, 'usual')
       const core = row(framework, 'coresdk-memory')
       const value = rpsRatio(core, usual)

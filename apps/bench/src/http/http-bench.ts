@@ -1,3 +1,4 @@
+import type { Baseline } from '../baseline.ts'
 import { startWorker, type Worker, type WorkerMessage } from '../children.ts'
 import type { Fixture } from '../fixture.ts'
 import type { CpuProfile } from '../profile.ts'
@@ -16,6 +17,8 @@ export interface HttpSettings {
   connections: number
   frameworks: readonly Framework[]
   variants: readonly Variant[]
+  /** The earlier commit the `coresdk-baseline` rows run (null: those rows are not measured). */
+  baseline: Baseline | null
 }
 
 /** One variant's figures: medians over the rounds, or why it was not measured. */
@@ -57,6 +60,34 @@ async function check(port: number, variant: Variant, token: string): Promise<str
 }
 
 /**
+ * Starts one variant's server. The baseline rows run the baseline commit's own server worker (its CoreSDK on the
+ * memory store), which speaks the same protocol; a baseline that is missing, or that has no such framework, answers
+ * `ready` with why.
+ */
+async function startVariant(
+  framework: Framework,
+  variant: Variant,
+  baseline: Baseline | null,
+  env: Record<string, string>,
+): Promise<{ worker: Worker; ready: WorkerMessage }> {
+  if (variant !== 'coresdk-baseline')
+    return startWorker('http/server-worker.ts', { args: [framework, variant], env, readyTimeoutMs: 60_000 })
+  const absent = (reason: string) => ({
+    worker: { stop: async () => {} } as Worker,
+    ready: { type: 'ready', unavailable: reason } as WorkerMessage,
+  })
+  if (baseline === null) return absent('not measured (--no-baseline)')
+  if (!baseline.ok) return absent(baseline.reason)
+  if (!baseline.frameworks.includes(framework)) return absent(`not in the baseline commit ${baseline.ref}`)
+  return startWorker('http/server-worker.ts', {
+    args: [framework, 'coresdk-memory'],
+    env,
+    readyTimeoutMs: 60_000,
+    benchDir: baseline.benchDir,
+  })
+}
+
+/**
  * For each framework: starts its four variants (each in its own process), checks them, warms them up, then loads
  * them in alternating rounds from the load generator's process and takes the medians.
  */
@@ -85,9 +116,7 @@ export async function runHttpBench(
   try {
     for (const framework of settings.frameworks.filter((f) => FRAMEWORKS.includes(f))) {
       const started = await Promise.allSettled(
-        settings.variants.map((variant) =>
-          startWorker('http/server-worker.ts', { args: [framework, variant], env, readyTimeoutMs: 60_000 }),
-        ),
+        settings.variants.map((variant) => startVariant(framework, variant, settings.baseline, env)),
       )
       const running: RunningVariant[] = []
       try {

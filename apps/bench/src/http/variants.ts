@@ -3,11 +3,15 @@ export const FRAMEWORKS = ['express', 'fastify', 'hono', 'nestjs', 'nestjs-fasti
 /** One framework. */
 export type Framework = (typeof FRAMEWORKS)[number]
 
-/** What runs in front of `/api/me`. `empty` is a reference: one async middleware that does nothing. */
+/**
+ * What runs in front of `/api/me`. `empty` is a reference: one async middleware that does nothing. `coresdk-baseline`
+ * is CoreSDK on the memory store as an earlier commit built it (`--baseline`), served by that commit's own bench.
+ */
 export const VARIANTS = [
   'bare',
   'empty',
   'coresdk-memory',
+  'coresdk-baseline',
   'coresdk-redis',
   'coresdk-postgres',
   'usual',
@@ -42,6 +46,8 @@ export function variantName(framework: Framework, variant: Variant): string {
       return 'bare + an empty async middleware (reference)'
     case 'coresdk-memory':
       return 'CoreSDK, memory store'
+    case 'coresdk-baseline':
+      return 'CoreSDK before the one pipeline, memory store (baseline commit)'
     case 'coresdk-redis':
       return 'CoreSDK, Redis store'
     case 'coresdk-postgres':
