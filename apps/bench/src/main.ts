@@ -127,8 +127,13 @@ type VerifyBaseline = { kind: 'jose'; alg: VerifyAlgorithm }
 function baselineOf(subject: ProfileSubject): ProfileSubject | VerifyBaseline | null {
   if (subject.kind === 'verify') return { kind: 'jose', alg: subject.alg }
   if (subject.variant === 'coresdk-memory') return { ...subject, variant: 'bare' }
-  if (subject.variant === 'coresdk-redis' || subject.variant === 'coresdk-postgres')
+  if (
+    subject.variant === 'coresdk-redis' ||
+    subject.variant === 'coresdk-postgres' ||
+    subject.variant === 'coresdk-otel-nosdk'
+  )
     return { ...subject, variant: 'coresdk-memory' }
+  if (subject.variant === 'coresdk-otel') return { ...subject, variant: 'coresdk-traced' }
   return null
 }
 

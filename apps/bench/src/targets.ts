@@ -95,6 +95,37 @@ export function evaluateTargets(
       })
     }
     for (const framework of frameworks) {
+      const traced = row(framework, 'coresdk-traced')
+      const otel = row(framework, 'coresdk-otel')
+      const noSdk = row(framework, 'coresdk-otel-nosdk')
+      const memory = row(framework, 'coresdk-memory')
+      if (!traced && !otel && !noSdk) continue
+      const withSdk = cpuRatio(otel, traced)
+      targets.push({
+        id: `telemetry-sdk-${framework}`,
+        text: `Telemetry on, OpenTelemetry SDK installed and sampling, ${FRAMEWORK_NAME[framework]}: server CPU/req ≤ 1.03 × telemetry off`,
+        value: withSdk,
+        limit: 1.03,
+        kind: 'max',
+        met: judge(withSdk, 1.03, 'max'),
+        detail: `${formatNumber(otel?.cpuUsPerRequest ?? Number.NaN, 1)} vs ${formatNumber(traced?.cpuUsPerRequest ?? Number.NaN, 1)} µs/req (both with the SDK and a span per request)`,
+        profile: { kind: 'http', framework, variant: 'coresdk-otel' },
+        unit: 'ratio',
+      })
+      const without = cpuRatio(noSdk, memory)
+      targets.push({
+        id: `telemetry-nosdk-${framework}`,
+        text: `Telemetry on, no OpenTelemetry SDK installed, ${FRAMEWORK_NAME[framework]}: server CPU/req ≤ 1.02 × telemetry off (nothing measurable)`,
+        value: without,
+        limit: 1.02,
+        kind: 'max',
+        met: judge(without, 1.02, 'max'),
+        detail: `${formatNumber(noSdk?.cpuUsPerRequest ?? Number.NaN, 1)} vs ${formatNumber(memory?.cpuUsPerRequest ?? Number.NaN, 1)} µs/req`,
+        profile: { kind: 'http', framework, variant: 'coresdk-otel-nosdk' },
+        unit: 'ratio',
+      })
+    }
+    for (const framework of frameworks) {
       const usual = row(framework, 'usual')
       const core = row(framework, 'coresdk-memory')
       const value = rpsRatio(core, usual)

@@ -5,7 +5,7 @@ import type { CpuProfile } from '../profile.ts'
 import { median } from '../stats.ts'
 import { rotate } from '../verify/verify-bench.ts'
 import type { LoadResult } from './load-worker.ts'
-import { FRAMEWORKS, type Framework, VARIANTS, type Variant } from './variants.ts'
+import { FRAMEWORKS, type Framework, VARIANTS, type Variant, variantsFor } from './variants.ts'
 
 /** How hard and how long each app is loaded. */
 export interface HttpSettings {
@@ -115,13 +115,14 @@ export async function runHttpBench(
     )
   try {
     for (const framework of settings.frameworks.filter((f) => FRAMEWORKS.includes(f))) {
+      const variants = variantsFor(framework, settings.variants)
       const started = await Promise.allSettled(
-        settings.variants.map((variant) => startVariant(framework, variant, settings.baseline, env)),
+        variants.map((variant) => startVariant(framework, variant, settings.baseline, env)),
       )
       const running: RunningVariant[] = []
       try {
         for (const [index, outcome] of started.entries()) {
-          const variant = settings.variants[index]!
+          const variant = variants[index]!
           const base = {
             framework,
             variant,
@@ -196,7 +197,7 @@ export async function runHttpBench(
       }
     }
     const order = (r: HttpResult): number =>
-      FRAMEWORKS.indexOf(r.framework) * 10 + VARIANTS.indexOf(r.variant)
+      FRAMEWORKS.indexOf(r.framework) * 100 + VARIANTS.indexOf(r.variant)
     return results.sort((a, b) => order(a) - order(b))
   } finally {
     await load.stop()

@@ -14,10 +14,29 @@ export const VARIANTS = [
   'coresdk-baseline',
   'coresdk-redis',
   'coresdk-postgres',
+  'coresdk-traced',
+  'coresdk-otel',
+  'coresdk-otel-nosdk',
   'usual',
 ] as const
 /** One variant of an app. */
 export type Variant = (typeof VARIANTS)[number]
+
+/**
+ * The telemetry variants (issue 17), on two frameworks only, which is enough to price the instrumentation:
+ * - `coresdk-traced`: the OpenTelemetry SDK installed (tracer and meter providers, sampling on, spans batched to an
+ *   exporter that drops them) and a span per request, as HTTP instrumentation makes; CoreSDK's telemetry off;
+ * - `coresdk-otel`: the same with CoreSDK's `telemetry: { api }`;
+ * - `coresdk-otel-nosdk`: CoreSDK's `telemetry: { api }` with no SDK installed (the API's no-op providers).
+ */
+export const TELEMETRY_VARIANTS: readonly Variant[] = ['coresdk-traced', 'coresdk-otel', 'coresdk-otel-nosdk']
+/** The frameworks the telemetry variants run on. */
+export const TELEMETRY_FRAMEWORKS: readonly Framework[] = ['express', 'fastify']
+
+/** The variants measured for a framework, out of those asked for. */
+export function variantsFor(framework: Framework, variants: readonly Variant[]): Variant[] {
+  return variants.filter((v) => !TELEMETRY_VARIANTS.includes(v) || TELEMETRY_FRAMEWORKS.includes(framework))
+}
 
 /** The framework's usual JWT middleware, as the report names it. */
 export const USUAL_MIDDLEWARE: Record<Framework, string> = {
@@ -52,6 +71,12 @@ export function variantName(framework: Framework, variant: Variant): string {
       return 'CoreSDK, Redis store'
     case 'coresdk-postgres':
       return 'CoreSDK, PostgreSQL store'
+    case 'coresdk-traced':
+      return 'CoreSDK, memory store; OpenTelemetry SDK and a span per request, CoreSDK telemetry off'
+    case 'coresdk-otel':
+      return 'CoreSDK, memory store; OpenTelemetry SDK and a span per request, CoreSDK telemetry on'
+    case 'coresdk-otel-nosdk':
+      return 'CoreSDK, memory store; CoreSDK telemetry on, no OpenTelemetry SDK installed'
     case 'usual':
       return USUAL_MIDDLEWARE[framework]
   }
