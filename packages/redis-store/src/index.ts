@@ -11,3 +11,5 @@ export type {
 export { connectRedisSessionStore } from './connect-redis-session-store.ts'
 export type { RedisClient, RedisSessionStore, RedisSessionStoreOptions } from './redis-session-store.ts'
 export { createRedisSessionStore } from './redis-session-store.ts'
+export type { RedisAuditSinkOptions } from './redis-audit-sink.ts'
+export { createRedisAuditSink, readRedisAuditStream } from './redis-audit-sink.ts'
