@@ -19,3 +19,5 @@ export type {
 export { createPostgresSessionStore } from './postgres-session-store.ts'
 export type { SchemaOptions } from './schema.ts'
 export { SCHEMA_VERSION } from './schema.ts'
+export type { PostgresAuditSinkOptions } from './postgres-audit-sink.ts'
+export { createPostgresAuditSink, readPostgresAuditLog } from './postgres-audit-sink.ts'
