@@ -53,7 +53,7 @@ describe('the audit record chain', () => {
     const digest = new Uint8Array(
       await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalJson(rest))),
     )
-    expect(hash).toBe(Buffer.from(digest).toString('hex'))
+    expect(hash).toBe([...digest].map((b) => b.toString(16).padStart(2, '0')).join(''))
   })
 
   it('an intact chain verifies, with its count and head', async () => {
@@ -79,7 +79,12 @@ describe('the audit record chain', () => {
     record.userId = 'usr_someone_else'
     record.hash = await auditHash(record)
     lines[1] = auditLine(record)
-    expect(await verifyAuditChain(lines)).toMatchObject({ ok: false, position: 3, seq: 3, reason: 'broken_link' })
+    expect(await verifyAuditChain(lines)).toMatchObject({
+      ok: false,
+      position: 3,
+      seq: 3,
+      reason: 'broken_link',
+    })
   })
 
   it('a deleted record is a missing seq; two deleted are a range', async () => {
@@ -110,7 +115,12 @@ describe('the audit record chain', () => {
   it('a swapped pair is reordered, at the first of the two', async () => {
     const lines = await chainOf(5)
     ;[lines[1], lines[2]] = [lines[2]!, lines[1]!]
-    expect(await verifyAuditChain(lines)).toMatchObject({ ok: false, position: 2, seq: 3, reason: 'reordered' })
+    expect(await verifyAuditChain(lines)).toMatchObject({
+      ok: false,
+      position: 2,
+      seq: 3,
+      reason: 'reordered',
+    })
     const repeated = await chainOf(3)
     expect(await verifyAuditChain([...repeated, repeated[1]!])).toMatchObject({
       ok: false,
@@ -169,7 +179,11 @@ describe('createAuditTrail', () => {
     expect(records).toHaveLength(20)
     expect(await verifyAuditChain(records)).toMatchObject({ ok: true, count: 20 })
     expect(records.map((r) => JSON.parse(r).actor)).toContain('admin')
-    expect(JSON.parse(records[0]!)).toMatchObject({ type: 'user.sessions_revoked', scope: 'all', tenantId: 'acme' })
+    expect(JSON.parse(records[0]!)).toMatchObject({
+      type: 'user.sessions_revoked',
+      scope: 'all',
+      tenantId: 'acme',
+    })
     await trail.close()
     await sdk.close()
   })
@@ -208,7 +222,7 @@ describe('createAuditTrail', () => {
   it('a sink that never answers holds the queue to maxQueue; the rest is dropped and reported', async () => {
     const sdk = client()
     const failures: AuditFailure[] = []
-    const trail = createAuditTrail(sdk, {
+    createAuditTrail(sdk, {
       sink: { append: () => new Promise(() => {}) },
       maxQueue: 2,
       onError: (failure) => failures.push(failure),

@@ -8,7 +8,11 @@ export const AUDIT_VERSION = 1
 export const AUDIT_GENESIS = '0'.repeat(64)
 
 /** What an audit record says happened: one of the session lifecycle events (`auth.degraded` is not audited). */
-export type AuditRecordType = 'session.created' | 'session.refreshed' | 'session.revoked' | 'user.sessions_revoked'
+export type AuditRecordType =
+  | 'session.created'
+  | 'session.refreshed'
+  | 'session.revoked'
+  | 'user.sessions_revoked'
 
 /**
  * One record of the audit trail, version 1. It holds ids and fixed words only: never a token, a secret or a claim
@@ -125,7 +129,13 @@ export function auditEntryOf(event: LifecycleEvent): AuditEntry | null {
   const base = { at: event.at, tenantId: event.tenantId, actor: event.actor }
   switch (event.type) {
     case 'session.created':
-      return { ...base, type: event.type, userId: event.userId, sessionId: event.sessionId, origin: event.origin }
+      return {
+        ...base,
+        type: event.type,
+        userId: event.userId,
+        sessionId: event.sessionId,
+        origin: event.origin,
+      }
     case 'session.refreshed':
       return {
         ...base,
@@ -136,7 +146,13 @@ export function auditEntryOf(event: LifecycleEvent): AuditEntry | null {
         rotated: event.rotated,
       }
     case 'session.revoked':
-      return { ...base, type: event.type, userId: event.userId, sessionId: event.sessionId, reason: event.reason }
+      return {
+        ...base,
+        type: event.type,
+        userId: event.userId,
+        sessionId: event.sessionId,
+        reason: event.reason,
+      }
     case 'user.sessions_revoked':
       return {
         ...base,
@@ -175,7 +191,8 @@ export function parseAuditRecord(value: unknown): AuditRecord | null {
   const r = parsed as Record<string, unknown>
   if (r.v !== AUDIT_VERSION || !isCount(r.seq) || r.seq < 1 || !isCount(r.at)) return null
   if (typeof r.type !== 'string' || !TYPES.has(r.type)) return null
-  if (typeof r.tenantId !== 'string' || typeof r.actor !== 'string' || typeof r.userId !== 'string') return null
+  if (typeof r.tenantId !== 'string' || typeof r.actor !== 'string' || typeof r.userId !== 'string')
+    return null
   if (typeof r.prev !== 'string' || !HEX.test(r.prev) || typeof r.hash !== 'string' || !HEX.test(r.hash))
     return null
   return r as unknown as AuditRecord
@@ -289,7 +306,12 @@ export async function verifyAuditChain(
     }
     if (record.prev !== head.hash) {
       if (head.seq === 0)
-        return broken(position, record.seq, 'bad_genesis', 'the first record does not start from the genesis value')
+        return broken(
+          position,
+          record.seq,
+          'bad_genesis',
+          'the first record does not start from the genesis value',
+        )
       return broken(
         position,
         record.seq,

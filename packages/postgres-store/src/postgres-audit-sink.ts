@@ -43,11 +43,17 @@ function headOf(line: string | undefined): AuditHead {
  */
 export function createPostgresAuditSink(options: PostgresAuditSinkOptions): AuditSink {
   if (typeof options?.pool?.query !== 'function')
-    throw new CoreSDKError('invalid_config', 'Invalid PostgreSQL audit sink pool: it accepts a node-postgres Pool.')
+    throw new CoreSDKError(
+      'invalid_config',
+      'Invalid PostgreSQL audit sink pool: it accepts a node-postgres Pool.',
+    )
   const names = new SchemaNames(options)
   const timeout = options.timeout ?? 2000
   if (!Number.isFinite(timeout) || timeout <= 0)
-    throw new CoreSDKError('invalid_config', 'Invalid PostgreSQL audit sink timeout: it accepts a positive number of ms.')
+    throw new CoreSDKError(
+      'invalid_config',
+      'Invalid PostgreSQL audit sink timeout: it accepts a positive number of ms.',
+    )
   const pool = options.pool
   const table = names.audit
   const tail = `SELECT record FROM ${table} ORDER BY seq DESC LIMIT 1`

@@ -30,7 +30,11 @@ describe.skipIf(postgres.url === null)(`the PostgreSQL audit sink ${postgres.rea
 
   const readAll = async (pool: ReturnType<typeof openPool>, prefix?: string) => {
     const lines: string[] = []
-    for await (const line of readPostgresAuditLog(pool, { schema, ...(prefix ? { tablePrefix: prefix } : {}) }, 7))
+    for await (const line of readPostgresAuditLog(
+      pool,
+      { schema, ...(prefix ? { tablePrefix: prefix } : {}) },
+      7,
+    ))
       lines.push(line)
     return lines
   }
@@ -58,7 +62,9 @@ describe.skipIf(postgres.url === null)(`the PostgreSQL audit sink ${postgres.rea
     expect(users.some((u) => u.startsWith('usr_0_'))).toBe(true)
     expect(users.some((u) => u.startsWith('usr_1_'))).toBe(true)
     // A changed row is found by the verifier.
-    await pools[0]!.query(`UPDATE "${schema}"."coresdk_audit_log" SET record = replace(record, 'idp', 'user') WHERE seq = 5`)
+    await pools[0]!.query(
+      `UPDATE "${schema}"."coresdk_audit_log" SET record = replace(record, 'idp', 'user') WHERE seq = 5`,
+    )
     expect(await verifyAuditChain(await readAll(pools[0]!))).toMatchObject({
       ok: false,
       position: 5,
@@ -91,7 +97,9 @@ describe.skipIf(postgres.url === null)(`the PostgreSQL audit sink ${postgres.rea
     })
     await Promise.all(
       instances.flatMap(({ sdk }, n) =>
-        Array.from({ length: 20 }, (_, i) => sdk.sessions().revokeAllForUser(`usr_${n}_${i}`, { actor: 'admin' })),
+        Array.from({ length: 20 }, (_, i) =>
+          sdk.sessions().revokeAllForUser(`usr_${n}_${i}`, { actor: 'admin' }),
+        ),
       ),
     )
     for (const { trail } of instances) await trail.flush()

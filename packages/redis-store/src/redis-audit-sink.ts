@@ -79,7 +79,8 @@ export function createRedisAuditSink(options: RedisAuditSinkOptions): AuditSink 
   if (typeof stream !== 'string' || stream === '' || stream.length > 512 || /[{}\s]/.test(stream))
     throw invalid('stream', 'it accepts a key of 1 to 512 characters without {, } or spaces')
   const timeout = options.timeout ?? 2000
-  if (!Number.isFinite(timeout) || timeout <= 0) throw invalid('timeout', 'it accepts a positive number of ms')
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw invalid('timeout', 'it accepts a positive number of ms')
   const client = options.client as unknown as Redis
   // What this instance last saw at the tail; a guess only, checked by the script on every append.
   let head: AuditHead | null = null

@@ -29,8 +29,15 @@ async function readAll(client: Redis, stream: string): Promise<string[]> {
 describe.skipIf(redis.url === null)(`the Redis audit sink ${redis.reason ?? ''}`, () => {
   it('two instances appending at once to one stream write one valid chain', async () => {
     const stream = `audit-test:${crypto.randomUUID()}:audit`
-    const [one, two, reader] = await Promise.all([connect(redis.url!), connect(redis.url!), connect(redis.url!)])
-    const sinks = [createRedisAuditSink({ client: one, stream }), createRedisAuditSink({ client: two, stream })]
+    const [one, two, reader] = await Promise.all([
+      connect(redis.url!),
+      connect(redis.url!),
+      connect(redis.url!),
+    ])
+    const sinks = [
+      createRedisAuditSink({ client: one, stream }),
+      createRedisAuditSink({ client: two, stream }),
+    ]
     // Each instance appends its batches one at a time (as a trail does), both instances at once.
     await Promise.all(
       sinks.map(async (sink, instance) => {
@@ -66,7 +73,12 @@ describe.skipIf(redis.url === null)(`the Redis audit sink ${redis.reason ?? ''}`
         const sdk = new CoreSDKClient({
           env: {},
           tenantId: 'acme',
-          jwt: { issuer: 'https://id.example', audience: 'api', algorithms: ['HS256'], secret: 'k'.repeat(32) },
+          jwt: {
+            issuer: 'https://id.example',
+            audience: 'api',
+            algorithms: ['HS256'],
+            secret: 'k'.repeat(32),
+          },
           sessions: { store, encryptionKey: key },
         })
         const trail = createAuditTrail(sdk, { sink: createRedisAuditSink({ client, stream }) })
@@ -100,6 +112,7 @@ describe.skipIf(redis.url === null)(`the Redis audit sink ${redis.reason ?? ''}`
     await sink.append([entry('usr_\u001b[31m"\\\ud800 \n:{x}')])
     const lines = await readAll(client, stream)
     expect(JSON.parse(lines[0]!).userId).toBe('usr_\u001b[31m"\\\ud800 \n:{x}')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
     expect(lines[0]).not.toMatch(/[\u0000-\u001f]/)
     expect(await verifyAuditChain(lines)).toMatchObject({ ok: true, count: 1 })
     // A second sink over the same stream goes on from the tail it finds.
