@@ -388,6 +388,75 @@ export function jsonLinesAuditSink(out: AuditWritable, options: JsonLinesAuditSi
   }
 }
 
+/** The two operations a shared store gives {@link createSharedAuditSink}. */
+export interface SharedAuditLog {
+  /** The chain's current head, read from the store (`{ seq: 0, hash: AUDIT_GENESIS }` when empty). */
+  readHead(): Promise<AuditHead>
+  /**
+   * Stores `records` only if the store's tail is still `after` (atomically: a script, one statement); resolves null
+   * when they were stored, or the store's actual head when another writer appended first (nothing stored).
+   */
+  appendAfter(after: AuditHead, records: readonly AuditRecord[]): Promise<AuditHead | null>
+}
+
+/** Options of {@link createSharedAuditSink}. */
+export interface SharedAuditSinkOptions {
+  /** The deadline of one append, retries included, in ms. @default 2000 */
+  timeout?: number
+  /** The error an append rejects with when its deadline passes. */
+  timedOut: () => Error
+  /** Turns what the store threw into the error the append rejects with (no value from the store's message). */
+  toError: (error: unknown) => Error
+}
+
+// A loop bound, not a limit a healthy deployment meets: each retry means another writer appended meanwhile.
+const MAX_ATTEMPTS = 100
+
+/**
+ * An audit sink over a store several processes append to (a Redis Stream, a PostgreSQL table): optimistic append.
+ * It chains a batch after the head it last saw and stores it only where that is still the tail; when another writer
+ * got there first, it chains the batch again after the new tail and retries, so the store holds one chain.
+ */
+export function createSharedAuditSink(log: SharedAuditLog, options: SharedAuditSinkOptions): AuditSink {
+  const timeout = options.timeout ?? 2000
+  // What this writer last saw at the tail: a guess only, checked by the store on every append.
+  let head: AuditHead | null = null
+  const append = async (entries: readonly AuditEntry[]): Promise<AuditRecord[]> => {
+    head ??= await log.readHead()
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const records = await chainAuditRecords(head, entries)
+      const moved = await log.appendAfter(head, records)
+      if (moved === null) {
+        const last = records[records.length - 1]!
+        head = { seq: last.seq, hash: last.hash }
+        return records
+      }
+      head = moved
+    }
+    throw new Error('the audit log kept moving: no append went through')
+  }
+  return {
+    append(entries) {
+      if (entries.length === 0) return Promise.resolve([])
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(options.timedOut()), timeout)
+        append(entries).then(
+          (records) => {
+            clearTimeout(timer)
+            resolve(records)
+          },
+          (error: unknown) => {
+            clearTimeout(timer)
+            // Whatever landed or not, the tail is read afresh next time.
+            head = null
+            reject(options.toError(error))
+          },
+        )
+      })
+    },
+  }
+}
+
 /** What a trail reports when its sink failed: no value from any record, only counts and a code. */
 export interface AuditFailure {
   /** `sink_failed` (the sink threw, or its own deadline passed) or `queue_full` (records arrived faster than the sink took them). */

@@ -1,12 +1,10 @@
 import { CoreSDKError } from '@coresdk/core'
 import {
   AUDIT_GENESIS,
-  type AuditEntry,
   type AuditHead,
-  type AuditRecord,
   type AuditSink,
   auditLine,
-  chainAuditRecords,
+  createSharedAuditSink,
   parseAuditRecord,
 } from '@coresdk/core/audit'
 import type { Pool } from 'pg'
@@ -21,8 +19,6 @@ export interface PostgresAuditSinkOptions extends SchemaOptions {
   timeout?: number
 }
 
-// A loop bound, not a limit a healthy deployment meets: each retry means another instance appended meanwhile.
-const MAX_ATTEMPTS = 100
 const UNIQUE_VIOLATION = '23505'
 
 function headOf(line: string | undefined): AuditHead {
@@ -62,58 +58,32 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Audi
     INSERT INTO ${table} (seq, hash, record)
     SELECT x.seq, x.hash, x.record FROM unnest($2::bigint[], $3::text[], $4::text[]) AS x(seq, hash, record)
     WHERE coalesce((SELECT hash FROM ${table} ORDER BY seq DESC LIMIT 1), '${AUDIT_GENESIS}') = $1`
-  let head: AuditHead | null = null
-
-  const readHead = async () => headOf((await pool.query<{ record: string }>(tail)).rows[0]?.record)
-  const append = async (entries: readonly AuditEntry[]): Promise<AuditRecord[]> => {
-    head ??= await readHead()
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const records = await chainAuditRecords(head, entries)
-      let inserted = 0
-      try {
-        const result = await pool.query(insert, [
-          head.hash,
-          records.map((r) => r.seq),
-          records.map((r) => r.hash),
-          records.map(auditLine),
-        ])
-        inserted = result.rowCount ?? 0
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error
-      }
-      if (inserted === records.length) {
-        const last = records[records.length - 1]!
-        head = { seq: last.seq, hash: last.hash }
-        return records
-      }
-      head = await readHead()
-    }
-    throw new CoreSDKError('store_unavailable', 'The audit table kept moving: no append went through.')
-  }
-
-  return {
-    append(entries) {
-      if (entries.length === 0) return Promise.resolve([])
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(new CoreSDKError('store_unavailable', `PostgreSQL did not answer within ${timeout} ms.`)),
-          timeout,
-        )
-        append(entries).then(
-          (records) => {
-            clearTimeout(timer)
-            resolve(records)
-          },
-          (error: unknown) => {
-            clearTimeout(timer)
-            head = null
-            reject(toStoreError(error))
-          },
-        )
-      })
+  return createSharedAuditSink(
+    {
+      readHead: async () => headOf((await pool.query<{ record: string }>(tail)).rows[0]?.record),
+      appendAfter: async (after, records) => {
+        try {
+          const result = await pool.query(insert, [
+            after.hash,
+            records.map((r) => r.seq),
+            records.map((r) => r.hash),
+            records.map(auditLine),
+          ])
+          if (result.rowCount === records.length) return null
+        } catch (error) {
+          // Another writer inserted this seq first (between our snapshot and our insert): the tail moved.
+          if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error
+        }
+        return headOf((await pool.query<{ record: string }>(tail)).rows[0]?.record)
+      },
     },
-  }
+    {
+      timeout,
+      timedOut: () =>
+        new CoreSDKError('store_unavailable', `PostgreSQL did not answer within ${timeout} ms.`),
+      toError: toStoreError,
+    },
+  )
 }
 
 /** Reads every record line of the audit table, in `seq` order, a page at a time (for `coresdk audit verify --postgres`). */

@@ -1,12 +1,10 @@
 import { CoreSDKError } from '@coresdk/core'
 import {
   AUDIT_GENESIS,
-  type AuditEntry,
   type AuditHead,
-  type AuditRecord,
   type AuditSink,
   auditLine,
-  chainAuditRecords,
+  createSharedAuditSink,
   parseAuditRecord,
 } from '@coresdk/core/audit'
 import type { Redis } from 'ioredis'
@@ -40,9 +38,6 @@ if tail ~= ARGV[1] then return {0, line} end
 for i = 2, #ARGV, 2 do redis.call('XADD', KEYS[1], '*', 'h', ARGV[i], 'r', ARGV[i + 1]) end
 return {1}
 `)
-
-// A loop bound, not a limit a healthy deployment meets: each retry means another instance appended meanwhile.
-const MAX_ATTEMPTS = 100
 
 function invalid(setting: string, accepts: string): CoreSDKError {
   return new CoreSDKError('invalid_config', `Invalid Redis audit sink ${setting}: ${accepts}.`)
@@ -82,49 +77,22 @@ export function createRedisAuditSink(options: RedisAuditSinkOptions): AuditSink 
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw invalid('timeout', 'it accepts a positive number of ms')
   const client = options.client as unknown as Redis
-  // What this instance last saw at the tail; a guess only, checked by the script on every append.
-  let head: AuditHead | null = null
-
-  const append = async (entries: readonly AuditEntry[]): Promise<AuditRecord[]> => {
-    head ??= headOf(lineOf((await client.xrevrange(stream, '+', '-', 'COUNT', 1))[0]?.[1]))
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const records = await chainAuditRecords(head, entries)
-      const args: string[] = [head.hash]
-      for (const record of records) args.push(record.hash, auditLine(record))
-      const [written, tail] = (await APPEND.run(client, stream, args)) as [number, string | null]
-      if (written === 1) {
-        const last = records[records.length - 1]!
-        head = { seq: last.seq, hash: last.hash }
-        return records
-      }
-      head = headOf(tail)
-    }
-    throw new CoreSDKError('store_unavailable', 'The audit stream kept moving: no append went through.')
-  }
-
-  return {
-    append(entries) {
-      if (entries.length === 0) return Promise.resolve([])
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new CoreSDKError('store_unavailable', `Redis did not answer within ${timeout} ms.`)),
-          timeout,
-        )
-        append(entries).then(
-          (records) => {
-            clearTimeout(timer)
-            resolve(records)
-          },
-          (error: unknown) => {
-            clearTimeout(timer)
-            // Whatever landed or not, the tail is read afresh next time.
-            head = null
-            reject(storeError(error))
-          },
-        )
-      })
+  return createSharedAuditSink(
+    {
+      readHead: async () => headOf(lineOf((await client.xrevrange(stream, '+', '-', 'COUNT', 1))[0]?.[1])),
+      appendAfter: async (after, records) => {
+        const args: string[] = [after.hash]
+        for (const record of records) args.push(record.hash, auditLine(record))
+        const [written, tail] = (await APPEND.run(client, stream, args)) as [number, string | null]
+        return written === 1 ? null : headOf(tail)
+      },
     },
-  }
+    {
+      timeout,
+      timedOut: () => new CoreSDKError('store_unavailable', `Redis did not answer within ${timeout} ms.`),
+      toError: storeError,
+    },
+  )
 }
 
 /** Reads every record line of an audit stream, oldest first, a page at a time (for `coresdk audit verify --redis`). */
