@@ -88,6 +88,8 @@ export declare function chainAuditRecords(head: AuditHead | null, entries: reado
 
 export declare function createAuditTrail(clients: CoreSDKClient | readonly CoreSDKClient[], options: AuditTrailOptions): AuditTrail;
 
+export declare function createSharedAuditSink(log: SharedAuditLog, options: SharedAuditSinkOptions): AuditSink;
+
 export declare function jsonLinesAuditSink(out: AuditWritable, options?: JsonLinesAuditSinkOptions): AuditSink;
 
 export interface JsonLinesAuditSinkOptions {
@@ -95,6 +97,17 @@ export interface JsonLinesAuditSinkOptions {
 }
 
 export declare function parseAuditRecord(value: unknown): AuditRecord | null;
+
+export interface SharedAuditLog {
+  readHead(): Promise<AuditHead>;
+  appendAfter(after: AuditHead, records: readonly AuditRecord[]): Promise<AuditHead | null>;
+}
+
+export interface SharedAuditSinkOptions {
+  timeout?: number;
+  timedOut: () => Error;
+  toError: (error: unknown) => Error;
+}
 
 export declare function verifyAuditChain(lines: Iterable<unknown> | AsyncIterable<unknown>, options?: VerifyAuditOptions): Promise<AuditVerification>;
 
