@@ -9,8 +9,13 @@ describe('parseArgs', () => {
       quick: false,
       write: true,
       profile: true,
-      parts: ['verify', 'http', 'sessions'],
+      parts: ['verify', 'http', 'instructions', 'sessions'],
     })
+  })
+
+  it('leaves the callgrind counts out of a quick run unless named', () => {
+    expect(parseArgs(['--quick']).parts).toEqual(['verify', 'http', 'sessions'])
+    expect(parseArgs(['--quick', '--only=instructions']).parts).toEqual(['instructions'])
   })
 
   it('keeps a quick run from writing or profiling unless asked', () => {

@@ -39,6 +39,8 @@ export interface StartWorkerOptions {
   readyTimeoutMs?: number
   /** The bench folder the script lives in: another checkout's (the baseline build). @default this bench's folder */
   benchDir?: string
+  /** A command the worker's `node` runs under (`valgrind --tool=callgrind …`): the worker's pid is then its. */
+  wrapper?: string[]
 }
 
 /**
@@ -50,9 +52,11 @@ export async function startWorker(
   options: StartWorkerOptions = {},
 ): Promise<{ worker: Worker; ready: WorkerMessage }> {
   const benchDir = options.benchDir ?? BENCH_DIR
+  const [command, ...wrapperArgs] = options.wrapper ?? [process.execPath]
   const child = spawn(
-    process.execPath,
+    command!,
     [
+      ...(options.wrapper ? [...wrapperArgs, process.execPath] : []),
       '--conditions=@coresdk/source',
       '--import',
       'tsx',

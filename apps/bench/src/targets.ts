@@ -1,4 +1,5 @@
 import type { HttpResult } from './http/http-bench.ts'
+import type { InstructionResult } from './http/instructions.ts'
 import { FRAMEWORK_NAME, type Framework, USUAL_MIDDLEWARE, type Variant } from './http/variants.ts'
 import type { SessionsReport } from './sessions/sessions-bench.ts'
 import { formatNumber, formatRatio, pairedRatio } from './stats.ts'
@@ -49,8 +50,10 @@ export function evaluateTargets(
   verify: VerifyResult[] | null,
   http: HttpResult[] | null,
   sessions: SessionsReport | null,
+  instructions: InstructionResult[] | null = null,
 ): TargetResult[] {
   const targets: TargetResult[] = []
+  if (instructions) targets.push(...instructionTargets(instructions))
   const row = (framework: Framework, variant: Variant): HttpResult | undefined =>
     http?.find((r) => r.framework === framework && r.variant === variant && r.unavailable === null)
   if (http) {
@@ -228,6 +231,54 @@ export function evaluateTargets(
       profile: null,
       unit: 'ratio',
     })
+  }
+  return targets
+}
+
+/**
+ * The same warm-path limits judged on instructions per request (callgrind), which the other load on the machine does
+ * not move: beside CoreSDK ÷ bare, ÷ the baseline commit, and the telemetry ratios.
+ */
+export function instructionTargets(results: InstructionResult[]): TargetResult[] {
+  const targets: TargetResult[] = []
+  const of = (framework: Framework, variant: Variant): InstructionResult | undefined =>
+    results.find((r) => r.framework === framework && r.variant === variant && r.unavailable === null)
+  const pairs: Array<[Variant, Variant, number, string, string]> = [
+    ['coresdk-memory', 'bare', 1.1, 'bare', 'warm-vs-bare'],
+    [
+      'coresdk-memory',
+      'coresdk-baseline',
+      1.05,
+      'the baseline commit (before the one pipeline)',
+      'warm-vs-baseline',
+    ],
+    [
+      'coresdk-otel',
+      'coresdk-traced',
+      1.03,
+      'telemetry off, both with the OpenTelemetry SDK',
+      'telemetry-sdk',
+    ],
+    ['coresdk-otel-nosdk', 'coresdk-memory', 1.02, 'telemetry off, no OpenTelemetry SDK', 'telemetry-nosdk'],
+  ]
+  for (const framework of [...new Set(results.map((r) => r.framework))]) {
+    for (const [subject, reference, limit, name, id] of pairs) {
+      const a = of(framework, subject)
+      const b = of(framework, reference)
+      if (!a && !b) continue
+      const value = (a?.perRequest ?? Number.NaN) / (b?.perRequest ?? Number.NaN)
+      targets.push({
+        id: `instructions-${id}-${framework}`,
+        text: `${FRAMEWORK_NAME[framework]}, instructions per request (callgrind): ${subject} ≤ ${limit.toFixed(2)} × ${name}`,
+        value,
+        limit,
+        kind: 'max',
+        met: judge(value, limit, 'max'),
+        detail: `${formatNumber(a?.perRequest ?? Number.NaN)} vs ${formatNumber(b?.perRequest ?? Number.NaN)} instructions/req`,
+        profile: null,
+        unit: 'ratio',
+      })
+    }
   }
   return targets
 }

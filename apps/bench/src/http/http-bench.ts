@@ -1,5 +1,5 @@
 import type { Baseline } from '../baseline.ts'
-import { startWorker, type Worker, type WorkerMessage } from '../children.ts'
+import { type StartWorkerOptions, startWorker, type Worker, type WorkerMessage } from '../children.ts'
 import type { Fixture } from '../fixture.ts'
 import type { CpuProfile } from '../profile.ts'
 import { median } from '../stats.ts'
@@ -45,7 +45,8 @@ interface RunningVariant {
   port: number
 }
 
-async function check(port: number, variant: Variant, token: string): Promise<string | null> {
+/** Whether a variant answers 200 with the token and (except bare) 401 without it; why not, else null. */
+export async function check(port: number, variant: Variant, token: string): Promise<string | null> {
   const url = `http://127.0.0.1:${port}/api/me`
   const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
   const body = (await ok.json().catch(() => null)) as { sub?: string } | null
@@ -64,14 +65,21 @@ async function check(port: number, variant: Variant, token: string): Promise<str
  * memory store), which speaks the same protocol; a baseline that is missing, or that has no such framework, answers
  * `ready` with why.
  */
-async function startVariant(
+export async function startVariant(
   framework: Framework,
   variant: Variant,
   baseline: Baseline | null,
   env: Record<string, string>,
+  launch: Pick<StartWorkerOptions, 'wrapper' | 'readyTimeoutMs'> = {},
 ): Promise<{ worker: Worker; ready: WorkerMessage }> {
+  const readyTimeoutMs = launch.readyTimeoutMs ?? 60_000
   if (variant !== 'coresdk-baseline')
-    return startWorker('http/server-worker.ts', { args: [framework, variant], env, readyTimeoutMs: 60_000 })
+    return startWorker('http/server-worker.ts', {
+      args: [framework, variant],
+      env,
+      readyTimeoutMs,
+      wrapper: launch.wrapper,
+    })
   const absent = (reason: string) => ({
     worker: { stop: async () => {} } as Worker,
     ready: { type: 'ready', unavailable: reason } as WorkerMessage,
@@ -82,8 +90,9 @@ async function startVariant(
   return startWorker('http/server-worker.ts', {
     args: [framework, 'coresdk-memory'],
     env,
-    readyTimeoutMs: 60_000,
+    readyTimeoutMs,
     benchDir: baseline.benchDir,
+    wrapper: launch.wrapper,
   })
 }
 
