@@ -196,7 +196,13 @@ async function main(): Promise<void> {
     if (!baseline.ok) log(`  baseline ${args.baseline}: ${baseline.reason}`)
   }
   const httpSettings: HttpSettings = { ...plan.http, frameworks: args.frameworks, variants, baseline }
-  const instructionVariants: Variant[] = ['bare', 'coresdk-memory', 'coresdk-baseline', ...TELEMETRY_VARIANTS]
+  const instructionVariants: Variant[] = [
+    'bare',
+    'empty',
+    'coresdk-memory',
+    'coresdk-baseline',
+    ...TELEMETRY_VARIANTS,
+  ]
   const instructionSettings: InstructionSettings = {
     ...plan.instructions,
     frameworks: args.frameworks,

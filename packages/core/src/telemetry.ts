@@ -8,7 +8,6 @@ export type TelemetryAttributes = Record<string, string | number | boolean>
 /** The part of an OpenTelemetry `Span` CoreSDK uses. */
 export interface TelemetrySpan {
   setAttribute(key: string, value: string | number | boolean): unknown
-  setAttributes(attributes: TelemetryAttributes): unknown
   setStatus(status: { code: number }): unknown
   isRecording(): boolean
   end(): void
@@ -219,12 +218,15 @@ export class Telemetry {
   decided(result: AuthenticateResult): AuthenticateResult {
     const tally = this.#tallyOf(result)
     tally.count++
-    // No span of its own: a span costs the SDK more than the whole warm decision. Its attributes go on the request's
-    // span instead, when that one records.
+    // No span of its own: a span costs the SDK more than the whole warm decision. The outcome and reason go on the
+    // request's span instead, when that one records (the SDK counts a span's attributes on every set: two, or three
+    // when degraded; the engine mode and store kind are on every metric point already).
     const request = this.#api.trace.getActiveSpan()
     if (request?.isRecording()) {
-      request.setAttributes(tally.attributes)
-      if (result.ok) request.setAttribute('coresdk.via', result.via ?? 'none')
+      const attributes = tally.attributes
+      request.setAttribute('coresdk.outcome', attributes['coresdk.outcome']!)
+      request.setAttribute('coresdk.reason', attributes['coresdk.reason']!)
+      if (attributes['coresdk.degraded'] === true) request.setAttribute('coresdk.degraded', true)
     }
     return result
   }

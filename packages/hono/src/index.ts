@@ -37,14 +37,14 @@ declare module 'hono' {
 export type CoreSdkMiddlewareOptions = AdapterKitOptions
 
 type Env = { Variables: CoreSdkVariables }
-type Incoming = { url?: string; rawHeaders?: string[]; socket?: { remoteAddress?: string } }
+type Incoming = { method?: string; url?: string; rawHeaders?: string[]; socket?: { remoteAddress?: string } }
 
 /** The request as received: on Node, Node's own (asking Hono builds a Web Request); elsewhere the Web one. */
 function requestOf(c: Context): AdapterRequest {
   const incoming = (c.env as { incoming?: Incoming } | undefined)?.incoming
   if (typeof incoming?.url === 'string' && Array.isArray(incoming.rawHeaders))
     return {
-      method: c.req.method,
+      method: incoming.method ?? c.req.method,
       url: incoming.url,
       headers: incoming.rawHeaders,
       remoteAddress: incoming.socket?.remoteAddress,
