@@ -9,7 +9,7 @@ describe('parseArgs', () => {
       quick: false,
       write: true,
       profile: true,
-      parts: ['verify', 'http', 'instructions', 'sessions'],
+      parts: ['verify', 'http', 'sessions', 'instructions'],
     })
   })
 

@@ -2,7 +2,7 @@ import { DEFAULT_BASELINE } from './baseline.ts'
 import { FRAMEWORKS, type Framework } from './http/variants.ts'
 
 /** The parts of the bench. */
-export const PARTS = ['verify', 'http', 'instructions', 'sessions'] as const
+export const PARTS = ['verify', 'http', 'sessions', 'instructions'] as const
 /** One part. */
 export type Part = (typeof PARTS)[number]
 
@@ -22,7 +22,7 @@ export interface BenchArgs {
 }
 
 /** The usage text. */
-export const USAGE = `pnpm bench [--quick] [--write] [--profile | --no-profile] [--only=verify,http,instructions,sessions] [--frameworks=express,fastify,hono,nestjs,nestjs-fastify] [--baseline[=REF] | --no-baseline]
+export const USAGE = `pnpm bench [--quick] [--write] [--profile | --no-profile] [--only=verify,http,sessions,instructions] [--frameworks=express,fastify,hono,nestjs,nestjs-fastify] [--baseline[=REF] | --no-baseline]
 
   --quick        short rounds (the whole run takes under two minutes); docs/benchmarks.md is written only with --write
   --write        write docs/benchmarks.md (a full run always does)

@@ -227,8 +227,14 @@ async function main(): Promise<void> {
       http = await runHttpBench(httpSettings, fixture, token, log)
       console.log(`\n${httpSection(http)}`)
     }
+    if (args.parts.includes('sessions')) {
+      console.log('3. Sessions')
+      sessions = await runSessionsBench(sessionSettings, fixture, issuer.keys.signingKey as CryptoKey, log)
+      console.log(`\n${sessionsSection(sessions)}\n`)
+    }
+
     if (args.parts.includes('instructions')) {
-      console.log('2b. Instructions per request (callgrind)')
+      console.log('4. Instructions per request (callgrind)')
       const missing = callgrindMissing()
       if (missing) console.log(`  not measured: ${missing}`)
       else {
@@ -236,12 +242,6 @@ async function main(): Promise<void> {
         console.log(`\n${instructionsSection(instructions)}\n`)
       }
     }
-    if (args.parts.includes('sessions')) {
-      console.log('3. Sessions')
-      sessions = await runSessionsBench(sessionSettings, fixture, issuer.keys.signingKey as CryptoKey, log)
-      console.log(`\n${sessionsSection(sessions)}\n`)
-    }
-
     const targets = evaluateTargets(verify, http, sessions, instructions)
     console.log('Targets\n')
     console.log(`${targetsSection(targets)}\n`)

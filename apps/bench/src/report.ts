@@ -407,23 +407,6 @@ export function renderMarkdown(report: BenchReport): string {
       )
     out.push(httpSection(report.http))
   }
-  if (report.instructions && s.instructions) {
-    const i = s.instructions
-    out.push('## 2b. Instructions per request (callgrind)')
-    out.push('')
-    out.push(
-      `Each server above, alone in its own process under \`valgrind --tool=callgrind\` with counting off until ${formatNumber(i.warmupRequests)} ` +
-        `warm-up requests have run, then on for ${formatNumber(i.requests)} requests (${i.connections} connections from autocannon in another process); ` +
-        'counts are per thread, divided by the requests the server saw. The main thread runs the JavaScript and most of the ' +
-        'garbage collection; the helper threads (the optimising compiler, concurrent marking) are shown apart, as they vary ' +
-        'with when the JIT happens to work. Unlike CPU time, the count does not move with other work on the machine, so ' +
-        'the main-thread ratios are the steadiest measure of what CoreSDK adds on the warm path, and the targets are judged ' +
-        'on them. It leaves out time in the kernel, which CoreSDK does not add to (no system call on the warm path).',
-    )
-    out.push('')
-    out.push(instructionsSection(report.instructions))
-    out.push('')
-  }
   if (report.sessions) {
     out.push('## 3. Sessions')
     out.push('')
@@ -443,6 +426,23 @@ export function renderMarkdown(report: BenchReport): string {
     )
     out.push('')
     out.push(sessionsSection(report.sessions))
+    out.push('')
+  }
+  if (report.instructions && s.instructions) {
+    const i = s.instructions
+    out.push('## 4. Instructions per request (callgrind)')
+    out.push('')
+    out.push(
+      `Each server of section 2, alone in its own process under \`valgrind --tool=callgrind\` with counting off until ${formatNumber(i.warmupRequests)} ` +
+        `warm-up requests have run, then on for ${formatNumber(i.requests)} requests (${i.connections} connections from autocannon in another process); ` +
+        'counts are per thread, divided by the requests the server saw. The main thread runs the JavaScript and most of the ' +
+        'garbage collection; the helper threads (the optimising compiler, concurrent marking) are shown apart, as they vary ' +
+        'with when the JIT happens to work. Unlike CPU time, the count does not move with other work on the machine, so ' +
+        'the main-thread ratios are the steadiest measure of what CoreSDK adds on the warm path, and the targets are judged ' +
+        'on them. It leaves out time in the kernel, which CoreSDK does not add to (no system call on the warm path).',
+    )
+    out.push('')
+    out.push(instructionsSection(report.instructions))
     out.push('')
   }
   const missed = report.targets.filter((t) => t.met === false)

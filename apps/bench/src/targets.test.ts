@@ -134,7 +134,7 @@ describe('instructionTargets', () => {
     expect(byId['instructions-telemetry-nosdk-express']).toMatchObject({ met: true })
   })
 
-  it('gives no verdict where a count is missing, and no target where neither side ran', () => {
+  it('gives no verdict where a count is missing, and no target where one side did not run', () => {
     const targets = instructionTargets([counted('bare', 100_000), counted('coresdk-memory', 0, 'failed: x')])
     expect(targets.map((t) => [t.id, t.met])).toEqual([['instructions-warm-vs-bare-express', null]])
   })

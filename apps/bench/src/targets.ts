@@ -263,9 +263,12 @@ export function instructionTargets(results: InstructionResult[]): TargetResult[]
   ]
   for (const framework of [...new Set(results.map((r) => r.framework))]) {
     for (const [subject, reference, limit, name, id] of pairs) {
+      // Only pairs this framework ran (a variant that ran and failed still gets its n/a).
+      const ran = (variant: Variant): boolean =>
+        results.some((r) => r.framework === framework && r.variant === variant)
+      if (!ran(subject) || !ran(reference)) continue
       const a = of(framework, subject)
       const b = of(framework, reference)
-      if (!a && !b) continue
       const value = (a?.perRequest ?? Number.NaN) / (b?.perRequest ?? Number.NaN)
       targets.push({
         id: `instructions-${id}-${framework}`,
