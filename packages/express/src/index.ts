@@ -1,17 +1,19 @@
-import type { Claims, CoreSDKClient, HttpProblem, LogoutResult, Session } from '@coresdk/core'
+import type {
+  Claims,
+  CoreSDKClient,
+  LogoutOptions,
+  LogoutResult,
+  RoleRequirement,
+  Session,
+} from '@coresdk/core'
+import type { AdapterKitOptions, RequestAuth, RouteHandler, RouteResponse } from '@coresdk/core/adapter'
 import {
-  type AdapterKitOptions,
-  type AdapterRoute,
   CoreSDKError,
   createAdapterKit,
-  type HandleResult,
-  type LogoutOptions,
-  problemFromError,
-  type RequestAuth,
-  type RoleRequirement,
-  type RouteHandler,
+  defineAdapter,
+  nodeRequest,
+  nodeRouteRequest,
   roleRequirement,
-  runAuthRoute,
 } from '@coresdk/core/adapter'
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 
@@ -33,97 +35,66 @@ declare global {
 /** Options of {@link coreSdkMiddleware}: `optional`, `publicPaths` (matched on the raw path) and `allowedOrigins`. */
 export type CoreSdkMiddlewareOptions = AdapterKitOptions
 
-/** Writes core's problem as it is, through Node's own API, so Express adds no charset. */
-function send(res: Response, problem: HttpProblem, setCookie: readonly string[] = []): void {
-  if (setCookie.length > 0) res.append('Set-Cookie', [...setCookie])
-  res.statusCode = problem.status
-  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value)
-  res.end(JSON.stringify(problem.body))
+/** Writes core's answer as it is, through Node's own API, so Express adds no charset. */
+function write(answer: RouteResponse, _req: Request, res: Response): void {
+  res.statusCode = answer.status
+  for (const [name, value] of Object.entries(answer.headers))
+    if (name !== 'set-cookie') res.setHeader(name, value)
+    else if (value.length > 0) res.append('Set-Cookie', value)
+  res.end(answer.body)
 }
 
-function settle(req: Request, res: Response, next: NextFunction, result: HandleResult): void {
-  if (!result.next) {
-    send(res, result.problem, result.setCookie)
-    return
-  }
-  if (result.setCookie.length > 0) res.append('Set-Cookie', [...result.setCookie])
-  const auth = result.auth
-  req.coresdk = auth
-  req.coresdk_user = auth.user
-  req.coresdk_session = auth.session
-  req.coresdk_degraded = auth.degraded
-  next()
-}
-
-/** Synchronous when it can be: a warm request (answered without a promise) goes on in the same turn. */
-function gate(kitOf: (req: Request) => RequestAuth['kit'], route: AdapterRoute): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    // The raw target (`originalUrl`), before Express decodes anything: no spelling of a route passes as public.
-    // The peer's address is cached per connection by Node: reading it costs no system call on a warm request.
-    const request = {
-      method: req.method,
-      url: req.originalUrl,
-      headers: req.rawHeaders,
-      remoteAddress: req.socket.remoteAddress,
-    }
-    const result = kitOf(req).handle(request, route, req.coresdk)
-    if (result instanceof Promise) return result.then((r) => settle(req, res, next, r))
-    settle(req, res, next, result)
-  }
-}
-
-function kitOf(req: Request): RequestAuth['kit'] {
-  if (!req.coresdk)
-    throw new CoreSDKError('invalid_config', 'CoreSDK: coreSdkMiddleware(sdk) must run before this handler.')
-  return req.coresdk.kit
-}
+const adapter = defineAdapter<Request, Response, NextFunction, void>({
+  setup: 'coreSdkMiddleware(sdk)',
+  // The raw target (`originalUrl`), before Express decodes anything: no spelling of a route passes as public.
+  request: (req) => nodeRequest(req, req.originalUrl),
+  auth: (req) => req.coresdk,
+  pass(auth, req, _res, next) {
+    req.coresdk = auth
+    req.coresdk_user = auth.user
+    req.coresdk_session = auth.session
+    req.coresdk_degraded = auth.degraded
+    next()
+  },
+  cookies: (setCookie, _req, res) => res.append('Set-Cookie', [...setCookie]),
+  write,
+})
 
 /**
- * Authenticates every request and puts the result on `req.coresdk` (and `coresdk_user`, `coresdk_session`,
- * `coresdk_degraded`); answers a refused request with its problem.
+ * Authenticates every request, putting the result on `req.coresdk` (and `coresdk_user`, …); answers a refusal.
  * @example
  * app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
- * app.get('/api/me', (req, res) => res.json({ sub: req.coresdk_user?.sub }))
  */
 export function coreSdkMiddleware(
   sdk: CoreSDKClient,
   options: CoreSdkMiddlewareOptions = {},
 ): RequestHandler {
-  const kit = createAdapterKit(sdk, options)
-  return gate(() => kit, {})
+  return adapter.gate({}, createAdapterKit(sdk, options))
 }
 
 /** Refuses anonymous requests with the 401 problem (on a public path, it authenticates first). */
 export function requireAuth(): RequestHandler {
-  return gate(kitOf, { optional: false })
+  return adapter.gate({ optional: false })
 }
 
 /**
- * Lets a request through only when the user holds one of `roles` (or meets `{ anyOf, allOf }`): 401 when anonymous,
- * 403 `forbidden` without them. A route with roles is never public. Runs after `coreSdkMiddleware`.
+ * Lets a request through only with one of `roles` (or `{ anyOf, allOf }`): 401 when anonymous, else 403.
  * @example
  * app.get('/admin', requireRoles('admin'), handler)
  */
 export function requireRoles(requirement: RoleRequirement): RequestHandler
 export function requireRoles(...roles: string[]): RequestHandler
 export function requireRoles(...args: [RoleRequirement] | string[]): RequestHandler {
-  return gate(kitOf, { roles: roleRequirement(args) })
+  return adapter.gate({ roles: roleRequirement(args) })
 }
 
 /**
- * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; with `others`, revokes
- * the user's other sessions and keeps this one. The caller answers.
+ * Revokes the current session (all the user's with `everywhere`; the others with `others`); the caller answers.
  * @example
  * app.post('/auth/logout', async (req, res) => { await logout(req, res); res.status(204).end() })
  */
-export async function logout(
-  req: Request,
-  res: Response,
-  options: LogoutOptions = {},
-): Promise<LogoutResult> {
-  const result = await kitOf(req).logout(req.coresdk, options)
-  if (result.setCookie.length > 0) res.append('Set-Cookie', result.setCookie)
-  return result
+export function logout(req: Request, res: Response, options: LogoutOptions = {}): Promise<LogoutResult> {
+  return adapter.logout(req, res, options)
 }
 
 /**
@@ -132,32 +103,12 @@ export async function logout(
  * app.get('/auth/login', authRoute(routes.login))
  */
 export function authRoute(handler: RouteHandler): RequestHandler {
-  return async (req: Request, res: Response) => {
-    const input = {
-      method: req.method,
-      url: req.originalUrl,
-      protocol: req.protocol,
-      headers: req.headers,
-      remoteAddress: req.socket.remoteAddress,
-      // A body parser that ran set req.body; otherwise the stream is read here, up to the limit.
-      body: req.body !== undefined || req.readableEnded ? (req.body ?? null) : req,
-    }
-    // Mounted without the middleware, the route still gets core's URL building and body limit.
-    const answer = req.coresdk
-      ? await req.coresdk.kit.route(handler, input)
-      : await runAuthRoute(handler, input)
-    res.statusCode = answer.status
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (name !== 'set-cookie') res.setHeader(name, value)
-      else if (value.length > 0) res.append('Set-Cookie', value)
-    }
-    res.end(answer.body)
-  }
+  return (req, res) =>
+    adapter.route(handler, nodeRouteRequest(req, req.protocol, req.originalUrl, req.body), req, res)
 }
 
 /**
- * Answers a `CoreSDKError` thrown by a route with core's problem (such as the 503 with `Retry-After`); passes any
- * other error on. Register it after the routes.
+ * Answers a `CoreSDKError` thrown by a route with core's problem; passes any other error on. Register it last.
  * @example
  * app.use(coreSdkErrorHandler())
  */
@@ -165,6 +116,6 @@ export function coreSdkErrorHandler(): ErrorRequestHandler {
   return (err, req, res, next) => {
     // A response already under way can only be cut off, which Express's own handler does.
     if (!(err instanceof CoreSDKError) || res.headersSent) return next(err)
-    send(res, req.coresdk ? req.coresdk.kit.problemFor(err) : problemFromError(err))
+    adapter.error(err, req, res)
   }
 }

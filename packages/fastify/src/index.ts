@@ -1,17 +1,25 @@
-import type { Claims, CoreSDKClient, HttpProblem, LogoutResult, Session } from '@coresdk/core'
+import type {
+  Claims,
+  CoreSDKClient,
+  LogoutOptions,
+  LogoutResult,
+  RoleRequirement,
+  Session,
+} from '@coresdk/core'
+import type {
+  AdapterKitOptions,
+  AdapterRoute,
+  RequestAuth,
+  RouteHandler,
+  RouteResponse,
+} from '@coresdk/core/adapter'
 import {
-  type AdapterKitOptions,
-  type AdapterRoute,
   CoreSDKError,
   createAdapterKit,
-  type HandleResult,
-  type LogoutOptions,
-  problemFromError,
-  type RequestAuth,
-  type RoleRequirement,
-  type RouteHandler,
+  defineAdapter,
+  nodeRequest,
+  nodeRouteRequest,
   roleRequirement,
-  runAuthRoute,
 } from '@coresdk/core/adapter'
 import type {
   FastifyPluginAsync,
@@ -49,44 +57,31 @@ export interface CoreSdkPluginOptions extends AdapterKitOptions {
   sdk: CoreSDKClient
 }
 
-function send(reply: FastifyReply, problem: HttpProblem, setCookie: readonly string[] = []): FastifyReply {
-  for (const cookie of setCookie) reply.header('set-cookie', cookie)
-  // A Buffer, because Fastify appends a charset to the content type of a string payload.
-  return reply
-    .code(problem.status)
-    .headers(problem.headers)
-    .send(Buffer.from(JSON.stringify(problem.body)))
+/** Writes core's answer as it is: Fastify adds each `set-cookie` value to those already set. */
+function write(answer: RouteResponse, _request: FastifyRequest, reply: FastifyReply): void {
+  reply.code(answer.status)
+  for (const [name, value] of Object.entries(answer.headers))
+    for (const one of Array.isArray(value) ? value : [value]) reply.header(name, one)
+  // A Buffer keeps the content type as given (Fastify appends a charset to a string's); no body, no content type.
+  reply.send(answer.body === '' ? undefined : Buffer.from(answer.body))
 }
 
-type Done = HookHandlerDoneFunction
-
-function settle(request: FastifyRequest, reply: FastifyReply, result: HandleResult, done: Done): void {
-  if (!result.next) return void send(reply, result.problem, result.setCookie)
-  for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
-  request.coresdk = result.auth
-  done()
-}
-
-/** A callback hook, so that a warm request (answered without a promise) goes on in the same turn. */
-function gate(route: AdapterRoute): onRequestHookHandler {
-  return (request, reply, done) => {
-    const auth = request.coresdk
-    if (!auth)
-      return done(
-        new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before this hook or helper.'),
-      )
-    const raw = {
-      method: request.method,
-      url: request.raw.url ?? '/',
-      headers: request.raw.rawHeaders,
-      // Node's socket, not `request.ip`: which proxies may name the client is core's `trustProxy` setting.
-      remoteAddress: request.raw.socket.remoteAddress,
-    }
-    const result = auth.kit.handle(raw, route, auth)
-    if (result instanceof Promise) result.then((r) => settle(request, reply, r, done), done)
-    else settle(request, reply, result, done)
-  }
-}
+// Callback hooks, returning nothing (a reply is a thenable), so that a warm request goes on in the same turn.
+const adapter = defineAdapter<FastifyRequest, FastifyReply, HookHandlerDoneFunction, void>({
+  setup: 'app.register(coreSdkPlugin, { sdk })',
+  // Node's socket, not `request.ip`: which proxies may name the client is core's `trustProxy` setting.
+  request: (request) => nodeRequest(request.raw),
+  auth: (request) => request.coresdk,
+  pass(auth, request, _reply, done) {
+    request.coresdk = auth
+    done()
+  },
+  cookies(setCookie, _request, reply) {
+    for (const cookie of setCookie) reply.header('set-cookie', cookie)
+  },
+  write,
+  fail: (error, _request, _reply, done) => done(error as Error),
+})
 
 const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) => {
   const kit = createAdapterKit(options.sdk, options)
@@ -105,11 +100,7 @@ const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) =>
     const settings = route.config?.coresdk ?? {}
     // A role requirement naming no role is a mistake in the app: refuse it when the route is declared.
     if (settings.roles !== undefined) roleRequirement([settings.roles])
-    const check = gate(settings)
-    const first: onRequestHookHandler = function (request, reply, done) {
-      request.coresdk = kit.anonymous
-      check.call(this, request, reply, done)
-    }
+    const first: onRequestHookHandler = adapter.gate(settings, kit)
     const own = route.onRequest
     route.onRequest = own === undefined ? [first] : [first, ...(Array.isArray(own) ? own : [own])]
   })
@@ -126,7 +117,7 @@ export const coreSdkPlugin = fp(plugin, { name: '@coresdk/fastify', fastify: '5.
 
 /** An `onRequest` hook refusing anonymous requests with the 401 problem (on a public route, it authenticates first). */
 export function requireAuth(): onRequestHookHandler {
-  return gate({ optional: false })
+  return adapter.gate({ optional: false })
 }
 
 /**
@@ -138,7 +129,7 @@ export function requireAuth(): onRequestHookHandler {
 export function requireRoles(requirement: RoleRequirement): onRequestHookHandler
 export function requireRoles(...roles: string[]): onRequestHookHandler
 export function requireRoles(...args: [RoleRequirement] | string[]): onRequestHookHandler {
-  return gate({ roles: roleRequirement(args) })
+  return adapter.gate({ roles: roleRequirement(args) })
 }
 
 /**
@@ -153,7 +144,8 @@ export function coreSdkErrorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   if (!(error instanceof CoreSDKError)) throw error
-  return send(reply, request.coresdk ? request.coresdk.kit.problemFor(error) : problemFromError(error))
+  adapter.error(error, request, reply)
+  return reply
 }
 
 /**
@@ -162,16 +154,12 @@ export function coreSdkErrorHandler(
  * @example
  * app.post('/auth/logout', async (request, reply) => { await logout(request, reply); return reply.code(204).send() })
  */
-export async function logout(
+export function logout(
   request: FastifyRequest,
   reply: FastifyReply,
   options: LogoutOptions = {},
 ): Promise<LogoutResult> {
-  if (!request.coresdk)
-    throw new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before calling logout().')
-  const result = await request.coresdk.kit.logout(request.coresdk, options)
-  for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
-  return result
+  return adapter.logout(request, reply, options)
 }
 
 /**
@@ -183,25 +171,8 @@ export async function logout(
 export function authRoute(handler: RouteHandler): RouteShorthandOptionsWithHandler {
   return {
     config: { coresdk: { public: true } },
-    async onRequest(request, reply) {
-      const route = { method: request.method, url: request.raw.url ?? '/', protocol: request.protocol }
-      const input = {
-        ...route,
-        headers: request.headers,
-        remoteAddress: request.raw.socket.remoteAddress,
-        body: request.raw,
-      }
-      // Mounted without the plugin, the route still gets core's URL building and body limit.
-      const answer = request.coresdk
-        ? await request.coresdk.kit.route(handler, input)
-        : await runAuthRoute(handler, input)
-      reply.code(answer.status)
-      // Fastify appends every `set-cookie` value to those already set (by coreSdkPlugin, say).
-      for (const [name, value] of Object.entries(answer.headers))
-        for (const one of Array.isArray(value) ? value : [value]) reply.header(name, one)
-      // A Buffer keeps the content type as given (Fastify appends a charset to a string's); no body, no content type.
-      return reply.send(answer.body === '' ? undefined : Buffer.from(answer.body))
-    },
+    onRequest: (request, reply) =>
+      adapter.route(handler, nodeRouteRequest(request.raw, request.protocol), request, reply),
     // Never reached: onRequest always answers.
     handler: async (_request, reply) => reply.code(500).send(),
   }

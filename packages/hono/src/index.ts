@@ -1,19 +1,19 @@
-import type { Claims, CoreSDKClient, HttpProblem, LogoutResult, Session } from '@coresdk/core'
-import {
-  type AdapterKitOptions,
-  type AdapterRequest,
-  type AdapterRoute,
-  CoreSDKError,
-  createAdapterKit,
-  type HandleResult,
-  type LogoutOptions,
-  problemFromError,
-  type RequestAuth,
-  type RoleRequirement,
-  type RouteHandler,
-  roleRequirement,
-  runAuthRoute,
+import type {
+  Claims,
+  CoreSDKClient,
+  LogoutOptions,
+  LogoutResult,
+  RoleRequirement,
+  Session,
+} from '@coresdk/core'
+import type {
+  AdapterKitOptions,
+  AdapterRequest,
+  RequestAuth,
+  RouteHandler,
+  RouteResponse,
 } from '@coresdk/core/adapter'
+import { CoreSDKError, createAdapterKit, defineAdapter, roleRequirement } from '@coresdk/core/adapter'
 import type { Context, Handler, MiddlewareHandler, Next } from 'hono'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 
@@ -56,38 +56,35 @@ function requestOf(c: Context): AdapterRequest {
   return { method: c.req.method, url: start === -1 ? '/' : url.slice(start), headers: c.req.raw.headers }
 }
 
-function send(c: Context, problem: HttpProblem, setCookie: readonly string[] = []): Response {
-  for (const cookie of setCookie) c.header('set-cookie', cookie, { append: true })
-  // Through the context, so cookies already set (a renewed session) go out with the problem.
-  return c.body(JSON.stringify(problem.body), problem.status as ContentfulStatusCode, problem.headers)
+/** Writes core's answer through the context, so cookies already set (a renewed session) go out with it. */
+function write(answer: RouteResponse, c: Context): Response {
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (Array.isArray(value)) for (const one of value) c.header(name, one, { append: true })
+    else c.header(name, value)
+  }
+  // No body at all for an empty one: a 204 or 304 must not carry one.
+  if (answer.body === '') return c.body(null, answer.status as StatusCode)
+  return c.body(answer.body, answer.status as ContentfulStatusCode)
 }
 
-function settle(c: Context<Env>, next: Next, result: HandleResult): Response | Promise<undefined> {
-  if (!result.next) return send(c, result.problem, result.setCookie)
-  for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
-  const auth = result.auth
-  c.set('coresdk', auth)
-  c.set('coresdk_user', auth.user)
-  c.set('coresdk_session', auth.session)
-  c.set('coresdk_degraded', auth.degraded)
-  return next() as Promise<undefined>
-}
-
-/** No async function of its own: a warm request (answered without a promise) goes on in the same turn. */
-function gate(kitOf: (c: Context) => RequestAuth['kit'], route: AdapterRoute): MiddlewareHandler<Env> {
-  return ((c, next) => {
-    const result = kitOf(c).handle(requestOf(c), route, c.get('coresdk'))
-    if (result instanceof Promise) return result.then<Response | undefined>((r) => settle(c, next, r))
-    return settle(c, next, result)
-  }) as MiddlewareHandler<Env>
-}
-
-function kitOf(c: Context): RequestAuth['kit'] {
-  const auth = c.get('coresdk') as RequestAuth | undefined
-  if (!auth)
-    throw new CoreSDKError('invalid_config', 'CoreSDK: coreSdkMiddleware(sdk) must run before this handler.')
-  return auth.kit
-}
+// No async function of its own: a warm request (answered without a promise) goes on in the same turn.
+const adapter = defineAdapter<Context<Env>, Next | undefined, undefined, Response | Promise<void>>({
+  setup: 'coreSdkMiddleware(sdk)',
+  request: requestOf,
+  auth: (c) => c.get('coresdk') as RequestAuth | undefined,
+  pass(auth, c, next) {
+    c.set('coresdk', auth)
+    c.set('coresdk_user', auth.user)
+    c.set('coresdk_session', auth.session)
+    c.set('coresdk_degraded', auth.degraded)
+    // Hono hands every middleware its `next`: only the helpers called from a handler have none.
+    return next!()
+  },
+  cookies(setCookie, c) {
+    for (const cookie of setCookie) c.header('set-cookie', cookie, { append: true })
+  },
+  write,
+})
 
 /**
  * Authenticates every request and sets `coresdk`, `coresdk_user`, `coresdk_session` and `coresdk_degraded`;
@@ -100,13 +97,12 @@ export function coreSdkMiddleware(
   sdk: CoreSDKClient,
   options: CoreSdkMiddlewareOptions = {},
 ): MiddlewareHandler<Env> {
-  const kit = createAdapterKit(sdk, options)
-  return gate(() => kit, {})
+  return adapter.gate({}, createAdapterKit(sdk, options)) as MiddlewareHandler<Env>
 }
 
 /** Refuses anonymous requests with the 401 problem (on a public path, it authenticates first). */
 export function requireAuth(): MiddlewareHandler<Env> {
-  return gate(kitOf, { optional: false })
+  return adapter.gate({ optional: false }) as MiddlewareHandler<Env>
 }
 
 /**
@@ -118,7 +114,7 @@ export function requireAuth(): MiddlewareHandler<Env> {
 export function requireRoles(requirement: RoleRequirement): MiddlewareHandler<Env>
 export function requireRoles(...roles: string[]): MiddlewareHandler<Env>
 export function requireRoles(...args: [RoleRequirement] | string[]): MiddlewareHandler<Env> {
-  return gate(kitOf, { roles: roleRequirement(args) })
+  return adapter.gate({ roles: roleRequirement(args) }) as MiddlewareHandler<Env>
 }
 
 /**
@@ -127,10 +123,8 @@ export function requireRoles(...args: [RoleRequirement] | string[]): MiddlewareH
  * @example
  * app.post('/auth/logout', async (c) => { await logout(c); return c.body(null, 204) })
  */
-export async function logout(c: Context, options: LogoutOptions = {}): Promise<LogoutResult> {
-  const result = await kitOf(c).logout(c.get('coresdk'), options)
-  for (const cookie of result.setCookie) c.header('set-cookie', cookie, { append: true })
-  return result
+export function logout(c: Context, options: LogoutOptions = {}): Promise<LogoutResult> {
+  return adapter.logout(c, undefined, options)
 }
 
 /**
@@ -140,27 +134,17 @@ export async function logout(c: Context, options: LogoutOptions = {}): Promise<L
  */
 export function authRoute(handler: RouteHandler): Handler {
   return async (c) => {
-    const raw = c.req.raw
     const incoming = (c.env as { incoming?: Incoming } | undefined)?.incoming
     const input = {
-      method: raw.method,
+      method: c.req.method,
       // On Node the target as received (its Host is checked); elsewhere the runtime's absolute URL.
       url: typeof incoming?.url === 'string' ? incoming.url : c.req.url,
       protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
-      headers: raw.headers,
+      headers: c.req.raw.headers,
       remoteAddress: incoming?.socket?.remoteAddress,
-      body: raw.body,
+      body: c.req.raw.body,
     }
-    const auth = c.get('coresdk') as RequestAuth | undefined
-    // Mounted without the middleware, the route still gets core's URL building and body limit.
-    const answer = auth ? await auth.kit.route(handler, input) : await runAuthRoute(handler, input)
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (Array.isArray(value)) for (const one of value) c.header(name, one, { append: true })
-      else c.header(name, value)
-    }
-    // No body at all for an empty one: a 204 or 304 must not carry one.
-    if (answer.body === '') return c.body(null, answer.status as StatusCode)
-    return c.body(answer.body, answer.status as ContentfulStatusCode)
+    return adapter.route(handler, input, c, undefined) as Promise<Response>
   }
 }
 
@@ -170,10 +154,7 @@ export function authRoute(handler: RouteHandler): Handler {
  * app.onError(coreSdkErrorHandler)
  */
 export function coreSdkErrorHandler(err: Error, c: Context): Response {
-  if (err instanceof CoreSDKError) {
-    const auth = c.get('coresdk') as RequestAuth | undefined
-    return send(c, auth ? auth.kit.problemFor(err) : problemFromError(err))
-  }
+  if (err instanceof CoreSDKError) return adapter.error(err, c, undefined) as Response
   // Hono's own default, which an onError handler replaces and cannot defer to: an HTTPException's response, else 500.
   if ('getResponse' in err && typeof err.getResponse === 'function') {
     const res = err.getResponse() as Response
