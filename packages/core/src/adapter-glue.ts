@@ -1,7 +1,17 @@
-import type { AdapterKit, AdapterRequest, AdapterRoute, HandleResult, RequestAuth } from './adapter.ts'
+import {
+  type AdapterKit,
+  type AdapterKitOptions,
+  type AdapterRequest,
+  type AdapterRoute,
+  createAdapterKit,
+  type HandleResult,
+  type RequestAuth,
+} from './adapter-kit.ts'
 import { type AuthRouteRequest, problemResponse, runAuthRoute } from './auth-route.ts'
+import type { CoreSDKClient } from './client.ts'
 import type { LogoutOptions, LogoutResult } from './engine.ts'
 import { CoreSDKError, problemFromError } from './errors.ts'
+import { type RoleRequirement, roleRequirement } from './rbac.ts'
 import type { RouteHandler, RouteResponse } from './route.ts'
 import type { HttpProblem } from './types.ts'
 
@@ -22,7 +32,10 @@ export interface NodeRequestLike extends AsyncIterable<Uint8Array> {
  * The request {@link AdapterKit.handle} takes, from Node's: raw headers (repeats kept apart), the socket's peer, and
  * `url`, the target as received where the framework rewrites `req.url` (Express's `originalUrl`).
  */
-export function nodeRequest(req: NodeRequestLike, url: string | undefined = req.url): AdapterRequest {
+export function nodeRequest(
+  req: Pick<NodeRequestLike, 'method' | 'url' | 'rawHeaders' | 'socket'>,
+  url: string | undefined = req.url,
+): AdapterRequest {
   // The peer's address is cached per connection by Node: reading it costs no system call on a warm request.
   return {
     method: req.method ?? 'GET',
@@ -52,12 +65,6 @@ export function nodeRouteRequest(
   }
 }
 
-/** The kit behind a request's auth; throws the configuration error naming `setup` when it never ran. */
-function mountedKit(auth: RequestAuth | null | undefined, setup: string): AdapterKit {
-  if (!auth) throw new CoreSDKError('invalid_config', `CoreSDK: ${setup} must run before this handler.`)
-  return auth.kit
-}
-
 /**
  * What an adapter tells {@link defineAdapter} about its framework: static functions of the request `a` and what
  * comes with it (`b`, `c`: the response, `next`), so that nothing is allocated for them per request.
@@ -65,8 +72,12 @@ function mountedKit(auth: RequestAuth | null | undefined, setup: string): Adapte
 export interface AdapterIO<A, B, C, R> {
   /** The setup a helper needs before it (`coreSdkMiddleware(sdk)`), named by its error when it never ran. */
   setup: string
+  /** The kit to use when none authenticated the request (Nest's module kit); without it, the error above. */
+  kit?: AdapterKit
   /** The request as received. */
   request(a: A): AdapterRequest
+  /** An auth route's request (see {@link nodeRouteRequest}). */
+  routeRequest(a: A): AuthRouteRequest
   /** What an earlier call stored on the request, if any. */
   auth(a: A): RequestAuth | null | undefined
   /** Stores `auth` on the request and goes on. */
@@ -84,39 +95,52 @@ export interface AdapterIO<A, B, C, R> {
 /** A framework's middleware over one route's rules: its answer comes without a promise when the kit's does. */
 export type Gate<A, B, C, R> = (a: A, b: B, c: C) => R | Promise<R> | undefined
 
-/** The helpers every adapter exports, over its {@link AdapterIO}. */
-export interface AdapterHelpers<A, B, C, R> {
+/** The helpers every adapter exports, over its {@link AdapterIO}; `M` is the framework's middleware type. */
+export interface AdapterHelpers<A, B, C, R, M> {
   /** Middleware applying `route`'s rules through `kit`, else through the kit that authenticated the request. */
-  gate(route: AdapterRoute, kit?: AdapterKit): Gate<A, B, C, R>
-  /**
-   * Logs the request's session out (see {@link AdapterKit.logout}) and sets the cookies that clear it; `kit` serves
-   * when none authenticated the request.
-   */
-  logout(a: A, b: B, options?: LogoutOptions, kit?: AdapterKit): Promise<LogoutResult>
-  /** Runs an auth route through the request's kit, else `kit`, else with core's defaults, and writes its answer. */
-  route(handler: RouteHandler, request: AuthRouteRequest, a: A, b: B, kit?: AdapterKit): Promise<R>
+  gate(route: AdapterRoute, kit?: AdapterKit): M
+  /** Middleware authenticating every request with its own kit over `sdk`. */
+  middleware(sdk: CoreSDKClient, options?: AdapterKitOptions): M
+  /** Middleware refusing anonymous requests with the 401 problem (on a public path, it authenticates first). */
+  requireAuth(): M
+  /** Middleware letting a request through only with one of `roles` (or `{ anyOf, allOf }`): 401 anonymous, else 403. */
+  requireRoles(requirement: RoleRequirement): M
+  requireRoles(...roles: string[]): M
+  /** Revokes the request's session (see {@link AdapterKit.logout}) and sets the cookies that clear it. */
+  logout(req: A, res: B, options?: LogoutOptions): Promise<LogoutResult>
+  /** A handler running an auth route through {@link AdapterKit.route} (core's defaults without a kit), writing its answer. */
+  authRoute(handler: RouteHandler): (req: A, res: B) => Promise<R>
   /** Writes the problem for anything a route threw, in the realm of the kit that saw the request. */
-  error(error: unknown, a: A, b: B): R
+  error(error: unknown, req: A, res: B): R
 }
 
 /**
  * Every adapter's glue around the kit, written once: an adapter describes how to read and write its framework, and
  * exports the helpers. The middleware goes on in the same turn when the kit answers without a promise (warm path).
  * @example
- * const adapter = defineAdapter<Request, Response, NextFunction, void>({ setup: 'coreSdkMiddleware(sdk)', … })
- * export const requireAuth = () => adapter.gate({ optional: false })
+ * const adapter = defineAdapter<Request, Response, NextFunction, void, RequestHandler>({ setup: 'app.use(…)', … })
+ * export const requireAuth = adapter.requireAuth
  */
-export function defineAdapter<A, B, C, R>(io: AdapterIO<A, B, C, R>): AdapterHelpers<A, B, C, R> {
+export function defineAdapter<A, B, C, R, M = Gate<A, B, C, R>>(
+  io: AdapterIO<A, B, C, R>,
+): AdapterHelpers<A, B, C, R, M> {
+  const kitOf = (auth: RequestAuth | null | undefined): AdapterKit => {
+    const kit = auth?.kit ?? io.kit
+    if (!kit) throw new CoreSDKError('invalid_config', `CoreSDK: ${io.setup} must run before this handler.`)
+    return kit
+  }
   const apply = (result: HandleResult, a: A, b: B, c: C): R => {
     if (result.setCookie.length > 0) io.cookies(result.setCookie, a, b)
     if (result.next) return io.pass(result.auth, a, b, c)
     if (io.refuse !== undefined) return io.refuse(result.problem, a, b, c)
     return io.write(problemResponse(result.problem), a, b)
   }
-  return {
-    gate: (route, kit) => (a, b, c) => {
+  const gate = (route: AdapterRoute, kit?: AdapterKit): M => {
+    // A role requirement naming no role is a mistake in the app: refused where the route is declared.
+    if (route.roles !== undefined) roleRequirement([route.roles])
+    const middleware: Gate<A, B, C, R> = (a, b, c) => {
       const current = io.auth(a) ?? undefined
-      const result = (kit ?? mountedKit(current, io.setup)).handle(io.request(a), route, current)
+      const result = (kit ?? kitOf(current)).handle(io.request(a), route, current)
       if (!(result instanceof Promise)) return apply(result, a, b, c)
       if (io.fail === undefined) return result.then((r) => apply(r, a, b, c))
       result.then(
@@ -124,19 +148,29 @@ export function defineAdapter<A, B, C, R>(io: AdapterIO<A, B, C, R>): AdapterHel
         (error: unknown) => io.fail!(error, a, b, c),
       )
       return undefined
-    },
-    async logout(a, b, options = {}, kit = undefined) {
-      const auth = io.auth(a)
-      const result = await (kit ?? mountedKit(auth, io.setup)).logout(auth ?? undefined, options)
-      if (result.setCookie.length > 0) io.cookies(result.setCookie, a, b)
+    }
+    // The framework's own middleware type, which the adapter names: its shape is the adapter's to vouch for.
+    return middleware as M
+  }
+  return {
+    gate,
+    middleware: (sdk, options) => gate({}, createAdapterKit(sdk, options)),
+    requireAuth: () => gate({ optional: false }),
+    requireRoles: (...args: [RoleRequirement] | string[]) => gate({ roles: roleRequirement(args) }),
+    async logout(req, res, options = {}) {
+      const auth = io.auth(req)
+      const result = await kitOf(auth).logout(auth ?? undefined, options)
+      if (result.setCookie.length > 0) io.cookies(result.setCookie, req, res)
       return result
     },
-    async route(handler, request, a, b, kit = io.auth(a)?.kit) {
-      return io.write(await (kit ? kit.route(handler, request) : runAuthRoute(handler, request)), a, b)
+    authRoute: (handler) => async (req, res) => {
+      const kit = io.auth(req)?.kit ?? io.kit
+      const request = io.routeRequest(req)
+      return io.write(await (kit ? kit.route(handler, request) : runAuthRoute(handler, request)), req, res)
     },
-    error(error, a, b) {
-      const auth = io.auth(a)
-      return io.write(problemResponse(auth ? auth.kit.problemFor(error) : problemFromError(error)), a, b)
+    error(error, req, res) {
+      const auth = io.auth(req)
+      return io.write(problemResponse(auth ? auth.kit.problemFor(error) : problemFromError(error)), req, res)
     },
   }
 }

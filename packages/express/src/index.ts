@@ -1,20 +1,6 @@
-import type {
-  Claims,
-  CoreSDKClient,
-  LogoutOptions,
-  LogoutResult,
-  RoleRequirement,
-  Session,
-} from '@coresdk/core'
-import type { AdapterKitOptions, RequestAuth, RouteHandler, RouteResponse } from '@coresdk/core/adapter'
-import {
-  CoreSDKError,
-  createAdapterKit,
-  defineAdapter,
-  nodeRequest,
-  nodeRouteRequest,
-  roleRequirement,
-} from '@coresdk/core/adapter'
+import type { Claims, CoreSDKClient, LogoutOptions, LogoutResult, Session } from '@coresdk/core'
+import type { AdapterKitOptions, RequestAuth, RoleRequirement, RouteHandler } from '@coresdk/core/adapter'
+import { CoreSDKError, defineAdapter, nodeRequest, nodeRouteRequest } from '@coresdk/core/adapter'
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 
 declare global {
@@ -35,19 +21,11 @@ declare global {
 /** Options of {@link coreSdkMiddleware}: `optional`, `publicPaths` (matched on the raw path) and `allowedOrigins`. */
 export type CoreSdkMiddlewareOptions = AdapterKitOptions
 
-/** Writes core's answer as it is, through Node's own API, so Express adds no charset. */
-function write(answer: RouteResponse, _req: Request, res: Response): void {
-  res.statusCode = answer.status
-  for (const [name, value] of Object.entries(answer.headers))
-    if (name !== 'set-cookie') res.setHeader(name, value)
-    else if (value.length > 0) res.append('Set-Cookie', value)
-  res.end(answer.body)
-}
-
-const adapter = defineAdapter<Request, Response, NextFunction, void>({
+const adapter = defineAdapter<Request, Response, NextFunction, void, RequestHandler>({
   setup: 'coreSdkMiddleware(sdk)',
   // The raw target (`originalUrl`), before Express decodes anything: no spelling of a route passes as public.
   request: (req) => nodeRequest(req, req.originalUrl),
+  routeRequest: (req) => nodeRouteRequest(req, req.protocol, req.originalUrl, req.body),
   auth: (req) => req.coresdk,
   pass(auth, req, _res, next) {
     req.coresdk = auth
@@ -57,7 +35,14 @@ const adapter = defineAdapter<Request, Response, NextFunction, void>({
     next()
   },
   cookies: (setCookie, _req, res) => res.append('Set-Cookie', [...setCookie]),
-  write,
+  // Through Node's own API, so Express adds no charset.
+  write(answer, _req, res) {
+    res.statusCode = answer.status
+    for (const [name, value] of Object.entries(answer.headers))
+      if (name !== 'set-cookie') res.setHeader(name, value)
+      else if (value.length > 0) res.append('Set-Cookie', value)
+    res.end(answer.body)
+  },
 })
 
 /**
@@ -65,47 +50,36 @@ const adapter = defineAdapter<Request, Response, NextFunction, void>({
  * @example
  * app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
  */
-export function coreSdkMiddleware(
-  sdk: CoreSDKClient,
-  options: CoreSdkMiddlewareOptions = {},
-): RequestHandler {
-  return adapter.gate({}, createAdapterKit(sdk, options))
-}
+export const coreSdkMiddleware: (sdk: CoreSDKClient, options?: CoreSdkMiddlewareOptions) => RequestHandler =
+  adapter.middleware
 
 /** Refuses anonymous requests with the 401 problem (on a public path, it authenticates first). */
-export function requireAuth(): RequestHandler {
-  return adapter.gate({ optional: false })
-}
+export const requireAuth: () => RequestHandler = adapter.requireAuth
 
 /**
  * Lets a request through only with one of `roles` (or `{ anyOf, allOf }`): 401 when anonymous, else 403.
  * @example
  * app.get('/admin', requireRoles('admin'), handler)
  */
-export function requireRoles(requirement: RoleRequirement): RequestHandler
-export function requireRoles(...roles: string[]): RequestHandler
-export function requireRoles(...args: [RoleRequirement] | string[]): RequestHandler {
-  return adapter.gate({ roles: roleRequirement(args) })
-}
+export const requireRoles: {
+  (requirement: RoleRequirement): RequestHandler
+  (...roles: string[]): RequestHandler
+} = adapter.requireRoles
 
 /**
  * Revokes the current session (all the user's with `everywhere`; the others with `others`); the caller answers.
  * @example
  * app.post('/auth/logout', async (req, res) => { await logout(req, res); res.status(204).end() })
  */
-export function logout(req: Request, res: Response, options: LogoutOptions = {}): Promise<LogoutResult> {
-  return adapter.logout(req, res, options)
-}
+export const logout: (req: Request, res: Response, options?: LogoutOptions) => Promise<LogoutResult> =
+  adapter.logout
 
 /**
  * Mounts a framework-neutral route (such as `@coresdk/oidc`'s login and callback), its body limited to the kit's.
  * @example
  * app.get('/auth/login', authRoute(routes.login))
  */
-export function authRoute(handler: RouteHandler): RequestHandler {
-  return (req, res) =>
-    adapter.route(handler, nodeRouteRequest(req, req.protocol, req.originalUrl, req.body), req, res)
-}
+export const authRoute: (handler: RouteHandler) => RequestHandler = adapter.authRoute
 
 /**
  * Answers a `CoreSDKError` thrown by a route with core's problem; passes any other error on. Register it last.

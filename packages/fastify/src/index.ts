@@ -1,31 +1,11 @@
+import type { Claims, CoreSDKClient, RoleRequirement, Session } from '@coresdk/core'
+import { CoreSDKError } from '@coresdk/core'
+import type { AdapterKitOptions, AdapterRoute, RequestAuth, RouteHandler } from '@coresdk/core/adapter'
+import { createAdapterKit, defineAdapter, nodeRequest, nodeRouteRequest } from '@coresdk/core/adapter'
 import type {
-  Claims,
-  CoreSDKClient,
-  LogoutOptions,
-  LogoutResult,
-  RoleRequirement,
-  Session,
-} from '@coresdk/core'
-import type {
-  AdapterKitOptions,
-  AdapterRoute,
-  RequestAuth,
-  RouteHandler,
-  RouteResponse,
-} from '@coresdk/core/adapter'
-import {
-  CoreSDKError,
-  createAdapterKit,
-  defineAdapter,
-  nodeRequest,
-  nodeRouteRequest,
-  roleRequirement,
-} from '@coresdk/core/adapter'
-import type {
-  FastifyPluginAsync,
+  FastifyInstance,
   FastifyReply,
   FastifyRequest,
-  HookHandlerDoneFunction,
   onRequestHookHandler,
   RouteShorthandOptionsWithHandler,
 } from 'fastify'
@@ -57,20 +37,13 @@ export interface CoreSdkPluginOptions extends AdapterKitOptions {
   sdk: CoreSDKClient
 }
 
-/** Writes core's answer as it is: Fastify adds each `set-cookie` value to those already set. */
-function write(answer: RouteResponse, _request: FastifyRequest, reply: FastifyReply): void {
-  reply.code(answer.status)
-  for (const [name, value] of Object.entries(answer.headers))
-    for (const one of Array.isArray(value) ? value : [value]) reply.header(name, one)
-  // A Buffer keeps the content type as given (Fastify appends a charset to a string's); no body, no content type.
-  reply.send(answer.body === '' ? undefined : Buffer.from(answer.body))
-}
-
 // Callback hooks, returning nothing (a reply is a thenable), so that a warm request goes on in the same turn.
-const adapter = defineAdapter<FastifyRequest, FastifyReply, HookHandlerDoneFunction, void>({
+const adapter = defineAdapter<FastifyRequest, FastifyReply, (error?: Error) => void, void>({
   setup: 'app.register(coreSdkPlugin, { sdk })',
   // Node's socket, not `request.ip`: which proxies may name the client is core's `trustProxy` setting.
   request: (request) => nodeRequest(request.raw),
+  // onRequest comes before Fastify reads the body: the kit reads it, up to its limit.
+  routeRequest: (request) => nodeRouteRequest(request.raw, request.protocol),
   auth: (request) => request.coresdk,
   pass(auth, request, _reply, done) {
     request.coresdk = auth
@@ -79,11 +52,18 @@ const adapter = defineAdapter<FastifyRequest, FastifyReply, HookHandlerDoneFunct
   cookies(setCookie, _request, reply) {
     for (const cookie of setCookie) reply.header('set-cookie', cookie)
   },
-  write,
+  // Fastify adds each `set-cookie` value to those already set.
+  write(answer, _request, reply) {
+    reply.code(answer.status)
+    for (const [name, value] of Object.entries(answer.headers))
+      for (const one of Array.isArray(value) ? value : [value]) reply.header(name, one)
+    // A Buffer keeps the content type as given (Fastify appends a charset to a string's); no body, no content type.
+    reply.send(answer.body === '' ? undefined : Buffer.from(answer.body))
+  },
   fail: (error, _request, _reply, done) => done(error as Error),
 })
 
-const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) => {
+async function plugin(app: FastifyInstance, options: CoreSdkPluginOptions): Promise<void> {
   const kit = createAdapterKit(options.sdk, options)
   app.decorateRequest('coresdk', null)
   for (const name of ['coresdk_user', 'coresdk_session', 'coresdk_degraded'] as const) {
@@ -98,8 +78,7 @@ const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) =>
   // request. onRequest runs before the body is read: a refused request never gets its body parsed.
   app.addHook('onRoute', (route) => {
     const settings = route.config?.coresdk ?? {}
-    // A role requirement naming no role is a mistake in the app: refuse it when the route is declared.
-    if (settings.roles !== undefined) roleRequirement([settings.roles])
+    // Refused here when its role requirement names no role.
     const first: onRequestHookHandler = adapter.gate(settings, kit)
     const own = route.onRequest
     route.onRequest = own === undefined ? [first] : [first, ...(Array.isArray(own) ? own : [own])]
@@ -107,72 +86,53 @@ const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) =>
 }
 
 /**
- * Authenticates every request (in `onRequest`) and puts the result on `request.coresdk` (read through
- * `coresdk_user`, `coresdk_session`, `coresdk_degraded`); answers a refused request with its problem.
+ * Authenticates every request (in `onRequest`), putting the result on `request.coresdk` (and `coresdk_user`, …).
  * @example
  * await app.register(coreSdkPlugin, { sdk, publicPaths: ['/health'] })
- * app.get('/api/me', async (request) => ({ sub: request.coresdk_user?.sub }))
  */
 export const coreSdkPlugin = fp(plugin, { name: '@coresdk/fastify', fastify: '5.x' })
 
 /** An `onRequest` hook refusing anonymous requests with the 401 problem (on a public route, it authenticates first). */
-export function requireAuth(): onRequestHookHandler {
-  return adapter.gate({ optional: false })
-}
+export const requireAuth: () => onRequestHookHandler = adapter.requireAuth
 
 /**
- * An `onRequest` hook letting a request through only with one of `roles` (or `{ anyOf, allOf }`): 401 when
- * anonymous, 403 `forbidden` without them. The same as the route's `config: { coresdk: { roles } }`.
+ * An `onRequest` hook letting a request through only with one of `roles` (or `{ anyOf, allOf }`): 401, else 403.
  * @example
  * app.get('/admin', { onRequest: requireRoles('admin') }, handler)
  */
-export function requireRoles(requirement: RoleRequirement): onRequestHookHandler
-export function requireRoles(...roles: string[]): onRequestHookHandler
-export function requireRoles(...args: [RoleRequirement] | string[]): onRequestHookHandler {
-  return adapter.gate({ roles: roleRequirement(args) })
-}
+export const requireRoles: {
+  (requirement: RoleRequirement): onRequestHookHandler
+  (...roles: string[]): onRequestHookHandler
+} = adapter.requireRoles
 
 /**
- * An error handler for `app.setErrorHandler`: answers a `CoreSDKError` with core's problem; rethrows any other
- * error. The plugin does not set it itself: being global (`fastify-plugin`), it would take over the app's own.
+ * For `app.setErrorHandler`: answers a `CoreSDKError` with core's problem, rethrows any other (the plugin is global).
  * @example
  * app.setErrorHandler(coreSdkErrorHandler)
  */
-export function coreSdkErrorHandler(
-  error: unknown,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): FastifyReply {
-  if (!(error instanceof CoreSDKError)) throw error
-  adapter.error(error, request, reply)
+export function coreSdkErrorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!(err instanceof CoreSDKError)) throw err
+  adapter.error(err, req, reply)
   return reply
 }
 
 /**
- * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; with `others`, revokes
- * the user's other sessions and keeps this one. The caller answers.
+ * Revokes the current session (all the user's with `everywhere`; the others with `others`); the caller answers.
  * @example
  * app.post('/auth/logout', async (request, reply) => { await logout(request, reply); return reply.code(204).send() })
  */
-export function logout(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  options: LogoutOptions = {},
-): Promise<LogoutResult> {
-  return adapter.logout(request, reply, options)
-}
+export const logout = adapter.logout
 
 /**
- * Route options mounting a framework-neutral route (such as `@coresdk/oidc`'s login and callback): it answers from
- * `onRequest`, before Fastify parses the body, and is public to the plugin (the handler reads what it needs).
+ * Route options mounting a framework-neutral route (such as `@coresdk/oidc`'s login): it answers from `onRequest`.
  * @example
  * app.get('/auth/login', authRoute(routes.login))
  */
 export function authRoute(handler: RouteHandler): RouteShorthandOptionsWithHandler {
   return {
+    // Public to the plugin: the handler reads what it needs.
     config: { coresdk: { public: true } },
-    onRequest: (request, reply) =>
-      adapter.route(handler, nodeRouteRequest(request.raw, request.protocol), request, reply),
+    onRequest: adapter.authRoute(handler),
     // Never reached: onRequest always answers.
     handler: async (_request, reply) => reply.code(500).send(),
   }

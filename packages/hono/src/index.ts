@@ -6,14 +6,9 @@ import type {
   RoleRequirement,
   Session,
 } from '@coresdk/core'
-import type {
-  AdapterKitOptions,
-  AdapterRequest,
-  RequestAuth,
-  RouteHandler,
-  RouteResponse,
-} from '@coresdk/core/adapter'
-import { CoreSDKError, createAdapterKit, defineAdapter, roleRequirement } from '@coresdk/core/adapter'
+import { CoreSDKError } from '@coresdk/core'
+import type { AdapterKitOptions, RequestAuth, RouteHandler } from '@coresdk/core/adapter'
+import { defineAdapter, nodeRequest } from '@coresdk/core/adapter'
 import type { Context, Handler, MiddlewareHandler, Next } from 'hono'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 
@@ -37,18 +32,14 @@ declare module 'hono' {
 export type CoreSdkMiddlewareOptions = AdapterKitOptions
 
 type Env = { Variables: CoreSdkVariables }
-type Incoming = { url?: string; rawHeaders?: string[]; socket?: { remoteAddress?: string } }
+type Middleware = MiddlewareHandler<Env>
+type Incoming = Parameters<typeof nodeRequest>[0]
+const incomingOf = (c: Context) => (c.env as { incoming?: Partial<Incoming> } | undefined)?.incoming
 
 /** The request as received: on Node, Node's own (asking Hono builds a Web Request); elsewhere the Web one. */
-function requestOf(c: Context): AdapterRequest {
-  const incoming = (c.env as { incoming?: Incoming } | undefined)?.incoming
-  if (typeof incoming?.url === 'string' && Array.isArray(incoming.rawHeaders))
-    return {
-      method: c.req.method,
-      url: incoming.url,
-      headers: incoming.rawHeaders,
-      remoteAddress: incoming.socket?.remoteAddress,
-    }
+function requestOf(c: Context) {
+  const incoming = incomingOf(c)
+  if (Array.isArray(incoming?.rawHeaders)) return nodeRequest(incoming as Incoming)
   // Elsewhere (Workers, Bun, Deno) the runtime's peer address is not on the request: sessions record no address.
   // The path as the request carried it (Hono's routing path is decoded): no spelling of a route passes as public.
   const url = c.req.url
@@ -56,22 +47,26 @@ function requestOf(c: Context): AdapterRequest {
   return { method: c.req.method, url: start === -1 ? '/' : url.slice(start), headers: c.req.raw.headers }
 }
 
-/** Writes core's answer through the context, so cookies already set (a renewed session) go out with it. */
-function write(answer: RouteResponse, c: Context): Response {
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (Array.isArray(value)) for (const one of value) c.header(name, one, { append: true })
-    else c.header(name, value)
-  }
-  // No body at all for an empty one: a 204 or 304 must not carry one.
-  if (answer.body === '') return c.body(null, answer.status as StatusCode)
-  return c.body(answer.body, answer.status as ContentfulStatusCode)
-}
-
 // No async function of its own: a warm request (answered without a promise) goes on in the same turn.
-const adapter = defineAdapter<Context<Env>, Next | undefined, undefined, Response | Promise<void>>({
+const adapter = defineAdapter<
+  Context<Env>,
+  Next | undefined,
+  undefined,
+  Response | Promise<void>,
+  Middleware
+>({
   setup: 'coreSdkMiddleware(sdk)',
   request: requestOf,
-  auth: (c) => c.get('coresdk') as RequestAuth | undefined,
+  routeRequest: (c) => ({
+    method: c.req.method,
+    // On Node the target as received (its Host is checked); elsewhere the runtime's absolute URL.
+    url: incomingOf(c)?.url ?? c.req.url,
+    protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
+    headers: c.req.raw.headers,
+    remoteAddress: incomingOf(c)?.socket?.remoteAddress,
+    body: c.req.raw.body,
+  }),
+  auth: (c) => c.get('coresdk'),
   pass(auth, c, next) {
     c.set('coresdk', auth)
     c.set('coresdk_user', auth.user)
@@ -83,39 +78,38 @@ const adapter = defineAdapter<Context<Env>, Next | undefined, undefined, Respons
   cookies(setCookie, c) {
     for (const cookie of setCookie) c.header('set-cookie', cookie, { append: true })
   },
-  write,
+  // Through the context, so cookies already set (a renewed session) go out with the answer.
+  write(answer, c) {
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (Array.isArray(value)) for (const one of value) c.header(name, one, { append: true })
+      else c.header(name, value)
+    }
+    // No body at all for an empty one: a 204 or 304 must not carry one.
+    if (answer.body === '') return c.body(null, answer.status as StatusCode)
+    return c.body(answer.body, answer.status as ContentfulStatusCode)
+  },
 })
 
 /**
- * Authenticates every request and sets `coresdk`, `coresdk_user`, `coresdk_session` and `coresdk_degraded`;
- * answers a refused request with its problem.
+ * Authenticates every request, setting `coresdk`, `coresdk_user`, `coresdk_session` and `coresdk_degraded`.
  * @example
  * app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
- * app.get('/api/me', (c) => c.json({ sub: c.get('coresdk_user')?.sub }))
  */
-export function coreSdkMiddleware(
-  sdk: CoreSDKClient,
-  options: CoreSdkMiddlewareOptions = {},
-): MiddlewareHandler<Env> {
-  return adapter.gate({}, createAdapterKit(sdk, options)) as MiddlewareHandler<Env>
-}
+export const coreSdkMiddleware: (sdk: CoreSDKClient, options?: CoreSdkMiddlewareOptions) => Middleware =
+  adapter.middleware
 
 /** Refuses anonymous requests with the 401 problem (on a public path, it authenticates first). */
-export function requireAuth(): MiddlewareHandler<Env> {
-  return adapter.gate({ optional: false }) as MiddlewareHandler<Env>
-}
+export const requireAuth: () => Middleware = adapter.requireAuth
 
 /**
- * Lets a request through only when the user holds one of `roles` (or meets `{ anyOf, allOf }`): 401 when anonymous,
- * 403 `forbidden` without them. A route with roles is never public. Runs after `coreSdkMiddleware`.
+ * Lets a request through only with one of `roles` (or `{ anyOf, allOf }`): 401 when anonymous, else 403.
  * @example
  * app.get('/admin', requireRoles('admin'), handler)
  */
-export function requireRoles(requirement: RoleRequirement): MiddlewareHandler<Env>
-export function requireRoles(...roles: string[]): MiddlewareHandler<Env>
-export function requireRoles(...args: [RoleRequirement] | string[]): MiddlewareHandler<Env> {
-  return adapter.gate({ roles: roleRequirement(args) }) as MiddlewareHandler<Env>
-}
+export const requireRoles: {
+  (requirement: RoleRequirement): Middleware
+  (...roles: string[]): Middleware
+} = adapter.requireRoles
 
 /**
  * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; with `others`, revokes
@@ -132,21 +126,7 @@ export function logout(c: Context, options: LogoutOptions = {}): Promise<LogoutR
  * @example
  * app.get('/auth/login', authRoute(routes.login))
  */
-export function authRoute(handler: RouteHandler): Handler {
-  return async (c) => {
-    const incoming = (c.env as { incoming?: Incoming } | undefined)?.incoming
-    const input = {
-      method: c.req.method,
-      // On Node the target as received (its Host is checked); elsewhere the runtime's absolute URL.
-      url: typeof incoming?.url === 'string' ? incoming.url : c.req.url,
-      protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
-      headers: c.req.raw.headers,
-      remoteAddress: incoming?.socket?.remoteAddress,
-      body: c.req.raw.body,
-    }
-    return adapter.route(handler, input, c, undefined) as Promise<Response>
-  }
-}
+export const authRoute = adapter.authRoute as (handler: RouteHandler) => Handler
 
 /**
  * An `app.onError` handler: answers a `CoreSDKError` with core's problem; anything else as Hono would.

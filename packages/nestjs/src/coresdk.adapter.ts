@@ -1,5 +1,6 @@
 import type { HttpProblem } from '@coresdk/core'
-import { defineAdapter, type NodeRequestLike, nodeRequest, type RouteResponse } from '@coresdk/core/adapter'
+import type { AdapterKit, NodeRequestLike, RouteResponse } from '@coresdk/core/adapter'
+import { defineAdapter, nodeRequest, nodeRouteRequest } from '@coresdk/core/adapter'
 import { HttpException } from '@nestjs/common'
 import type { CoreSdkRequest } from './coresdk.constants.ts'
 
@@ -69,26 +70,37 @@ export function write(answer: RouteResponse, req: unknown, res: AnyResponse): vo
   else (res as NodeResponseLike).end(answer.body)
 }
 
-/** The glue over core's kit, for the guard and the service; a refusal is thrown, for Nest's exception filters. */
-export const adapter = defineAdapter<PlatformRequest, AnyResponse, undefined, boolean>({
-  setup: 'CoreSdkGuard',
-  // Node's request as received: on the Fastify platform it sits behind `raw`.
-  request: (req) =>
-    nodeRequest(req.raw ?? (req as unknown as NodeRequestLike), req.raw?.url ?? req.originalUrl),
-  auth: (req) => req.coresdk,
-  pass(auth, req) {
-    req.coresdk = auth
-    req.coresdk_user = auth.user
-    req.coresdk_session = auth.session
-    req.coresdk_degraded = auth.degraded
-    return true
-  },
-  cookies,
-  write(answer, req, res) {
-    write(answer, req, res)
-    return true
-  },
-  refuse(problem) {
-    throw new CoreSdkException(problem)
-  },
-})
+/** The glue over the module's kit, for the guard and the service; a refusal is thrown, for Nest's exception filters. */
+export function nestAdapter(kit: AdapterKit) {
+  return defineAdapter<PlatformRequest, AnyResponse, undefined, boolean>({
+    setup: 'CoreSdkModule',
+    kit,
+    // Node's request as received: on the Fastify platform it sits behind `raw`.
+    request: (req) =>
+      nodeRequest(req.raw ?? (req as unknown as NodeRequestLike), req.raw?.url ?? req.originalUrl),
+    // A body parser that ran set `body`; otherwise the kit reads the stream, up to its limit.
+    routeRequest: (req) =>
+      nodeRouteRequest(
+        req.raw ?? (req as unknown as NodeRequestLike),
+        req.protocol ?? 'http',
+        req.raw?.url ?? req.originalUrl,
+        req.body,
+      ),
+    auth: (req) => req.coresdk,
+    pass(auth, req) {
+      req.coresdk = auth
+      req.coresdk_user = auth.user
+      req.coresdk_session = auth.session
+      req.coresdk_degraded = auth.degraded
+      return true
+    },
+    cookies,
+    write(answer, req, res) {
+      write(answer, req, res)
+      return true
+    },
+    refuse(problem) {
+      throw new CoreSdkException(problem)
+    },
+  })
+}

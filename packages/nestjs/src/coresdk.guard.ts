@@ -1,7 +1,7 @@
 import type { AdapterKit, AdapterRoute, Gate, RoleRequirement } from '@coresdk/core/adapter'
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common'
 import { Reflector } from '@nestjs/core'
-import { type AnyResponse, adapter, type PlatformRequest } from './coresdk.adapter.ts'
+import { type AnyResponse, nestAdapter, type PlatformRequest } from './coresdk.adapter.ts'
 import { CORESDK_KIT, CORESDK_PUBLIC, CORESDK_ROLES } from './coresdk.constants.ts'
 
 type Check = Gate<PlatformRequest, AnyResponse, undefined, boolean>
@@ -16,10 +16,14 @@ export class CoreSdkGuard implements CanActivate {
   // Each handler's checks, built once per handler and class from its decorators rather than on every request.
   readonly #checks = new WeakMap<object, WeakMap<object, { public: boolean; checks: readonly Check[] }>>()
 
+  readonly #adapter: ReturnType<typeof nestAdapter>
+
   constructor(
     @Inject(CORESDK_KIT) private readonly kit: AdapterKit,
     @Inject(Reflector) private readonly reflector: Reflector,
-  ) {}
+  ) {
+    this.#adapter = nestAdapter(kit)
+  }
 
   /** Synchronous when it can be: a warm request (answered without a promise) goes on in the same turn. */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -46,7 +50,7 @@ export class CoreSdkGuard implements CanActivate {
       // On both a controller and a handler, both role requirements must pass: one check each, in turn.
       const routes: AdapterRoute[] =
         roles.length === 0 ? [{ public: isPublic }] : roles.map((r) => ({ roles: r }))
-      route = { public: isPublic && roles.length === 0, checks: routes.map((r) => adapter.gate(r, this.kit)) }
+      route = { public: isPublic && roles.length === 0, checks: routes.map((r) => this.#adapter.gate(r, this.kit)) }
       byHandler.set(handler, route)
     }
     return route
