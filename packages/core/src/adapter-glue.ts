@@ -95,19 +95,32 @@ export interface AdapterIO<A, B, C, R> {
 /** A framework's middleware over one route's rules: its answer comes without a promise when the kit's does. */
 export type Gate<A, B, C, R> = (a: A, b: B, c: C) => R | Promise<R> | undefined
 
+/** An adapter's middleware factory (`coreSdkMiddleware`), in its framework's middleware type `M`. */
+export type AdapterMiddleware<M> = (sdk: CoreSDKClient, options?: AdapterKitOptions) => M
+
+/** An adapter's `logout`, over its framework's request and response. */
+export type AdapterLogout<Req, Res> = (req: Req, res: Res, options?: LogoutOptions) => Promise<LogoutResult>
+
+/** An adapter's `requireRoles`, in its framework's middleware type `M`. */
+export interface RequireRoles<M> {
+  /** Any one of the roles listed (`['a', 'b']`), or `{ anyOf, allOf }`. */
+  (requirement: RoleRequirement): M
+  /** Any one of these roles. */
+  (...roles: string[]): M
+}
+
 /** The helpers every adapter exports, over its {@link AdapterIO}; `M` is the framework's middleware type. */
-export interface AdapterHelpers<A, B, C, R, M> {
+export interface AdapterHelpers<A, B, R, M> {
   /** Middleware applying `route`'s rules through `kit`, else through the kit that authenticated the request. */
   gate(route: AdapterRoute, kit?: AdapterKit): M
   /** Middleware authenticating every request with its own kit over `sdk`. */
-  middleware(sdk: CoreSDKClient, options?: AdapterKitOptions): M
+  middleware: AdapterMiddleware<M>
   /** Middleware refusing anonymous requests with the 401 problem (on a public path, it authenticates first). */
   requireAuth(): M
   /** Middleware letting a request through only with one of `roles` (or `{ anyOf, allOf }`): 401 anonymous, else 403. */
-  requireRoles(requirement: RoleRequirement): M
-  requireRoles(...roles: string[]): M
+  requireRoles: RequireRoles<M>
   /** Revokes the request's session (see {@link AdapterKit.logout}) and sets the cookies that clear it. */
-  logout(req: A, res: B, options?: LogoutOptions): Promise<LogoutResult>
+  logout: AdapterLogout<A, B>
   /** A handler running an auth route through {@link AdapterKit.route} (core's defaults without a kit), writing its answer. */
   authRoute(handler: RouteHandler): (req: A, res: B) => Promise<R>
   /** Writes the problem for anything a route threw, in the realm of the kit that saw the request. */
@@ -123,7 +136,7 @@ export interface AdapterHelpers<A, B, C, R, M> {
  */
 export function defineAdapter<A, B, C, R, M = Gate<A, B, C, R>>(
   io: AdapterIO<A, B, C, R>,
-): AdapterHelpers<A, B, C, R, M> {
+): AdapterHelpers<A, B, R, M> {
   const kitOf = (auth: RequestAuth | null | undefined): AdapterKit => {
     const kit = auth?.kit ?? io.kit
     if (!kit) throw new CoreSDKError('invalid_config', `CoreSDK: ${io.setup} must run before this handler.`)
@@ -157,7 +170,7 @@ export function defineAdapter<A, B, C, R, M = Gate<A, B, C, R>>(
     middleware: (sdk, options) => gate({}, createAdapterKit(sdk, options)),
     requireAuth: () => gate({ optional: false }),
     requireRoles: (...args: [RoleRequirement] | string[]) => gate({ roles: roleRequirement(args) }),
-    async logout(req, res, options = {}) {
+    async logout(req, res, options: LogoutOptions = {}) {
       const auth = io.auth(req)
       const result = await kitOf(auth).logout(auth ?? undefined, options)
       if (result.setCookie.length > 0) io.cookies(result.setCookie, req, res)

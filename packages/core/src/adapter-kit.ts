@@ -1,7 +1,5 @@
 import { AUTH_ROUTE_BODY_LIMIT, type AuthRouteRequest, runAuthRoute } from './auth-route.ts'
 import { authenticateNow, CoreSDKClient } from './client.ts'
-import { type CookieScope, cookieNameProblem, cookiePrefixFor } from './config.ts'
-import { keyId } from './crypto.ts'
 import type {
   AuthenticateOptions,
   AuthenticateRequest,
@@ -11,8 +9,8 @@ import type {
 } from './engine.ts'
 import { CoreSDKError, problemFor, problemFromError } from './errors.ts'
 import { isPublicPath, type PublicPath } from './paths.ts'
-import { type RoleRequirement, roleRequirement } from './rbac.ts'
-import type { RouteHandler, RouteRequest, RouteResponse } from './route.ts'
+import { type RoleRequirement } from './rbac.ts'
+import type { RouteHandler, RouteResponse } from './route.ts'
 import type { Session } from './session.ts'
 import type { Claims, HttpProblem } from './types.ts'
 

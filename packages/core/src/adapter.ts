@@ -2,8 +2,11 @@
 export type {
   AdapterHelpers,
   AdapterIO,
+  AdapterLogout,
+  AdapterMiddleware,
   Gate,
   NodeRequestLike,
+  RequireRoles,
 } from './adapter-glue.ts'
 export { defineAdapter, nodeRequest, nodeRouteRequest } from './adapter-glue.ts'
 export type {

@@ -15,30 +15,37 @@ declare module '@coresdk/core' {
 
 describe('@coresdk/express types', () => {
   it('types coresdk_user, coresdk_session and coresdk_degraded on every Express request', () => {
-    expectTypeOf<Request['coresdk_user']>().toEqualTypeOf<Claims | null>()
-    expectTypeOf<Request['coresdk_session']>().toEqualTypeOf<Session | null>()
-    expectTypeOf<Request['coresdk_degraded']>().toEqualTypeOf<boolean>()
-    expectTypeOf<NonNullable<Request['coresdk_user']>['sub']>().toEqualTypeOf<string>()
-    expectTypeOf<NonNullable<Request['coresdk_user']>['roles']>().toEqualTypeOf<string[] | undefined>()
+    type Fields = Pick<Request, 'coresdk_user' | 'coresdk_session' | 'coresdk_degraded'>
+    expectTypeOf<Fields>().toEqualTypeOf<{
+      coresdk_user: Claims | null
+      coresdk_session: Session | null
+      coresdk_degraded: boolean
+    }>()
+    // The claims are narrowed through the augmentable CoreSdkUserClaims interface.
+    expectTypeOf<NonNullable<Request['coresdk_user']>>()
+      .toHaveProperty('roles')
+      .toEqualTypeOf<string[] | undefined>()
   })
 })
+
+/** Serves `app` on an ephemeral port of 127.0.0.1. */
+async function listen(app: express.Express): Promise<{ url: string; close: () => void }> {
+  const server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() }
+}
 
 describe('optional authentication with requireAuth()', () => {
   let issuer: TestIssuer
   let sdk: CoreSDKClient
-  let server: ReturnType<ReturnType<typeof express>['listen']>
+  let server: Awaited<ReturnType<typeof listen>>
   let url: string
 
   beforeAll(async () => {
     issuer = await TestIssuer.create()
     sdk = new CoreSDKClient({
       env: {},
-      jwt: {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: ['RS256'],
-        publicKeys: [issuer.keys.publicPem!],
-      },
+      jwt: issuer.jwtOptions(),
     })
     const app = express()
     app.use(coreSdkMiddleware(sdk, { optional: true }))
@@ -48,9 +55,8 @@ describe('optional authentication with requireAuth()', () => {
     app.get('/me', requireAuth(), (req, res) => {
       res.json({ who: req.coresdk_user?.sub })
     })
-    server = app.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = await listen(app)
+    url = server.url
   })
   afterAll(async () => {
     server?.close()
@@ -85,7 +91,7 @@ describe('optional authentication with requireAuth()', () => {
 describe('coreSdkErrorHandler()', () => {
   let issuer: TestIssuer
   let sdk: CoreSDKClient
-  let server: ReturnType<ReturnType<typeof express>['listen']>
+  let server: Awaited<ReturnType<typeof listen>>
   let url: string
   const passedOn: unknown[] = []
   const thrown = new Error('not a CoreSDK error')
@@ -95,12 +101,7 @@ describe('coreSdkErrorHandler()', () => {
     sdk = new CoreSDKClient({
       env: {},
       serviceName: 'errors-api',
-      jwt: {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: ['RS256'],
-        publicKeys: [issuer.keys.publicPem!],
-      },
+      jwt: issuer.jwtOptions(),
     })
     const app = express()
     app.get('/outside', () => {
@@ -121,9 +122,8 @@ describe('coreSdkErrorHandler()', () => {
       passedOn.push(err)
       res.status(500).type('text/plain').send('app handler')
     })
-    server = app.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = await listen(app)
+    url = server.url
   })
   afterAll(async () => {
     server?.close()

@@ -1,5 +1,5 @@
-import type { Claims, CoreSDKClient, LogoutOptions, LogoutResult, Session } from '@coresdk/core'
-import type { AdapterKitOptions, RequestAuth, RoleRequirement, RouteHandler } from '@coresdk/core/adapter'
+import type { Claims, Session } from '@coresdk/core'
+import type * as Core from '@coresdk/core/adapter'
 import { CoreSDKError, defineAdapter, nodeRequest, nodeRouteRequest } from '@coresdk/core/adapter'
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 
@@ -7,7 +7,7 @@ declare global {
   namespace Express {
     interface Request {
       /** What CoreSDK found on this request: user, session, degraded, and the client (set by `coreSdkMiddleware`). */
-      coresdk: RequestAuth | undefined
+      coresdk: Core.RequestAuth | undefined
       /** The verified claims of the caller, or null when anonymous (optional authentication, public path). */
       coresdk_user: Claims | null
       /** The caller's session; null when anonymous or when the store was unreachable (`failMode: 'open'`). */
@@ -19,7 +19,7 @@ declare global {
 }
 
 /** Options of {@link coreSdkMiddleware}: `optional`, `publicPaths` (matched on the raw path) and `allowedOrigins`. */
-export type CoreSdkMiddlewareOptions = AdapterKitOptions
+export type CoreSdkMiddlewareOptions = Core.AdapterKitOptions
 
 const adapter = defineAdapter<Request, Response, NextFunction, void, RequestHandler>({
   setup: 'coreSdkMiddleware(sdk)',
@@ -50,8 +50,7 @@ const adapter = defineAdapter<Request, Response, NextFunction, void, RequestHand
  * @example
  * app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
  */
-export const coreSdkMiddleware: (sdk: CoreSDKClient, options?: CoreSdkMiddlewareOptions) => RequestHandler =
-  adapter.middleware
+export const coreSdkMiddleware: Core.AdapterMiddleware<RequestHandler> = adapter.middleware
 
 /** Refuses anonymous requests with the 401 problem (on a public path, it authenticates first). */
 export const requireAuth: () => RequestHandler = adapter.requireAuth
@@ -61,25 +60,21 @@ export const requireAuth: () => RequestHandler = adapter.requireAuth
  * @example
  * app.get('/admin', requireRoles('admin'), handler)
  */
-export const requireRoles: {
-  (requirement: RoleRequirement): RequestHandler
-  (...roles: string[]): RequestHandler
-} = adapter.requireRoles
+export const requireRoles: Core.RequireRoles<RequestHandler> = adapter.requireRoles
 
 /**
  * Revokes the current session (all the user's with `everywhere`; the others with `others`); the caller answers.
  * @example
  * app.post('/auth/logout', async (req, res) => { await logout(req, res); res.status(204).end() })
  */
-export const logout: (req: Request, res: Response, options?: LogoutOptions) => Promise<LogoutResult> =
-  adapter.logout
+export const logout: Core.AdapterLogout<Request, Response> = adapter.logout
 
 /**
  * Mounts a framework-neutral route (such as `@coresdk/oidc`'s login and callback), its body limited to the kit's.
  * @example
  * app.get('/auth/login', authRoute(routes.login))
  */
-export const authRoute: (handler: RouteHandler) => RequestHandler = adapter.authRoute
+export const authRoute: (handler: Core.RouteHandler) => RequestHandler = adapter.authRoute
 
 /**
  * Answers a `CoreSDKError` thrown by a route with core's problem; passes any other error on. Register it last.

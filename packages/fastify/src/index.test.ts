@@ -12,11 +12,14 @@ declare module '@coresdk/core' {
 }
 
 describe('@coresdk/fastify types', () => {
-  it('types coresdk_user, coresdk_session and coresdk_degraded on FastifyRequest', () => {
-    expectTypeOf<FastifyRequest['coresdk_user']>().toEqualTypeOf<Claims | null>()
-    expectTypeOf<FastifyRequest['coresdk_session']>().toEqualTypeOf<Session | null>()
-    expectTypeOf<FastifyRequest['coresdk_degraded']>().toEqualTypeOf<boolean>()
-    expectTypeOf<NonNullable<FastifyRequest['coresdk_user']>['roles']>().toEqualTypeOf<string[] | undefined>()
+  it('types coresdk_user, coresdk_session and coresdk_degraded on FastifyRequest, read-only', () => {
+    type Fields = Pick<FastifyRequest, 'coresdk_user' | 'coresdk_session' | 'coresdk_degraded'>
+    expectTypeOf<Fields>().toEqualTypeOf<
+      Readonly<{ coresdk_user: Claims | null; coresdk_session: Session | null; coresdk_degraded: boolean }>
+    >()
+    expectTypeOf<NonNullable<FastifyRequest['coresdk_user']>>()
+      .toHaveProperty('roles')
+      .toEqualTypeOf<string[] | undefined>()
   })
 })
 
@@ -31,12 +34,7 @@ describe('per-route settings', () => {
     issuer = await TestIssuer.create()
     sdk = new CoreSDKClient({
       env: {},
-      jwt: {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: ['RS256'],
-        publicKeys: [issuer.keys.publicPem!],
-      },
+      jwt: issuer.jwtOptions(),
     })
     app = Fastify()
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -111,12 +109,7 @@ describe('coreSdkErrorHandler', () => {
     sdk = new CoreSDKClient({
       env: {},
       serviceName: 'errors-api',
-      jwt: {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: ['RS256'],
-        publicKeys: [issuer.keys.publicPem!],
-      },
+      jwt: issuer.jwtOptions(),
     })
     app = Fastify()
     await app.register(coreSdkPlugin, { sdk, optional: true })

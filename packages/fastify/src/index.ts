@@ -1,6 +1,6 @@
-import type { Claims, CoreSDKClient, RoleRequirement, Session } from '@coresdk/core'
+import type { Claims, CoreSDKClient, Session } from '@coresdk/core'
 import { CoreSDKError } from '@coresdk/core'
-import type { AdapterKitOptions, AdapterRoute, RequestAuth, RouteHandler } from '@coresdk/core/adapter'
+import type * as Core from '@coresdk/core/adapter'
 import { createAdapterKit, defineAdapter, nodeRequest, nodeRouteRequest } from '@coresdk/core/adapter'
 import type {
   FastifyInstance,
@@ -12,12 +12,12 @@ import type {
 import fp from 'fastify-plugin'
 
 /** Per-route settings, under the route's `config: { coresdk: { public, optional, roles } }`. A route with roles is never public. */
-export type CoreSdkRouteConfig = AdapterRoute
+export type CoreSdkRouteConfig = Core.AdapterRoute
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** What CoreSDK found on this request: user, session, degraded, and the client. */
-    coresdk: RequestAuth | null
+    coresdk: Core.RequestAuth | null
     /** The verified claims of the caller, or null when anonymous (optional authentication, public route). */
     readonly coresdk_user: Claims | null
     /** The caller's session; null when anonymous or when the store was unreachable (`failMode: 'open'`). */
@@ -32,13 +32,15 @@ declare module 'fastify' {
 }
 
 /** Options of {@link coreSdkPlugin}: the client, and `optional`, `publicPaths`, `allowedOrigins`. */
-export interface CoreSdkPluginOptions extends AdapterKitOptions {
+export interface CoreSdkPluginOptions extends Core.AdapterKitOptions {
   /** The client that authenticates requests. */
   sdk: CoreSDKClient
 }
 
 // Callback hooks, returning nothing (a reply is a thenable), so that a warm request goes on in the same turn.
-const adapter = defineAdapter<FastifyRequest, FastifyReply, (error?: Error) => void, void>({
+type Done = (error?: Error) => void
+
+const adapter = defineAdapter<FastifyRequest, FastifyReply, Done, void, onRequestHookHandler>({
   setup: 'app.register(coreSdkPlugin, { sdk })',
   // Node's socket, not `request.ip`: which proxies may name the client is core's `trustProxy` setting.
   request: (request) => nodeRequest(request.raw),
@@ -100,10 +102,7 @@ export const requireAuth: () => onRequestHookHandler = adapter.requireAuth
  * @example
  * app.get('/admin', { onRequest: requireRoles('admin') }, handler)
  */
-export const requireRoles: {
-  (requirement: RoleRequirement): onRequestHookHandler
-  (...roles: string[]): onRequestHookHandler
-} = adapter.requireRoles
+export const requireRoles: Core.RequireRoles<onRequestHookHandler> = adapter.requireRoles
 
 /**
  * For `app.setErrorHandler`: answers a `CoreSDKError` with core's problem, rethrows any other (the plugin is global).
@@ -121,14 +120,14 @@ export function coreSdkErrorHandler(err: unknown, req: FastifyRequest, reply: Fa
  * @example
  * app.post('/auth/logout', async (request, reply) => { await logout(request, reply); return reply.code(204).send() })
  */
-export const logout = adapter.logout
+export const logout: Core.AdapterLogout<FastifyRequest, FastifyReply> = adapter.logout
 
 /**
  * Route options mounting a framework-neutral route (such as `@coresdk/oidc`'s login): it answers from `onRequest`.
  * @example
  * app.get('/auth/login', authRoute(routes.login))
  */
-export function authRoute(handler: RouteHandler): RouteShorthandOptionsWithHandler {
+export function authRoute(handler: Core.RouteHandler): RouteShorthandOptionsWithHandler {
   return {
     // Public to the plugin: the handler reads what it needs.
     config: { coresdk: { public: true } },

@@ -44,12 +44,7 @@ describe('in-process requests (app.request, no server)', () => {
     issuer = await TestIssuer.create({ alg: 'ES256' })
     sdk = new CoreSDKClient({
       env: {},
-      jwt: {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: ['ES256'],
-        publicKeys: [issuer.keys.publicPem!],
-      },
+      jwt: issuer.jwtOptions(),
     })
     app.use('/feed', coreSdkMiddleware(sdk, { optional: true }))
     app.use('/api/*', coreSdkMiddleware(sdk))
@@ -111,12 +106,7 @@ describe('coreSdkErrorHandler', () => {
     sdk = new CoreSDKClient({
       env: {},
       serviceName: 'errors-api',
-      jwt: {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: ['ES256'],
-        publicKeys: [issuer.keys.publicPem!],
-      },
+      jwt: issuer.jwtOptions(),
     })
     for (const app of [withHandler, withDefault]) {
       app.get('/outside', () => {

@@ -1,13 +1,6 @@
-import type {
-  Claims,
-  CoreSDKClient,
-  LogoutOptions,
-  LogoutResult,
-  RoleRequirement,
-  Session,
-} from '@coresdk/core'
+import type { Claims, LogoutOptions, LogoutResult, Session } from '@coresdk/core'
 import { CoreSDKError } from '@coresdk/core'
-import type { AdapterKitOptions, RequestAuth, RouteHandler } from '@coresdk/core/adapter'
+import type * as Core from '@coresdk/core/adapter'
 import { defineAdapter, nodeRequest } from '@coresdk/core/adapter'
 import type { Context, Handler, MiddlewareHandler, Next } from 'hono'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
@@ -15,7 +8,7 @@ import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 /** The context variables the middleware sets: `c.get('coresdk_user')`, … */
 export type CoreSdkVariables = {
   /** What CoreSDK found on this request: user, session, degraded, and the client. */
-  coresdk: RequestAuth
+  coresdk: Core.RequestAuth
   /** The verified claims of the caller, or null when anonymous (optional authentication, public path). */
   coresdk_user: Claims | null
   /** The caller's session; null when anonymous or when the store was unreachable (`failMode: 'open'`). */
@@ -29,7 +22,7 @@ declare module 'hono' {
 }
 
 /** Options of {@link coreSdkMiddleware}: `optional`, `publicPaths` (matched on the raw path) and `allowedOrigins`. */
-export type CoreSdkMiddlewareOptions = AdapterKitOptions
+export type CoreSdkMiddlewareOptions = Core.AdapterKitOptions
 
 type Env = { Variables: CoreSdkVariables }
 type Middleware = MiddlewareHandler<Env>
@@ -95,8 +88,7 @@ const adapter = defineAdapter<
  * @example
  * app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
  */
-export const coreSdkMiddleware: (sdk: CoreSDKClient, options?: CoreSdkMiddlewareOptions) => Middleware =
-  adapter.middleware
+export const coreSdkMiddleware: Core.AdapterMiddleware<Middleware> = adapter.middleware
 
 /** Refuses anonymous requests with the 401 problem (on a public path, it authenticates first). */
 export const requireAuth: () => Middleware = adapter.requireAuth
@@ -106,10 +98,7 @@ export const requireAuth: () => Middleware = adapter.requireAuth
  * @example
  * app.get('/admin', requireRoles('admin'), handler)
  */
-export const requireRoles: {
-  (requirement: RoleRequirement): Middleware
-  (...roles: string[]): Middleware
-} = adapter.requireRoles
+export const requireRoles: Core.RequireRoles<Middleware> = adapter.requireRoles
 
 /**
  * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; with `others`, revokes
@@ -126,7 +115,7 @@ export function logout(c: Context, options: LogoutOptions = {}): Promise<LogoutR
  * @example
  * app.get('/auth/login', authRoute(routes.login))
  */
-export const authRoute = adapter.authRoute as (handler: RouteHandler) => Handler
+export const authRoute = adapter.authRoute as (handler: Core.RouteHandler) => Handler
 
 /**
  * An `app.onError` handler: answers a `CoreSDKError` with core's problem; anything else as Hono would.

@@ -50,7 +50,10 @@ export class CoreSdkGuard implements CanActivate {
       // On both a controller and a handler, both role requirements must pass: one check each, in turn.
       const routes: AdapterRoute[] =
         roles.length === 0 ? [{ public: isPublic }] : roles.map((r) => ({ roles: r }))
-      route = { public: isPublic && roles.length === 0, checks: routes.map((r) => this.#adapter.gate(r, this.kit)) }
+      route = {
+        public: isPublic && roles.length === 0,
+        checks: routes.map((r) => this.#adapter.gate(r, this.kit)),
+      }
       byHandler.set(handler, route)
     }
     return route
