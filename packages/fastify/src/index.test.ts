@@ -1,6 +1,6 @@
 import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
 import { rawRequest, TestIssuer } from '@coresdk/testing'
-import { expectProblem } from '@coresdk/testing/vitest'
+import { expectProblem, expectThrownProblems } from '@coresdk/testing/vitest'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { coreSdkErrorHandler, coreSdkPlugin } from './index.ts'
@@ -134,10 +134,7 @@ describe('coreSdkErrorHandler', () => {
   })
 
   it('answers a CoreSDKError thrown by a route with core’s problem, in the client’s realm', async () => {
-    const unavailable = await rawRequest(url, 'GET', '/unavailable')
-    expectProblem(unavailable, 'store_unavailable', 'errors-api')
-    expect(unavailable.headers['retry-after']).toBe('5')
-    expectProblem(await rawRequest(url, 'GET', '/missing'), 'session_not_found', 'errors-api')
+    await expectThrownProblems((path) => rawRequest(url, 'GET', path), 'errors-api')
   })
 
   it('leaves any other error to Fastify’s default handler', async () => {

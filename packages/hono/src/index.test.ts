@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
 import { type RecordedResponse, TestIssuer } from '@coresdk/testing'
-import { expectProblem } from '@coresdk/testing/vitest'
+import { expectProblem, expectThrownProblems } from '@coresdk/testing/vitest'
 import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest'
@@ -131,12 +131,8 @@ describe('coreSdkErrorHandler', () => {
   afterAll(() => sdk?.close())
 
   it('answers a CoreSDKError thrown by a route with core’s problem, in the client’s realm', async () => {
-    const unavailable = await recorded(await withHandler.request('/api/unavailable'))
-    expectProblem(unavailable, 'store_unavailable', 'errors-api')
-    expect(unavailable.headers['retry-after']).toBe('5')
-    expectProblem(
-      await recorded(await withHandler.request('/api/missing')),
-      'session_not_found',
+    await expectThrownProblems(
+      async (path) => recorded(await withHandler.request(`/api${path}`)),
       'errors-api',
     )
     expectProblem(await recorded(await withHandler.request('/outside')), 'store_unavailable', 'coresdk')

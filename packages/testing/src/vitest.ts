@@ -12,6 +12,7 @@ export {
   describeExampleApp,
   embeddedSuiteClients,
   expectProblem,
+  expectThrownProblems,
 } from './describe-adapter.ts'
 export type { AuthRoutesApp, OidcModule, StartAuthApp } from './describe-auth-routes.ts'
 export { describeAuthRoutes } from './describe-auth-routes.ts'
