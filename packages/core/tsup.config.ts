@@ -5,6 +5,7 @@ export default packageBuild({
     index: 'src/index.ts',
     adapter: 'src/adapter.ts',
     store: 'src/store.ts',
+    audit: 'src/audit.ts',
     'sidecar-protocol': 'src/sidecar-protocol-entry.ts',
   },
 })

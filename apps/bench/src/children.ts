@@ -37,6 +37,10 @@ export interface StartWorkerOptions {
   env?: Record<string, string>
   /** How long to wait for the worker's `ready` message. @default 30000 */
   readyTimeoutMs?: number
+  /** The bench folder the script lives in: another checkout's (the baseline build). @default this bench's folder */
+  benchDir?: string
+  /** A command the worker's `node` runs under (`valgrind --tool=callgrind …`): the worker's pid is then its. */
+  wrapper?: string[]
 }
 
 /**
@@ -47,21 +51,24 @@ export async function startWorker(
   script: string,
   options: StartWorkerOptions = {},
 ): Promise<{ worker: Worker; ready: WorkerMessage }> {
+  const benchDir = options.benchDir ?? BENCH_DIR
+  const [command, ...wrapperArgs] = options.wrapper ?? [process.execPath]
   const child = spawn(
-    process.execPath,
+    command!,
     [
+      ...(options.wrapper ? [...wrapperArgs, process.execPath] : []),
       '--conditions=@coresdk/source',
       '--import',
       'tsx',
       ...(options.nodeArgs ?? []),
-      join(BENCH_DIR, 'src', script),
+      join(benchDir, 'src', script),
       ...(options.args ?? []),
     ],
     {
-      cwd: BENCH_DIR,
+      cwd: benchDir,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // tsx applies a tsconfig only to the files it includes: this one reaches the workspace sources (Nest's decorators).
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(BENCH_DIR, 'tsconfig.run.json'), ...options.env },
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(benchDir, 'tsconfig.run.json'), ...options.env },
     },
   )
   live.add(child)

@@ -5,6 +5,7 @@ import { TestIssuer } from '@coresdk/testing'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { parseArgs, USAGE } from './args.ts'
+import { type Baseline, DEFAULT_BASELINE, prepareBaseline } from './baseline.ts'
 import { BENCH_DIR, killAllWorkers, liveWorkerCount } from './children.ts'
 import type { Fixture } from './fixture.ts'
 import {
@@ -13,12 +14,19 @@ import {
   profileHttpVariant,
   runHttpBench,
 } from './http/http-bench.ts'
-import { VARIANTS } from './http/variants.ts'
+import {
+  callgrindMissing,
+  type InstructionResult,
+  type InstructionSettings,
+  runInstructionBench,
+} from './http/instructions.ts'
+import { TELEMETRY_VARIANTS, VARIANTS, type Variant } from './http/variants.ts'
 import { machineInfo, packageVersions } from './machine.ts'
 import { type ProfileSummary, summarizeProfile } from './profile.ts'
 import {
   type BenchReport,
   httpSection,
+  instructionsSection,
   type MissProfile,
   machineSection,
   profileSection,
@@ -42,12 +50,14 @@ const QUICK = {
   verify: { rounds: 3, durationMs: 150, warmupMs: 150 },
   http: { rounds: 2, durationSec: 1, warmupRequests: 2000, connections: 50 },
   sessions: { rounds: 2, count: 200, concurrency: 16, revocations: 200, memorySessions: 50_000 },
+  instructions: { warmupRequests: 3000, requests: 2000, connections: 8, parallel: 2 },
   profileSec: 4,
 }
 const FULL = {
   verify: { rounds: 5, durationMs: 1000, warmupMs: 500 },
   http: { rounds: 3, durationSec: 8, warmupRequests: 10_000, connections: 50 },
   sessions: { rounds: 3, count: 2000, concurrency: 16, revocations: 500, memorySessions: 100_000 },
+  instructions: { warmupRequests: 6000, requests: 4000, connections: 8, parallel: 2 },
   profileSec: 8,
 }
 
@@ -126,8 +136,13 @@ type VerifyBaseline = { kind: 'jose'; alg: VerifyAlgorithm }
 function baselineOf(subject: ProfileSubject): ProfileSubject | VerifyBaseline | null {
   if (subject.kind === 'verify') return { kind: 'jose', alg: subject.alg }
   if (subject.variant === 'coresdk-memory') return { ...subject, variant: 'bare' }
-  if (subject.variant === 'coresdk-redis' || subject.variant === 'coresdk-postgres')
+  if (
+    subject.variant === 'coresdk-redis' ||
+    subject.variant === 'coresdk-postgres' ||
+    subject.variant === 'coresdk-otel-nosdk'
+  )
     return { ...subject, variant: 'coresdk-memory' }
+  if (subject.variant === 'coresdk-otel') return { ...subject, variant: 'coresdk-traced' }
   return null
 }
 
@@ -174,7 +189,20 @@ async function main(): Promise<void> {
   }
   // The empty-middleware reference rows cost time a quick run does not have.
   const variants = VARIANTS.filter((v) => !args.quick || v !== 'empty')
-  const httpSettings: HttpSettings = { ...plan.http, frameworks: args.frameworks, variants }
+  let baseline: Baseline | null = null
+  if (args.baseline !== null && (args.parts.includes('http') || args.parts.includes('instructions'))) {
+    const name = args.baseline === DEFAULT_BASELINE.ref ? DEFAULT_BASELINE.name : `commit ${args.baseline}`
+    baseline = prepareBaseline(args.baseline, name, log)
+    if (!baseline.ok) log(`  baseline ${args.baseline}: ${baseline.reason}`)
+  }
+  const httpSettings: HttpSettings = { ...plan.http, frameworks: args.frameworks, variants, baseline }
+  const instructionVariants: Variant[] = ['bare', 'coresdk-memory', 'coresdk-baseline', ...TELEMETRY_VARIANTS]
+  const instructionSettings: InstructionSettings = {
+    ...plan.instructions,
+    frameworks: args.frameworks,
+    variants: instructionVariants,
+    baseline,
+  }
   const verifySettings: VerifySettings = plan.verify
   const sessionSettings: SessionSettings = plan.sessions
 
@@ -182,6 +210,7 @@ async function main(): Promise<void> {
     let verify = null
     let http = null
     let sessions = null
+    let instructions: InstructionResult[] | null = null
     if (args.parts.includes('verify')) {
       console.log('1. Token verification')
       verify = await runVerifyBench(verifySettings, log)
@@ -192,13 +221,22 @@ async function main(): Promise<void> {
       http = await runHttpBench(httpSettings, fixture, token, log)
       console.log(`\n${httpSection(http)}`)
     }
+    if (args.parts.includes('instructions')) {
+      console.log('2b. Instructions per request (callgrind)')
+      const missing = callgrindMissing()
+      if (missing) console.log(`  not measured: ${missing}`)
+      else {
+        instructions = await runInstructionBench(instructionSettings, fixture, token, log)
+        console.log(`\n${instructionsSection(instructions)}\n`)
+      }
+    }
     if (args.parts.includes('sessions')) {
       console.log('3. Sessions')
       sessions = await runSessionsBench(sessionSettings, fixture, issuer.keys.signingKey as CryptoKey, log)
       console.log(`\n${sessionsSection(sessions)}\n`)
     }
 
-    const targets = evaluateTargets(verify, http, sessions)
+    const targets = evaluateTargets(verify, http, sessions, instructions)
     console.log('Targets\n')
     console.log(`${targetsSection(targets)}\n`)
 
@@ -258,9 +296,15 @@ async function main(): Promise<void> {
       mode: args.quick ? 'quick' : 'full',
       machine,
       versions,
-      settings: { verify: verifySettings, http: httpSettings, sessions: sessionSettings },
+      settings: {
+        verify: verifySettings,
+        http: httpSettings,
+        sessions: sessionSettings,
+        instructions: instructionSettings,
+      },
       verify,
       http,
+      instructions,
       sessions,
       targets,
       profiles,

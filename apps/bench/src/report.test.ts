@@ -41,7 +41,15 @@ describe('report', () => {
       versions: { jose: '6.2.18' },
       settings: {
         verify: { rounds: 1, durationMs: 1, warmupMs: 1 },
-        http: { rounds: 1, durationSec: 1, warmupRequests: 1, connections: 1, frameworks: [], variants: [] },
+        http: {
+          rounds: 1,
+          durationSec: 1,
+          warmupRequests: 1,
+          connections: 1,
+          frameworks: [],
+          variants: [],
+          baseline: null,
+        },
         sessions: { rounds: 1, count: 1, concurrency: 1, revocations: 1, memorySessions: 1 },
       },
       verify: null,

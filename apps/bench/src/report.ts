@@ -1,4 +1,5 @@
 import type { HttpResult, HttpSettings } from './http/http-bench.ts'
+import type { InstructionResult, InstructionSettings } from './http/instructions.ts'
 import { FRAMEWORK_NAME, USUAL_MIDDLEWARE, variantName } from './http/variants.ts'
 import type { MachineInfo } from './machine.ts'
 import type { ProfileSummary } from './profile.ts'
@@ -22,9 +23,15 @@ export interface BenchReport {
   mode: 'quick' | 'full'
   machine: MachineInfo
   versions: Record<string, string>
-  settings: { verify: VerifySettings; http: HttpSettings; sessions: SessionSettings }
+  settings: {
+    verify: VerifySettings
+    http: HttpSettings
+    sessions: SessionSettings
+    instructions?: InstructionSettings
+  }
   verify: VerifyResult[] | null
   http: HttpResult[] | null
+  instructions?: InstructionResult[] | null
   sessions: SessionsReport | null
   targets: TargetResult[]
   profiles: MissProfile[]
@@ -124,6 +131,34 @@ export function httpSection(results: HttpResult[]): string {
 const STORE_NAME: Record<string, string> = { redis: 'Redis', postgres: 'PostgreSQL' }
 
 /** The sessions tables: operations, propagation, memory. */
+/** Instructions per request per framework and variant, with the ratio to bare. */
+export function instructionsSection(results: InstructionResult[]): string {
+  const out: string[] = []
+  for (const framework of [...new Set(results.map((r) => r.framework))]) {
+    const rows = results.filter((r) => r.framework === framework)
+    const bare = rows.find((r) => r.variant === 'bare' && r.unavailable === null)
+    out.push(`### ${FRAMEWORK_NAME[framework]}\n`)
+    out.push(
+      table(
+        ['Variant', 'instructions/req, main thread', '× bare', 'all threads', '× bare'],
+        rows.map((r) =>
+          r.unavailable !== null
+            ? [variantName(framework, r.variant), `n/a (${r.unavailable})`, '', '', '']
+            : [
+                variantName(framework, r.variant),
+                formatNumber(r.perRequest),
+                formatRatio(r.perRequest / (bare?.perRequest ?? Number.NaN)),
+                formatNumber(r.allThreads),
+                formatRatio(r.allThreads / (bare?.allThreads ?? Number.NaN)),
+              ],
+        ),
+      ),
+    )
+    out.push('')
+  }
+  return out.join('\n').trimEnd()
+}
+
 export function sessionsSection(report: SessionsReport): string {
   const ops = table(
     ['Store: operation', 'ops/s (concurrent)', 'p50 ms (one at a time)', 'p99 ms'],
@@ -362,7 +397,32 @@ export function renderMarkdown(report: BenchReport): string {
         'requests the server saw. Before measuring, each variant must answer 200 with the token and (except bare) 401 without it.',
     )
     out.push('')
+    const b = s.http.baseline
+    if (b)
+      out.push(
+        b.ok
+          ? `The baseline rows run CoreSDK on the memory store as commit \`${b.commit.slice(0, 12)}\` (${b.name}) built it: that commit's ` +
+              'own server worker and packages, from an extracted copy with its own dependencies, loaded in the same rounds as the rest.\n'
+          : `The baseline rows (${b.name}, \`${b.ref}\`) were not measured: ${b.reason}.\n`,
+      )
     out.push(httpSection(report.http))
+  }
+  if (report.instructions && s.instructions) {
+    const i = s.instructions
+    out.push('## 2b. Instructions per request (callgrind)')
+    out.push('')
+    out.push(
+      `Each server above, alone in its own process under \`valgrind --tool=callgrind\` with counting off until ${formatNumber(i.warmupRequests)} ` +
+        `warm-up requests have run, then on for ${formatNumber(i.requests)} requests (${i.connections} connections from autocannon in another process); ` +
+        'counts are per thread, divided by the requests the server saw. The main thread runs the JavaScript and most of the ' +
+        'garbage collection; the helper threads (the optimising compiler, concurrent marking) are shown apart, as they vary ' +
+        'with when the JIT happens to work. Unlike CPU time, the count does not move with other work on the machine, so ' +
+        'the main-thread ratios are the steadiest measure of what CoreSDK adds on the warm path, and the targets are judged ' +
+        'on them. It leaves out time in the kernel, which CoreSDK does not add to (no system call on the warm path).',
+    )
+    out.push('')
+    out.push(instructionsSection(report.instructions))
+    out.push('')
   }
   if (report.sessions) {
     out.push('## 3. Sessions')

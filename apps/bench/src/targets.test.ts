@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { HttpResult } from './http/http-bench.ts'
 import { type SessionsReport, unmeasuredPropagation } from './sessions/sessions-bench.ts'
-import { evaluateTargets, verdict } from './targets.ts'
+import { evaluateTargets, instructionTargets, verdict } from './targets.ts'
 import type { VerifyResult } from './verify/verify-bench.ts'
 
 function http(
@@ -100,5 +100,42 @@ describe('evaluateTargets', () => {
     expect(judged(measured)).toMatchObject({ met: true, value: 1.5 })
     expect(judged({ ...measured, ratio: 2.5 }).met).toBe(false)
     expect(judged({ unavailable: 'worker died' }).met).toBeNull()
+  })
+})
+
+describe('instructionTargets', () => {
+  const counted = (
+    variant: HttpResult['variant'],
+    perRequest: number,
+    unavailable: string | null = null,
+  ) => ({
+    framework: 'express' as const,
+    variant,
+    unavailable,
+    perRequest,
+    allThreads: perRequest * 2,
+    requests: 4000,
+  })
+
+  it('judges CoreSDK against bare and the baseline, and telemetry on against off, on main-thread counts', () => {
+    const targets = instructionTargets([
+      counted('bare', 100_000),
+      counted('coresdk-memory', 108_000),
+      counted('coresdk-baseline', 100_000),
+      counted('coresdk-traced', 130_000),
+      counted('coresdk-otel', 132_000),
+      counted('coresdk-otel-nosdk', 108_500),
+    ])
+    const byId = Object.fromEntries(targets.map((t) => [t.id, t]))
+    expect(byId['instructions-warm-vs-bare-express']).toMatchObject({ met: true, limit: 1.1 })
+    expect(byId['instructions-warm-vs-bare-express']!.value).toBeCloseTo(1.08)
+    expect(byId['instructions-warm-vs-baseline-express']).toMatchObject({ met: false, limit: 1.05 })
+    expect(byId['instructions-telemetry-sdk-express']!.value).toBeCloseTo(132 / 130)
+    expect(byId['instructions-telemetry-nosdk-express']).toMatchObject({ met: true })
+  })
+
+  it('gives no verdict where a count is missing, and no target where neither side ran', () => {
+    const targets = instructionTargets([counted('bare', 100_000), counted('coresdk-memory', 0, 'failed: x')])
+    expect(targets.map((t) => [t.id, t.met])).toEqual([['instructions-warm-vs-bare-express', null]])
   })
 })

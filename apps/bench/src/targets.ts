@@ -1,4 +1,5 @@
 import type { HttpResult } from './http/http-bench.ts'
+import type { InstructionResult } from './http/instructions.ts'
 import { FRAMEWORK_NAME, type Framework, USUAL_MIDDLEWARE, type Variant } from './http/variants.ts'
 import type { SessionsReport } from './sessions/sessions-bench.ts'
 import { formatNumber, formatRatio, pairedRatio } from './stats.ts'
@@ -49,8 +50,10 @@ export function evaluateTargets(
   verify: VerifyResult[] | null,
   http: HttpResult[] | null,
   sessions: SessionsReport | null,
+  instructions: InstructionResult[] | null = null,
 ): TargetResult[] {
   const targets: TargetResult[] = []
+  if (instructions) targets.push(...instructionTargets(instructions))
   const row = (framework: Framework, variant: Variant): HttpResult | undefined =>
     http?.find((r) => r.framework === framework && r.variant === variant && r.unavailable === null)
   if (http) {
@@ -73,6 +76,55 @@ export function evaluateTargets(
         met: judge(value, 1.1, 'max'),
         detail: `${formatNumber(core?.cpuUsPerRequest ?? Number.NaN, 1)} vs ${formatNumber(bare?.cpuUsPerRequest ?? Number.NaN, 1)} µs/req (medians); req/s ${formatRatio(rpsRatio(core, bare))}${reference}`,
         profile: { kind: 'http', framework, variant: 'coresdk-memory' },
+        unit: 'ratio',
+      })
+    }
+    for (const framework of frameworks) {
+      const before = row(framework, 'coresdk-baseline')
+      // Only where the baseline ran: a framework the earlier commit did not have has nothing to compare with.
+      if (!before) continue
+      const core = row(framework, 'coresdk-memory')
+      const value = cpuRatio(core, before)
+      targets.push({
+        id: `warm-vs-baseline-${framework}`,
+        text: `Warm path RS256, ${FRAMEWORK_NAME[framework]}: server CPU/req ≤ 1.05 × the baseline commit (before the one pipeline)`,
+        value,
+        limit: 1.05,
+        kind: 'max',
+        met: judge(value, 1.05, 'max'),
+        detail: `${formatNumber(core?.cpuUsPerRequest ?? Number.NaN, 1)} vs ${formatNumber(before.cpuUsPerRequest, 1)} µs/req (medians); req/s ${formatRatio(rpsRatio(core, before))}`,
+        profile: { kind: 'http', framework, variant: 'coresdk-memory' },
+        unit: 'ratio',
+      })
+    }
+    for (const framework of frameworks) {
+      const traced = row(framework, 'coresdk-traced')
+      const otel = row(framework, 'coresdk-otel')
+      const noSdk = row(framework, 'coresdk-otel-nosdk')
+      const memory = row(framework, 'coresdk-memory')
+      if (!traced && !otel && !noSdk) continue
+      const withSdk = cpuRatio(otel, traced)
+      targets.push({
+        id: `telemetry-sdk-${framework}`,
+        text: `Telemetry on, OpenTelemetry SDK installed and sampling, ${FRAMEWORK_NAME[framework]}: server CPU/req ≤ 1.03 × telemetry off`,
+        value: withSdk,
+        limit: 1.03,
+        kind: 'max',
+        met: judge(withSdk, 1.03, 'max'),
+        detail: `${formatNumber(otel?.cpuUsPerRequest ?? Number.NaN, 1)} vs ${formatNumber(traced?.cpuUsPerRequest ?? Number.NaN, 1)} µs/req (both with the SDK and a span per request)`,
+        profile: { kind: 'http', framework, variant: 'coresdk-otel' },
+        unit: 'ratio',
+      })
+      const without = cpuRatio(noSdk, memory)
+      targets.push({
+        id: `telemetry-nosdk-${framework}`,
+        text: `Telemetry on, no OpenTelemetry SDK installed, ${FRAMEWORK_NAME[framework]}: server CPU/req ≤ 1.02 × telemetry off (nothing measurable)`,
+        value: without,
+        limit: 1.02,
+        kind: 'max',
+        met: judge(without, 1.02, 'max'),
+        detail: `${formatNumber(noSdk?.cpuUsPerRequest ?? Number.NaN, 1)} vs ${formatNumber(memory?.cpuUsPerRequest ?? Number.NaN, 1)} µs/req`,
+        profile: { kind: 'http', framework, variant: 'coresdk-otel-nosdk' },
         unit: 'ratio',
       })
     }
@@ -179,6 +231,54 @@ export function evaluateTargets(
       profile: null,
       unit: 'ratio',
     })
+  }
+  return targets
+}
+
+/**
+ * The same warm-path limits judged on instructions per request (callgrind), which the other load on the machine does
+ * not move: beside CoreSDK ÷ bare, ÷ the baseline commit, and the telemetry ratios.
+ */
+export function instructionTargets(results: InstructionResult[]): TargetResult[] {
+  const targets: TargetResult[] = []
+  const of = (framework: Framework, variant: Variant): InstructionResult | undefined =>
+    results.find((r) => r.framework === framework && r.variant === variant && r.unavailable === null)
+  const pairs: Array<[Variant, Variant, number, string, string]> = [
+    ['coresdk-memory', 'bare', 1.1, 'bare', 'warm-vs-bare'],
+    [
+      'coresdk-memory',
+      'coresdk-baseline',
+      1.05,
+      'the baseline commit (before the one pipeline)',
+      'warm-vs-baseline',
+    ],
+    [
+      'coresdk-otel',
+      'coresdk-traced',
+      1.03,
+      'telemetry off, both with the OpenTelemetry SDK',
+      'telemetry-sdk',
+    ],
+    ['coresdk-otel-nosdk', 'coresdk-memory', 1.02, 'telemetry off, no OpenTelemetry SDK', 'telemetry-nosdk'],
+  ]
+  for (const framework of [...new Set(results.map((r) => r.framework))]) {
+    for (const [subject, reference, limit, name, id] of pairs) {
+      const a = of(framework, subject)
+      const b = of(framework, reference)
+      if (!a && !b) continue
+      const value = (a?.perRequest ?? Number.NaN) / (b?.perRequest ?? Number.NaN)
+      targets.push({
+        id: `instructions-${id}-${framework}`,
+        text: `${FRAMEWORK_NAME[framework]}, instructions per request (callgrind): ${subject} ≤ ${limit.toFixed(2)} × ${name}`,
+        value,
+        limit,
+        kind: 'max',
+        met: judge(value, limit, 'max'),
+        detail: `${formatNumber(a?.perRequest ?? Number.NaN)} vs ${formatNumber(b?.perRequest ?? Number.NaN)} instructions/req`,
+        profile: null,
+        unit: 'ratio',
+      })
+    }
   }
   return targets
 }

@@ -8,6 +8,7 @@ export type TelemetryAttributes = Record<string, string | number | boolean>
 /** The part of an OpenTelemetry `Span` CoreSDK uses. */
 export interface TelemetrySpan {
   setAttribute(key: string, value: string | number | boolean): unknown
+  setAttributes(attributes: TelemetryAttributes): unknown
   setStatus(status: { code: number }): unknown
   isRecording(): boolean
   end(): void
@@ -87,7 +88,7 @@ interface Tally {
  * every call site checks for null first, so that telemetry off costs one comparison and allocates nothing.
  *
  * Counters on the warm path (decisions, verify-cache hits) are plain numbers read by observable counters at export
- * time, each with an attribute set built once; a span is started there only when the request's own span records.
+ * time, each with an attribute set built once; a warm decision starts no span, its attributes go on the request's.
  */
 export class Telemetry {
   readonly #api: OpenTelemetryApi
@@ -214,11 +215,17 @@ export class Telemetry {
     return tally
   }
 
-  /** Counts a decision of the warm path; a span only when the request's own span is recording. */
+  /** Counts a decision of the warm path, and puts its attributes on the request's span when that one records. */
   decided(result: AuthenticateResult): AuthenticateResult {
-    this.#tallyOf(result).count++
-    const parent = this.#api.trace.getActiveSpan()
-    if (parent?.isRecording()) this.#endAuthenticate(this.#tracer.startSpan('coresdk.authenticate'), result)
+    const tally = this.#tallyOf(result)
+    tally.count++
+    // No span of its own: a span costs the SDK more than the whole warm decision. Its attributes go on the request's
+    // span instead, when that one records.
+    const request = this.#api.trace.getActiveSpan()
+    if (request?.isRecording()) {
+      request.setAttributes(tally.attributes)
+      if (result.ok) request.setAttribute('coresdk.via', result.via ?? 'none')
+    }
     return result
   }
 

@@ -130,3 +130,77 @@ describe('coreSdkErrorHandler()', () => {
     expect(passedOn).toEqual([thrown])
   })
 })
+
+describe('the request properties', () => {
+  let issuer: TestIssuer
+  let sdk: CoreSDKClient
+  let server: ReturnType<ReturnType<typeof express>['listen']>
+  let url: string
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.create()
+    sdk = new CoreSDKClient({
+      env: {},
+      jwt: {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: ['RS256'],
+        publicKeys: [issuer.keys.publicPem!],
+      },
+    })
+    const app = express()
+    app.use(coreSdkMiddleware(sdk, { optional: true }))
+    const read = (req: Request) => ({
+      sub: req.coresdk_user?.sub ?? null,
+      session: req.coresdk_session?.id ?? null,
+      degraded: req.coresdk_degraded,
+      own: Object.keys(req).filter((k) => k.startsWith('coresdk')),
+    })
+    app.get('/me', (req, res) => void res.json(read(req)))
+    // A mounted sub-app gives each request its own prototype: the properties must still read what the middleware found.
+    const sub = express()
+    sub.get('/me', (req, res) => void res.json(read(req)))
+    app.use('/sub', sub)
+    app.get('/assign', (req, res) => {
+      req.coresdk_user = { ...req.coresdk_user!, sub: 'replaced' }
+      req.coresdk_degraded = true
+      res.json(read(req))
+    })
+    server = app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    server?.close()
+    await sdk?.close()
+  })
+
+  it('reads the user, session and degraded flag from req.coresdk, in the app and in a mounted sub-app', async () => {
+    const token = await issuer.mint({ sub: 'ada', sid: 'idp-1' })
+    const headers = { authorization: `Bearer ${token}` }
+    for (const path of ['/me', '/sub/me']) {
+      const body = await (await fetch(`${url}${path}`, { headers })).json()
+      expect(body).toMatchObject({ sub: 'ada', degraded: false, own: ['coresdk'] })
+      expect(body.session).toEqual(expect.any(String))
+    }
+    expect(await (await fetch(`${url}/me`)).json()).toEqual({
+      sub: null,
+      session: null,
+      degraded: false,
+      own: ['coresdk'],
+    })
+  })
+
+  it('lets a handler assign them, as plain properties of that request', async () => {
+    const token = await issuer.mint({ sub: 'ada' })
+    const body = await (
+      await fetch(`${url}/assign`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()
+    expect(body).toMatchObject({ sub: 'replaced', degraded: true })
+    expect(body.own).toEqual(expect.arrayContaining(['coresdk', 'coresdk_user', 'coresdk_degraded']))
+    // The next request is untouched by the assignment.
+    expect(
+      (await (await fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } })).json()).sub,
+    ).toBe('ada')
+  })
+})

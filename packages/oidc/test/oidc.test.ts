@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CoreSDKClient, CoreSDKError, MemorySessionStore } from '@coresdk/core'
+import { type AuditTrail, createAuditTrail, jsonLinesAuditSink, verifyAuditChain } from '@coresdk/core/audit'
 import type { SessionRecord, SessionStore } from '@coresdk/core/store'
 import { startOidcProvider, TestBrowser, type TestOidcProvider } from '@coresdk/testing'
 import { importJWK, SignJWT } from 'jose'
@@ -27,6 +28,10 @@ let app: { url: string; close(): Promise<void> }
 let sdk: CoreSDKClient
 let oidc: OidcClient
 let routes: OidcHandlers
+// The audit trail of every session change these tests make, and every token the sessions held (none may be in it).
+let trail: AuditTrail
+const auditLines: string[] = []
+const heldTokens = new Set<string>()
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -114,6 +119,13 @@ beforeAll(async () => {
   ])
   const refresher = createOidcRefresher()
   sdk = sdkFor(provider.issuer, refresher)
+  trail = createAuditTrail(sdk, { sink: jsonLinesAuditSink({ write: (line) => auditLines.push(line) }) })
+  const remember = async (sessionId: string) => {
+    const tokens = await sdk.sessions().getTokens(sessionId)
+    for (const value of Object.values(tokens ?? {})) if (typeof value === 'string') heldTokens.add(value)
+  }
+  sdk.on('session.created', (event) => remember(event.sessionId))
+  sdk.on('session.refreshed', (event) => remember(event.sessionId))
   oidc = await createOidcClient({
     sdk,
     refresher,
@@ -768,5 +780,26 @@ describe('configuration', () => {
         cookieSecret: COOKIE_SECRET,
       }),
     ).rejects.toBeInstanceOf(openid.ClientError)
+  })
+})
+
+describe('the audit trail of these logins, refreshes and logouts', () => {
+  it('is one intact chain, with the IdP’s back-channel logouts, and holds no token', async () => {
+    await trail.flush()
+    const lines = auditLines.join('').trim().split('\n')
+    expect(await verifyAuditChain(lines)).toMatchObject({ ok: true, count: lines.length })
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+    const seen = new Set(records.map((r) => `${r.type} ${r.actor}`))
+    expect(seen).toContain('session.created user')
+    expect(seen).toContain('session.refreshed service')
+    expect(seen).toContain('session.revoked idp')
+    expect(seen).toContain('session.revoked user')
+    expect(seen).toContain('user.sessions_revoked user')
+    expect(records.some((r) => r.type === 'session.refreshed' && r.rotated === true)).toBe(true)
+    expect(heldTokens.size).toBeGreaterThan(3)
+    const text = lines.join('\n')
+    for (const token of heldTokens) expect(text).not.toContain(token)
+    expect(text).not.toContain(CLIENT_SECRET)
+    expect(text).not.toContain(COOKIE_SECRET)
   })
 })

@@ -19,6 +19,8 @@ export interface ConnectPostgresSessionStoreOptions extends Omit<PostgresSession
   };
 }
 
+export declare function createPostgresAuditSink(options: PostgresAuditSinkOptions): AuditSink;
+
 export declare function createPostgresSessionStore(options: PostgresSessionStoreOptions): PostgresSessionStore;
 
 export { SessionCacheOptions as LocalCacheOptions } // from @coresdk/core
@@ -31,6 +33,11 @@ export interface MigrateResult {
   from: number;
   to: number;
   applied: number[];
+}
+
+export interface PostgresAuditSinkOptions extends SchemaOptions {
+  pool: Pool;
+  timeout?: number;
 }
 
 export declare function postgresPoolOptions(options?: {
@@ -55,6 +62,8 @@ export interface PostgresSessionStoreOptions extends SchemaOptions {
   sweepInterval?: number;
   sweepBatchSize?: number;
 }
+
+export declare function readPostgresAuditLog(pool: Pool, options?: SchemaOptions, pageSize?: number): AsyncGenerator<string>;
 
 export declare const SCHEMA_VERSION: number;
 

@@ -11,6 +11,8 @@ export { connectPostgresSessionStore } from './connect-postgres-session-store.ts
 export type { MigrateResult } from './migrate.ts'
 export { migrate, schemaVersion } from './migrate.ts'
 export { postgresPoolOptions } from './pool-options.ts'
+export type { PostgresAuditSinkOptions } from './postgres-audit-sink.ts'
+export { createPostgresAuditSink, readPostgresAuditLog } from './postgres-audit-sink.ts'
 export type {
   PostgresSessionStore,
   PostgresSessionStoreOptions,

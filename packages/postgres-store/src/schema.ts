@@ -63,6 +63,11 @@ export class SchemaNames {
     return this.name('refresh_locks')
   }
 
+  /** The audit trail (`createPostgresAuditSink`): one row per record, in chain order. */
+  get audit(): string {
+    return this.name('audit_log')
+  }
+
   get migrations(): string {
     return this.name('migrations')
   }
@@ -391,6 +396,19 @@ BEGIN
   END LOOP;
 END
 $fn$;
+`,
+  },
+  {
+    version: 4,
+    name: 'the audit trail',
+    sql: (n) => `
+-- One row per audit record: its position in the chain, its hash (the next record's prev) and its canonical JSON line
+-- (JSON escapes NUL and lone surrogates, which text cannot hold). The primary key lets one appender win a seq.
+CREATE TABLE ${n.audit} (
+  seq bigint PRIMARY KEY,
+  hash text NOT NULL,
+  record text NOT NULL
+);
 `,
   },
 ]

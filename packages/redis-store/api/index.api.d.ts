@@ -17,11 +17,21 @@ export interface ConnectRedisSessionStoreOptions extends Omit<RedisSessionStoreO
   };
 }
 
+export declare function createRedisAuditSink(options: RedisAuditSinkOptions): AuditSink;
+
 export declare function createRedisSessionStore(options: RedisSessionStoreOptions): RedisSessionStore;
 
 export { SessionCacheOptions as LocalCacheOptions } // from @coresdk/core
 
 export { SessionCacheStats as LocalCacheStats } // from @coresdk/core
+
+export declare function readRedisAuditStream(client: RedisClient, stream?: string, pageSize?: number): AsyncGenerator<string>;
+
+export interface RedisAuditSinkOptions {
+  client: RedisClient;
+  stream?: string;
+  timeout?: number;
+}
 
 export type RedisClient = Redis | Cluster;
 

@@ -9,5 +9,7 @@ export type {
   ConnectRedisSessionStoreOptions,
 } from './connect-redis-session-store.ts'
 export { connectRedisSessionStore } from './connect-redis-session-store.ts'
+export type { RedisAuditSinkOptions } from './redis-audit-sink.ts'
+export { createRedisAuditSink, readRedisAuditStream } from './redis-audit-sink.ts'
 export type { RedisClient, RedisSessionStore, RedisSessionStoreOptions } from './redis-session-store.ts'
 export { createRedisSessionStore } from './redis-session-store.ts'

@@ -1,6 +1,13 @@
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
+import { type AuditVerification, verifyAuditChain } from '@coresdk/core/audit'
 import { sessionToWire, type WireSession } from '@coresdk/core/sidecar-protocol'
+import { readPostgresAuditLog } from '@coresdk/postgres-store'
+import { readRedisAuditStream } from '@coresdk/redis-store'
+import { Redis } from 'ioredis'
+import pg from 'pg'
 
 /**
  * Where the CLI writes, and the environment it reads (`CORESDK_SIDECAR_ADDR`, `CORESDK_SIDECAR_SECRET`,
@@ -13,8 +20,11 @@ export interface CliIo {
 }
 
 const USAGE = `Usage: coresdk sessions <command> [options]
+       coresdk audit verify <file> | --redis <url> [--stream <key>] | --postgres <url> [--schema <s>] [--table-prefix <p>]
 
 Commands:
+  audit verify          check an audit trail's hash chain; name its first broken link
+                        (--expect-head <hash>: the chain must end at this hash, recorded elsewhere)
   list <userId>         the user's active sessions (--all: revoked and expired ones too)
   get <sessionId>       one session
   revoke <sessionId>    revoke one session
@@ -31,7 +41,8 @@ Options:
   --timeout <ms>    give up after this long, 10 to 60000 (default 5000)
   -h, --help        this help
 
-Exit codes: 0 done, 1 failed (not found, refused, unreachable), 2 usage error.
+Exit codes: 0 done (audit verify: the chain is intact), 1 failed (not found, refused, unreachable; audit
+verify: the chain is broken or cannot be read), 2 usage error.
 `
 
 // Each command and the arguments it takes, in order.
@@ -185,6 +196,7 @@ async function run(argv: string[], io: CliIo): Promise<void> {
     return
   }
   const [group, command, argument, ...rest] = positionals
+  if (group === 'audit') return audit(command, argument, rest, values, io)
   if (group !== 'sessions')
     throw new Failure(group === undefined ? 'missing command' : `unknown command "${group}"`, 2)
   const needs = command === undefined ? undefined : ARGUMENTS[command]
@@ -301,7 +313,126 @@ function parse(argv: string[]) {
       json: { type: 'boolean' },
       all: { type: 'boolean' },
       timeout: { type: 'string' },
+      redis: { type: 'string' },
+      stream: { type: 'string' },
+      postgres: { type: 'string' },
+      schema: { type: 'string' },
+      'table-prefix': { type: 'string' },
+      'expect-head': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
+}
+
+type Values = ReturnType<typeof parse>['values']
+
+const HASH = /^[0-9a-fA-F]{64}$/
+
+/** `coresdk audit verify`: reads one chain (a file, a Redis Stream or a PostgreSQL table) and checks it. */
+async function audit(
+  command: string | undefined,
+  file: string | undefined,
+  rest: string[],
+  values: Values,
+  io: CliIo,
+): Promise<void> {
+  if (command !== 'verify')
+    throw new Failure(
+      command === undefined ? 'missing audit command' : `unknown audit command "${command}"`,
+      2,
+    )
+  const sources = [file, values.redis, values.postgres].filter((source) => source !== undefined)
+  if (sources.length !== 1)
+    throw new Failure('audit verify takes one of <file>, --redis <url> or --postgres <url>', 2)
+  if (rest.length > 0) throw new Failure(`unexpected argument "${rest[0]}"`, 2)
+  const expectHead = values['expect-head']
+  if (expectHead !== undefined && !HASH.test(expectHead))
+    throw new Failure('--expect-head takes a record hash (64 hexadecimal digits)', 2)
+  const options = expectHead === undefined ? {} : { expectHead }
+  let result: AuditVerification
+  let unit: string
+  if (file !== undefined) {
+    unit = 'line'
+    const input = createReadStream(file, { encoding: 'utf8' })
+    const failed = new Promise<never>((_, reject) => input.once('error', reject))
+    try {
+      const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
+      result = await Promise.race([verifyAuditChain(lines, options), failed])
+    } catch {
+      throw new Failure(`cannot read ${printable(file)}`, 1)
+    } finally {
+      input.destroy()
+    }
+  } else if (values.redis !== undefined) {
+    unit = 'entry'
+    result = await fromRedis(values.redis, values.stream ?? 'coresdk:audit', options)
+  } else {
+    unit = 'row'
+    result = await fromPostgres(values.postgres!, values.schema, values['table-prefix'], options)
+  }
+  if (values.json) {
+    io.stdout(toJson(result, 0))
+    if (!result.ok) throw new Failure(`audit chain broken (${result.reason})`, 1)
+    return
+  }
+  if (result.ok) {
+    io.stdout(
+      `Audit chain intact: ${result.count} record${result.count === 1 ? '' : 's'}, head seq ${result.head.seq} ${result.head.hash}.\n`,
+    )
+    return
+  }
+  const where =
+    result.seq === null ? `${unit} ${result.position}` : `${unit} ${result.position} (seq ${result.seq})`
+  throw new Failure(
+    `audit chain broken at ${where}: ${result.reason}: ${result.detail} (${result.count} records intact before it)`,
+    1,
+  )
+}
+
+async function fromRedis(
+  url: string,
+  stream: string,
+  options: { expectHead?: string },
+): Promise<AuditVerification> {
+  let client: Redis
+  try {
+    if (!/^rediss?:\/\//.test(url)) throw new Error('protocol')
+    client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 })
+  } catch {
+    throw new Failure('--redis takes a redis:// or rediss:// URL', 2)
+  }
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return await verifyAuditChain(readRedisAuditStream(client, stream), options)
+  } catch {
+    // The URL may hold a password: never echoed.
+    throw new Failure('cannot read the audit stream from Redis (--redis, --stream)', 1)
+  } finally {
+    client.disconnect()
+  }
+}
+
+async function fromPostgres(
+  url: string,
+  schema: string | undefined,
+  tablePrefix: string | undefined,
+  options: { expectHead?: string },
+): Promise<AuditVerification> {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Failure('--postgres takes a postgres:// URL', 2)
+  const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5000 })
+  pool.on('error', () => {})
+  const names = {
+    ...(schema === undefined ? {} : { schema }),
+    ...(tablePrefix === undefined ? {} : { tablePrefix }),
+  }
+  try {
+    return await verifyAuditChain(readPostgresAuditLog(pool, names), options)
+  } catch (error) {
+    if (CoreSDKError.from(error).code === 'invalid_config')
+      throw new Failure(`${CoreSDKError.from(error).message} (--schema, --table-prefix)`, 2)
+    throw new Failure('cannot read the audit table from PostgreSQL (--postgres, --schema, --table-prefix)', 1)
+  } finally {
+    await pool.end().catch(() => {})
+  }
 }

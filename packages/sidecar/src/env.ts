@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs'
+import { closeSync, createWriteStream, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { CoreSDKError, MemorySessionStore } from '@coresdk/core'
+import { type AuditHead, type AuditSink, jsonLinesAuditSink, parseAuditRecord } from '@coresdk/core/audit'
 import type { SessionStore } from '@coresdk/core/store'
-import { createRedisSessionStore, redisClientOptions } from '@coresdk/redis-store'
+import { createRedisAuditSink, createRedisSessionStore, redisClientOptions } from '@coresdk/redis-store'
 import { Redis } from 'ioredis'
 import { parseTenants, type TenantKey } from './access.ts'
 import type { SidecarServerOptions } from './server.ts'
@@ -101,6 +102,113 @@ export function sessionStoreFromEnv(env: Env): {
     kind: 'redis',
     disconnect: async () => {
       // The store never closes the client it was given: this is its owner.
+      client.disconnect()
+    },
+  }
+}
+
+// Enough for the longest record (a revoke-all of `maxPerUser` sessions) many times over.
+const TAIL_BYTES = 1024 * 1024
+
+/** The last record of an audit file, where its chain goes on; null for a missing or empty file. */
+export function auditFileHead(path: string): AuditHead | null {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return null
+    throw new CoreSDKError('invalid_config', 'CoreSDK sidecar: CORESDK_AUDIT_FILE cannot be read.')
+  }
+  try {
+    const size = fstatSync(fd).size
+    const length = Math.min(size, TAIL_BYTES)
+    const buffer = Buffer.alloc(length)
+    readSync(fd, buffer, 0, length, size - length)
+    const last = buffer
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .pop()
+    if (last === undefined) return null
+    const record = parseAuditRecord(last)
+    if (record === null)
+      throw new CoreSDKError(
+        'invalid_config',
+        'CoreSDK sidecar: the last line of CORESDK_AUDIT_FILE is not an audit record; check the file with `coresdk audit verify` and move it aside.',
+      )
+    return { seq: record.seq, hash: record.hash }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * The audit sink for the environment, or null: `CORESDK_AUDIT_FILE` (a path: JSON lines appended, the chain going on
+ * from the file's last record; one sidecar per file) or `CORESDK_AUDIT_REDIS_STREAM` (a Redis Stream key on
+ * `REDIS_URL`, which any number of sidecars and services may share). Not both.
+ */
+export function auditSinkFromEnv(env: Env): {
+  sink: AuditSink
+  kind: 'file' | 'redis'
+  disconnect: () => Promise<void>
+} | null {
+  const file = value(env, 'CORESDK_AUDIT_FILE')
+  const stream = value(env, 'CORESDK_AUDIT_REDIS_STREAM')
+  if (file !== undefined && stream !== undefined)
+    throw new CoreSDKError(
+      'invalid_config',
+      'CoreSDK sidecar: set CORESDK_AUDIT_FILE or CORESDK_AUDIT_REDIS_STREAM, not both.',
+    )
+  if (file !== undefined) {
+    const head = auditFileHead(file)
+    const out = createWriteStream(file, { flags: 'a', mode: 0o600 })
+    let failed: Error | null = null
+    out.on('error', (error) => {
+      failed = error
+    })
+    const sink = jsonLinesAuditSink(
+      {
+        // Resolves once the line is handed to the file; a failed write fails the append (reported, never thrown).
+        write: (line) =>
+          new Promise<void>((resolve, reject) => {
+            if (failed !== null) return reject(failed)
+            out.write(line, (error) => (error ? reject(error) : resolve()))
+          }),
+      },
+      { head },
+    )
+    return {
+      sink,
+      kind: 'file',
+      disconnect: () => new Promise<void>((resolve) => out.end(() => resolve())),
+    }
+  }
+  if (stream === undefined) return null
+  const url = value(env, 'REDIS_URL')
+  if (url === undefined)
+    throw new CoreSDKError(
+      'invalid_config',
+      'CoreSDK sidecar: CORESDK_AUDIT_REDIS_STREAM needs REDIS_URL (the Redis the stream lives in).',
+    )
+  const client = new Redis(url, redisClientOptions())
+  client.on('error', () => {
+    // An unreachable Redis fails appends, which the trail reports; ioredis reconnects.
+  })
+  let sink: AuditSink
+  try {
+    sink = createRedisAuditSink({ client, stream })
+  } catch (error) {
+    client.disconnect()
+    throw new CoreSDKError(
+      'invalid_config',
+      `CoreSDK sidecar: CORESDK_AUDIT_REDIS_STREAM is invalid; it accepts a key without {, } or spaces.`,
+      { cause: error },
+    )
+  }
+  return {
+    sink,
+    kind: 'redis',
+    disconnect: async () => {
       client.disconnect()
     },
   }

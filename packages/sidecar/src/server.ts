@@ -16,6 +16,7 @@ import {
   type TokenSet,
 } from '@coresdk/core'
 import { problemFor, problemFromError } from '@coresdk/core/adapter'
+import { type AuditSink, type AuditTrail, createAuditTrail } from '@coresdk/core/audit'
 import {
   SIDECAR_ACTOR_HEADER,
   SIDECAR_KEY_HEADER,
@@ -68,6 +69,12 @@ export interface SidecarServerOptions {
   bodyLimit?: number
   /** How long `close()` lets in-flight requests finish before cutting connections, in ms. @default 10000 */
   shutdownTimeout?: number
+  /**
+   * The audit trail of every tenant's sessions (created, refreshed, revoked, revoke-all), into this sink; `close()`
+   * flushes and closes it. A failing sink is logged (`audit sink failed`, a code and a count) and never fails a
+   * request. Env: `CORESDK_AUDIT_FILE` or `CORESDK_AUDIT_REDIS_STREAM`. @default none
+   */
+  audit?: { sink: AuditSink }
 }
 
 /** A sidecar server, not yet listening. */
@@ -240,6 +247,13 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
   for (const client of clients.values())
     for (const type of lifecycleEventTypes)
       stopRelay.push(client.on(type, (event: LifecycleEvent) => relay.getStore()?.push(event)))
+  const trail: AuditTrail | null =
+    options.audit === undefined
+      ? null
+      : createAuditTrail([...clients.values()], {
+          sink: options.audit.sink,
+          onError: ({ code, lost }) => log({ level: 'error', msg: 'audit sink failed', code, lost }),
+        })
   const reply = (res: ServerResponse, status: number, body: object) => {
     const events = relay.getStore()
     sendJson(res, status, events !== undefined && events.length > 0 ? { ...body, events } : body)
@@ -594,6 +608,7 @@ export function createSidecarServer(options: SidecarServerOptions = {}): Sidecar
           server.closeIdleConnections()
         })
         for (const stop of stopRelay) stop()
+        await trail?.close()
         if (!options.sdk) for (const client of clients.values()) await client.close()
         await store?.close?.()
         log({ level: 'info', msg: 'stopped' })

@@ -1,10 +1,11 @@
-import { startWorker, type Worker, type WorkerMessage } from '../children.ts'
+import type { Baseline } from '../baseline.ts'
+import { type StartWorkerOptions, startWorker, type Worker, type WorkerMessage } from '../children.ts'
 import type { Fixture } from '../fixture.ts'
 import type { CpuProfile } from '../profile.ts'
 import { median } from '../stats.ts'
 import { rotate } from '../verify/verify-bench.ts'
 import type { LoadResult } from './load-worker.ts'
-import { FRAMEWORKS, type Framework, VARIANTS, type Variant } from './variants.ts'
+import { FRAMEWORKS, type Framework, VARIANTS, type Variant, variantsFor } from './variants.ts'
 
 /** How hard and how long each app is loaded. */
 export interface HttpSettings {
@@ -16,6 +17,8 @@ export interface HttpSettings {
   connections: number
   frameworks: readonly Framework[]
   variants: readonly Variant[]
+  /** The earlier commit the `coresdk-baseline` rows run (null: those rows are not measured). */
+  baseline: Baseline | null
 }
 
 /** One variant's figures: medians over the rounds, or why it was not measured. */
@@ -42,7 +45,8 @@ interface RunningVariant {
   port: number
 }
 
-async function check(port: number, variant: Variant, token: string): Promise<string | null> {
+/** Whether a variant answers 200 with the token and (except bare) 401 without it; why not, else null. */
+export async function check(port: number, variant: Variant, token: string): Promise<string | null> {
   const url = `http://127.0.0.1:${port}/api/me`
   const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
   const body = (await ok.json().catch(() => null)) as { sub?: string } | null
@@ -54,6 +58,42 @@ async function check(port: number, variant: Variant, token: string): Promise<str
     if (refused.status !== 401) return `check failed: GET /api/me without a token answered ${refused.status}`
   }
   return null
+}
+
+/**
+ * Starts one variant's server. The baseline rows run the baseline commit's own server worker (its CoreSDK on the
+ * memory store), which speaks the same protocol; a baseline that is missing, or that has no such framework, answers
+ * `ready` with why.
+ */
+export async function startVariant(
+  framework: Framework,
+  variant: Variant,
+  baseline: Baseline | null,
+  env: Record<string, string>,
+  launch: Pick<StartWorkerOptions, 'wrapper' | 'readyTimeoutMs'> = {},
+): Promise<{ worker: Worker; ready: WorkerMessage }> {
+  const readyTimeoutMs = launch.readyTimeoutMs ?? 60_000
+  if (variant !== 'coresdk-baseline')
+    return startWorker('http/server-worker.ts', {
+      args: [framework, variant],
+      env,
+      readyTimeoutMs,
+      wrapper: launch.wrapper,
+    })
+  const absent = (reason: string) => ({
+    worker: { stop: async () => {} } as Worker,
+    ready: { type: 'ready', unavailable: reason } as WorkerMessage,
+  })
+  if (baseline === null) return absent('not measured (--no-baseline)')
+  if (!baseline.ok) return absent(baseline.reason)
+  if (!baseline.frameworks.includes(framework)) return absent(`not in the baseline commit ${baseline.ref}`)
+  return startWorker('http/server-worker.ts', {
+    args: [framework, 'coresdk-memory'],
+    env,
+    readyTimeoutMs,
+    benchDir: baseline.benchDir,
+    wrapper: launch.wrapper,
+  })
 }
 
 /**
@@ -84,15 +124,14 @@ export async function runHttpBench(
     )
   try {
     for (const framework of settings.frameworks.filter((f) => FRAMEWORKS.includes(f))) {
+      const variants = variantsFor(framework, settings.variants)
       const started = await Promise.allSettled(
-        settings.variants.map((variant) =>
-          startWorker('http/server-worker.ts', { args: [framework, variant], env, readyTimeoutMs: 60_000 }),
-        ),
+        variants.map((variant) => startVariant(framework, variant, settings.baseline, env)),
       )
       const running: RunningVariant[] = []
       try {
         for (const [index, outcome] of started.entries()) {
-          const variant = settings.variants[index]!
+          const variant = variants[index]!
           const base = {
             framework,
             variant,
@@ -167,7 +206,7 @@ export async function runHttpBench(
       }
     }
     const order = (r: HttpResult): number =>
-      FRAMEWORKS.indexOf(r.framework) * 10 + VARIANTS.indexOf(r.variant)
+      FRAMEWORKS.indexOf(r.framework) * 100 + VARIANTS.indexOf(r.variant)
     return results.sort((a, b) => order(a) - order(b))
   } finally {
     await load.stop()

@@ -15,10 +15,19 @@ let sdk: CoreSDKClient | undefined
 let closeStore = async (): Promise<void> => {}
 const STORES: Partial<Record<Variant, StoreKind>> = {
   'coresdk-memory': 'memory',
+  'coresdk-traced': 'memory',
+  'coresdk-otel': 'memory',
+  'coresdk-otel-nosdk': 'memory',
   'coresdk-redis': 'redis',
   'coresdk-postgres': 'postgres',
 }
 const storeKind = STORES[variant]
+const telemetry =
+  variant === 'coresdk-traced' || variant === 'coresdk-otel' || variant === 'coresdk-otel-nosdk'
+    ? await import('./telemetry.ts')
+    : null
+let closeSdk = async (): Promise<void> => {}
+if (telemetry && variant !== 'coresdk-otel-nosdk') closeSdk = telemetry.installSdk()
 if (storeKind !== undefined) {
   const opened = await openStore(storeKind, fixture)
   if (!opened.ok) {
@@ -35,11 +44,13 @@ if (storeKind !== undefined) {
       publicKeys: [fixture.publicJwk as never],
     },
     sessions: { store: opened.store },
+    ...(telemetry && variant !== 'coresdk-traced' ? { telemetry: { api: telemetry.api } } : {}),
     env: {},
   })
 }
 
 const app = await APP_BUILDERS[framework]({ variant, fixture, sdk })
+if (telemetry && variant !== 'coresdk-otel-nosdk') telemetry.traceRequests(app.server)
 let requests = 0
 app.server.on('request', () => {
   requests++
@@ -66,5 +77,6 @@ serveParent(
     await app.close()
     await sdk?.close()
     await closeStore()
+    await closeSdk()
   },
 )
