@@ -41,6 +41,8 @@ export declare function expectForbidden(response: RecordedResponse, realm?: stri
 
 export declare function expectProblem(response: RecordedResponse, code: CoreSDKErrorCode, realm?: string): void;
 
+export declare function expectThrownProblems(get: (path: '/unavailable' | '/missing') => Promise<RecordedResponse>, realm: string): Promise<void>;
+
 export { makeSessionRecord } // declared in the report of @coresdk/testing
 
 export interface OidcModule<Client, Routes> {
