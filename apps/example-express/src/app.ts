@@ -1,6 +1,6 @@
 import { type CoreSDKClient, CoreSDKError } from '@coresdk/core'
 import { authRoute, coreSdkErrorHandler, coreSdkMiddleware, logout, requireRoles } from '@coresdk/express'
-import type { OidcHandlers } from '@coresdk/oidc'
+import { type OidcHandlers, oidcRoutes } from '@coresdk/oidc'
 import express, { type Express } from 'express'
 
 /** Options of {@link createApp}; without any, the app serves the example API (DESIGN §7) only. */
@@ -47,15 +47,9 @@ export function createApp(sdk: CoreSDKClient, options: AppOptions = {}): Express
   })
 
   if (oidc) {
-    app.get('/auth/login', authRoute(oidc.login))
-    app.get('/auth/callback', authRoute(oidc.callback))
-    app.post('/auth/logout', authRoute(oidc.logout))
-    app.post(
-      '/auth/logout-all',
-      authRoute((req) => oidc.logout(req, { everywhere: true })),
-    )
     // No body parser: authRoute reads the back-channel logout form itself.
-    app.post('/auth/backchannel-logout', authRoute(oidc.backchannelLogout))
+    for (const route of oidcRoutes(oidc))
+      app[route.method === 'GET' ? 'get' : 'post'](route.path, authRoute(route.handler))
   } else {
     app.post('/auth/logout', async (req, res) => {
       await logout(req, res)

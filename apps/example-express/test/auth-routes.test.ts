@@ -1,11 +1,14 @@
+import * as oidc from '@coresdk/oidc'
+import { describeAuthRoutes } from '@coresdk/testing/vitest'
 import express from 'express'
-import { describeAuthRoutes } from '../../../packages/oidc/test/describe-auth-routes.ts'
 import { createApp } from '../src/app.ts'
 import { serve } from './serve.ts'
 
-describeAuthRoutes('express', async ({ sdk, routes, port }) => serve(createApp(sdk, { oidc: routes }), port))
+describeAuthRoutes('express', oidc, async ({ sdk, routes, port }) =>
+  serve(createApp(sdk, { oidc: routes }), port),
+)
 
-describeAuthRoutes('express, behind express.urlencoded()', async ({ sdk, routes, port }) => {
+describeAuthRoutes('express, behind express.urlencoded()', oidc, async ({ sdk, routes, port }) => {
   const app = express()
   app.use(express.urlencoded({ extended: false }))
   app.use(createApp(sdk, { oidc: routes }))

@@ -1,6 +1,6 @@
 import { type CoreSDKClient, CoreSDKError } from '@coresdk/core'
 import { authRoute, coreSdkErrorHandler, coreSdkPlugin, logout } from '@coresdk/fastify'
-import type { OidcHandlers } from '@coresdk/oidc'
+import { type OidcHandlers, oidcRoutes } from '@coresdk/oidc'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 
 /** Options of {@link createApp}; without any, the app serves the example API (DESIGN §7) only. */
@@ -46,14 +46,8 @@ export async function createApp(sdk: CoreSDKClient, options: AppOptions = {}): P
 
   if (oidc) {
     // authRoute's routes are outside authentication, and read the back-channel logout form themselves.
-    app.get('/auth/login', authRoute(oidc.login))
-    app.get('/auth/callback', authRoute(oidc.callback))
-    app.post('/auth/logout', authRoute(oidc.logout))
-    app.post(
-      '/auth/logout-all',
-      authRoute((req) => oidc.logout(req, { everywhere: true })),
-    )
-    app.post('/auth/backchannel-logout', authRoute(oidc.backchannelLogout))
+    for (const route of oidcRoutes(oidc))
+      app.route({ method: route.method, url: route.path, ...authRoute(route.handler) })
   } else {
     app.post('/auth/logout', async (request, reply) => {
       await logout(request, reply)

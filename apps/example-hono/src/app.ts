@@ -7,7 +7,7 @@ import {
   logout,
   requireRoles,
 } from '@coresdk/hono'
-import type { OidcHandlers } from '@coresdk/oidc'
+import { type OidcHandlers, oidcRoutes } from '@coresdk/oidc'
 import { type Context, Hono } from 'hono'
 
 /** Options of {@link createApp}; without any, the app serves the example API (DESIGN §7) only. */
@@ -55,14 +55,7 @@ export function createApp(sdk: CoreSDKClient, options: AppOptions = {}): Hono<En
   })
 
   if (oidc) {
-    app.get('/auth/login', authRoute(oidc.login))
-    app.get('/auth/callback', authRoute(oidc.callback))
-    app.post('/auth/logout', authRoute(oidc.logout))
-    app.post(
-      '/auth/logout-all',
-      authRoute((req) => oidc.logout(req, { everywhere: true })),
-    )
-    app.post('/auth/backchannel-logout', authRoute(oidc.backchannelLogout))
+    for (const route of oidcRoutes(oidc)) app.on(route.method, route.path, authRoute(route.handler))
   } else {
     app.post('/auth/logout', async (c) => {
       await logout(c)

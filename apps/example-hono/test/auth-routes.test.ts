@@ -1,5 +1,8 @@
-import { describeAuthRoutes } from '../../../packages/oidc/test/describe-auth-routes.ts'
+import * as oidc from '@coresdk/oidc'
+import { describeAuthRoutes } from '@coresdk/testing/vitest'
 import { createApp } from '../src/app.ts'
 import { serve } from './serve.ts'
 
-describeAuthRoutes('hono', async ({ sdk, routes, port }) => serve(createApp(sdk, { oidc: routes }), port))
+describeAuthRoutes('hono', oidc, async ({ sdk, routes, port }) =>
+  serve(createApp(sdk, { oidc: routes }), port),
+)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createAdapterKit } from '../src/adapter.ts'
+import { createAdapterKit, defineAdapter, type RequestAuth, type RouteResponse } from '../src/adapter.ts'
 import { MemorySessionStore } from '../src/index.ts'
 import { hsClient, hsToken } from './helpers.ts'
 
@@ -115,6 +115,62 @@ describe('the warm path', () => {
         problem: { status: 403, body: { code: 'csrf_failed' } },
       })
     }
+    await sdk.close()
+  })
+})
+
+describe('the warm path through defineAdapter', () => {
+  type Req = { headers: string[]; auth?: RequestAuth }
+  const passed: RequestAuth[] = []
+  const written: RouteResponse[] = []
+  const adapter = defineAdapter<Req, null, () => string, string>({
+    setup: 'the test middleware',
+    request: (req) => ({ method: 'GET', url: '/api/me', headers: req.headers }),
+    routeRequest: () => {
+      throw new Error('not used')
+    },
+    auth: (req) => req.auth,
+    pass(auth, req, _res, next) {
+      req.auth = auth
+      passed.push(auth)
+      return next()
+    },
+    cookies: () => {},
+    write(answer) {
+      written.push(answer)
+      return 'written'
+    },
+  })
+
+  it('goes on in the same turn for a warm token, and after a promise for a cold one', async () => {
+    const sdk = hsClient()
+    const middleware = adapter.middleware(sdk)
+    const token = await hsToken({ sid: 'idp-8' })
+    const headers = ['Host', 'api.test', 'Authorization', `Bearer ${token}`]
+    const cold = middleware({ headers }, null, () => 'next')
+    expect(cold).toBeInstanceOf(Promise)
+    expect(await cold).toBe('next')
+    // The same turn: the next handler's answer comes back from the middleware itself.
+    expect(middleware({ headers }, null, () => 'next')).toBe('next')
+    expect(passed).toHaveLength(2)
+    expect(passed[1]).toBe(passed[0])
+    await sdk.close()
+  })
+
+  it('writes the refusal as core’s problem, and names the setup a helper needs when it never ran', async () => {
+    const sdk = hsClient()
+    const middleware = adapter.middleware(sdk)
+    expect(await middleware({ headers: ['Authorization', 'Bearer nope'] }, null, () => 'next')).toBe(
+      'written',
+    )
+    expect(written.at(-1)).toMatchObject({
+      status: 401,
+      headers: { 'content-type': 'application/problem+json' },
+    })
+    expect(() => adapter.requireAuth()({ headers: [] }, null, () => 'next')).toThrow(
+      'CoreSDK: the test middleware must run before this handler.',
+    )
+    expect(() => adapter.requireRoles()).toThrow(/at least one non-empty role/)
     await sdk.close()
   })
 })

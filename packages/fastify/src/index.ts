@@ -1,35 +1,23 @@
-import type { Claims, CoreSDKClient, HttpProblem, LogoutResult, Session } from '@coresdk/core'
-import {
-  type AdapterKitOptions,
-  type AdapterRoute,
-  CoreSDKError,
-  createAdapterKit,
-  type HandleResult,
-  type LogoutOptions,
-  problemFromError,
-  type RequestAuth,
-  type RoleRequirement,
-  type RouteHandler,
-  roleRequirement,
-  runAuthRoute,
-} from '@coresdk/core/adapter'
+import type { Claims, CoreSDKClient, Session } from '@coresdk/core'
+import { CoreSDKError } from '@coresdk/core'
+import type * as Core from '@coresdk/core/adapter'
+import { createAdapterKit, defineAdapter, nodeRequest, nodeRouteRequest } from '@coresdk/core/adapter'
 import type {
-  FastifyPluginAsync,
+  FastifyInstance,
   FastifyReply,
   FastifyRequest,
-  HookHandlerDoneFunction,
   onRequestHookHandler,
   RouteShorthandOptionsWithHandler,
 } from 'fastify'
 import fp from 'fastify-plugin'
 
 /** Per-route settings, under the route's `config: { coresdk: { public, optional, roles } }`. A route with roles is never public. */
-export type CoreSdkRouteConfig = AdapterRoute
+export type CoreSdkRouteConfig = Core.AdapterRoute
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** What CoreSDK found on this request: user, session, degraded, and the client. */
-    coresdk: RequestAuth | null
+    coresdk: Core.RequestAuth | null
     /** The verified claims of the caller, or null when anonymous (optional authentication, public route). */
     readonly coresdk_user: Claims | null
     /** The caller's session; null when anonymous or when the store was unreachable (`failMode: 'open'`). */
@@ -44,51 +32,40 @@ declare module 'fastify' {
 }
 
 /** Options of {@link coreSdkPlugin}: the client, and `optional`, `publicPaths`, `allowedOrigins`. */
-export interface CoreSdkPluginOptions extends AdapterKitOptions {
+export interface CoreSdkPluginOptions extends Core.AdapterKitOptions {
   /** The client that authenticates requests. */
   sdk: CoreSDKClient
 }
 
-function send(reply: FastifyReply, problem: HttpProblem, setCookie: readonly string[] = []): FastifyReply {
-  for (const cookie of setCookie) reply.header('set-cookie', cookie)
-  // A Buffer, because Fastify appends a charset to the content type of a string payload.
-  return reply
-    .code(problem.status)
-    .headers(problem.headers)
-    .send(Buffer.from(JSON.stringify(problem.body)))
-}
+// Callback hooks, returning nothing (a reply is a thenable), so that a warm request goes on in the same turn.
+type Done = (error?: Error) => void
 
-type Done = HookHandlerDoneFunction
+const adapter = defineAdapter<FastifyRequest, FastifyReply, Done, void, onRequestHookHandler>({
+  setup: 'app.register(coreSdkPlugin, { sdk })',
+  // Node's socket, not `request.ip`: which proxies may name the client is core's `trustProxy` setting.
+  request: (request) => nodeRequest(request.raw),
+  // onRequest comes before Fastify reads the body: the kit reads it, up to its limit.
+  routeRequest: (request) => nodeRouteRequest(request.raw, request.protocol),
+  auth: (request) => request.coresdk,
+  pass(auth, request, _reply, done) {
+    request.coresdk = auth
+    done()
+  },
+  cookies(setCookie, _request, reply) {
+    for (const cookie of setCookie) reply.header('set-cookie', cookie)
+  },
+  // Fastify adds each `set-cookie` value to those already set.
+  write(answer, _request, reply) {
+    reply.code(answer.status)
+    for (const [name, value] of Object.entries(answer.headers))
+      for (const one of Array.isArray(value) ? value : [value]) reply.header(name, one)
+    // A Buffer keeps the content type as given (Fastify appends a charset to a string's); no body, no content type.
+    reply.send(answer.body === '' ? undefined : Buffer.from(answer.body))
+  },
+  fail: (error, _request, _reply, done) => done(error as Error),
+})
 
-function settle(request: FastifyRequest, reply: FastifyReply, result: HandleResult, done: Done): void {
-  if (!result.next) return void send(reply, result.problem, result.setCookie)
-  for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
-  request.coresdk = result.auth
-  done()
-}
-
-/** A callback hook, so that a warm request (answered without a promise) goes on in the same turn. */
-function gate(route: AdapterRoute): onRequestHookHandler {
-  return (request, reply, done) => {
-    const auth = request.coresdk
-    if (!auth)
-      return done(
-        new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before this hook or helper.'),
-      )
-    const raw = {
-      method: request.method,
-      url: request.raw.url ?? '/',
-      headers: request.raw.rawHeaders,
-      // Node's socket, not `request.ip`: which proxies may name the client is core's `trustProxy` setting.
-      remoteAddress: request.raw.socket.remoteAddress,
-    }
-    const result = auth.kit.handle(raw, route, auth)
-    if (result instanceof Promise) result.then((r) => settle(request, reply, r, done), done)
-    else settle(request, reply, result, done)
-  }
-}
-
-const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) => {
+async function plugin(app: FastifyInstance, options: CoreSdkPluginOptions): Promise<void> {
   const kit = createAdapterKit(options.sdk, options)
   app.decorateRequest('coresdk', null)
   for (const name of ['coresdk_user', 'coresdk_session', 'coresdk_degraded'] as const) {
@@ -103,105 +80,58 @@ const plugin: FastifyPluginAsync<CoreSdkPluginOptions> = async (app, options) =>
   // request. onRequest runs before the body is read: a refused request never gets its body parsed.
   app.addHook('onRoute', (route) => {
     const settings = route.config?.coresdk ?? {}
-    // A role requirement naming no role is a mistake in the app: refuse it when the route is declared.
-    if (settings.roles !== undefined) roleRequirement([settings.roles])
-    const check = gate(settings)
-    const first: onRequestHookHandler = function (request, reply, done) {
-      request.coresdk = kit.anonymous
-      check.call(this, request, reply, done)
-    }
+    // Refused here when its role requirement names no role.
+    const first: onRequestHookHandler = adapter.gate(settings, kit)
     const own = route.onRequest
     route.onRequest = own === undefined ? [first] : [first, ...(Array.isArray(own) ? own : [own])]
   })
 }
 
 /**
- * Authenticates every request (in `onRequest`) and puts the result on `request.coresdk` (read through
- * `coresdk_user`, `coresdk_session`, `coresdk_degraded`); answers a refused request with its problem.
+ * Authenticates every request (in `onRequest`), putting the result on `request.coresdk` (and `coresdk_user`, …).
  * @example
  * await app.register(coreSdkPlugin, { sdk, publicPaths: ['/health'] })
- * app.get('/api/me', async (request) => ({ sub: request.coresdk_user?.sub }))
  */
 export const coreSdkPlugin = fp(plugin, { name: '@coresdk/fastify', fastify: '5.x' })
 
 /** An `onRequest` hook refusing anonymous requests with the 401 problem (on a public route, it authenticates first). */
-export function requireAuth(): onRequestHookHandler {
-  return gate({ optional: false })
-}
+export const requireAuth: () => onRequestHookHandler = adapter.requireAuth
 
 /**
- * An `onRequest` hook letting a request through only with one of `roles` (or `{ anyOf, allOf }`): 401 when
- * anonymous, 403 `forbidden` without them. The same as the route's `config: { coresdk: { roles } }`.
+ * An `onRequest` hook letting a request through only with one of `roles` (or `{ anyOf, allOf }`): 401, else 403.
  * @example
  * app.get('/admin', { onRequest: requireRoles('admin') }, handler)
  */
-export function requireRoles(requirement: RoleRequirement): onRequestHookHandler
-export function requireRoles(...roles: string[]): onRequestHookHandler
-export function requireRoles(...args: [RoleRequirement] | string[]): onRequestHookHandler {
-  return gate({ roles: roleRequirement(args) })
-}
+export const requireRoles: Core.RequireRoles<onRequestHookHandler> = adapter.requireRoles
 
 /**
- * An error handler for `app.setErrorHandler`: answers a `CoreSDKError` with core's problem; rethrows any other
- * error. The plugin does not set it itself: being global (`fastify-plugin`), it would take over the app's own.
+ * For `app.setErrorHandler`: answers a `CoreSDKError` with core's problem, rethrows any other (the plugin is global).
  * @example
  * app.setErrorHandler(coreSdkErrorHandler)
  */
-export function coreSdkErrorHandler(
-  error: unknown,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): FastifyReply {
-  if (!(error instanceof CoreSDKError)) throw error
-  return send(reply, request.coresdk ? request.coresdk.kit.problemFor(error) : problemFromError(error))
+export function coreSdkErrorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!(err instanceof CoreSDKError)) throw err
+  adapter.error(err, req, reply)
+  return reply
 }
 
 /**
- * Revokes the current session (all the user's with `everywhere`) and clears the session cookie; with `others`, revokes
- * the user's other sessions and keeps this one. The caller answers.
+ * Revokes the current session (all the user's with `everywhere`; the others with `others`); the caller answers.
  * @example
  * app.post('/auth/logout', async (request, reply) => { await logout(request, reply); return reply.code(204).send() })
  */
-export async function logout(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  options: LogoutOptions = {},
-): Promise<LogoutResult> {
-  if (!request.coresdk)
-    throw new CoreSDKError('invalid_config', 'CoreSDK: register coreSdkPlugin before calling logout().')
-  const result = await request.coresdk.kit.logout(request.coresdk, options)
-  for (const cookie of result.setCookie) reply.header('set-cookie', cookie)
-  return result
-}
+export const logout: Core.AdapterLogout<FastifyRequest, FastifyReply> = adapter.logout
 
 /**
- * Route options mounting a framework-neutral route (such as `@coresdk/oidc`'s login and callback): it answers from
- * `onRequest`, before Fastify parses the body, and is public to the plugin (the handler reads what it needs).
+ * Route options mounting a framework-neutral route (such as `@coresdk/oidc`'s login): it answers from `onRequest`.
  * @example
  * app.get('/auth/login', authRoute(routes.login))
  */
-export function authRoute(handler: RouteHandler): RouteShorthandOptionsWithHandler {
+export function authRoute(handler: Core.RouteHandler): RouteShorthandOptionsWithHandler {
   return {
+    // Public to the plugin: the handler reads what it needs.
     config: { coresdk: { public: true } },
-    async onRequest(request, reply) {
-      const route = { method: request.method, url: request.raw.url ?? '/', protocol: request.protocol }
-      const input = {
-        ...route,
-        headers: request.headers,
-        remoteAddress: request.raw.socket.remoteAddress,
-        body: request.raw,
-      }
-      // Mounted without the plugin, the route still gets core's URL building and body limit.
-      const answer = request.coresdk
-        ? await request.coresdk.kit.route(handler, input)
-        : await runAuthRoute(handler, input)
-      reply.code(answer.status)
-      // Fastify appends every `set-cookie` value to those already set (by coreSdkPlugin, say).
-      for (const [name, value] of Object.entries(answer.headers))
-        for (const one of Array.isArray(value) ? value : [value]) reply.header(name, one)
-      // A Buffer keeps the content type as given (Fastify appends a charset to a string's); no body, no content type.
-      return reply.send(answer.body === '' ? undefined : Buffer.from(answer.body))
-    },
+    onRequest: adapter.authRoute(handler),
     // Never reached: onRequest always answers.
     handler: async (_request, reply) => reply.code(500).send(),
   }

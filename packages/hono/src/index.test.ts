@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { type Claims, CoreSDKClient, CoreSDKError, type Session } from '@coresdk/core'
 import { type RecordedResponse, TestIssuer } from '@coresdk/testing'
-import { expectProblem } from '@coresdk/testing/vitest'
+import { expectProblem, expectThrownProblems } from '@coresdk/testing/vitest'
 import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest'
@@ -44,12 +44,7 @@ describe('in-process requests (app.request, no server)', () => {
     issuer = await TestIssuer.create({ alg: 'ES256' })
     sdk = new CoreSDKClient({
       env: {},
-      jwt: {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: ['ES256'],
-        publicKeys: [issuer.keys.publicPem!],
-      },
+      jwt: issuer.jwtOptions(),
     })
     app.use('/feed', coreSdkMiddleware(sdk, { optional: true }))
     app.use('/api/*', coreSdkMiddleware(sdk))
@@ -111,12 +106,7 @@ describe('coreSdkErrorHandler', () => {
     sdk = new CoreSDKClient({
       env: {},
       serviceName: 'errors-api',
-      jwt: {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: ['ES256'],
-        publicKeys: [issuer.keys.publicPem!],
-      },
+      jwt: issuer.jwtOptions(),
     })
     for (const app of [withHandler, withDefault]) {
       app.get('/outside', () => {
@@ -141,12 +131,8 @@ describe('coreSdkErrorHandler', () => {
   afterAll(() => sdk?.close())
 
   it('answers a CoreSDKError thrown by a route with core’s problem, in the client’s realm', async () => {
-    const unavailable = await recorded(await withHandler.request('/api/unavailable'))
-    expectProblem(unavailable, 'store_unavailable', 'errors-api')
-    expect(unavailable.headers['retry-after']).toBe('5')
-    expectProblem(
-      await recorded(await withHandler.request('/api/missing')),
-      'session_not_found',
+    await expectThrownProblems(
+      async (path) => recorded(await withHandler.request(`/api${path}`)),
       'errors-api',
     )
     expectProblem(await recorded(await withHandler.request('/outside')), 'store_unavailable', 'coresdk')

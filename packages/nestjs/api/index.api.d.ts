@@ -17,8 +17,8 @@ export declare class CoreSdkException extends HttpException {
 }
 
 export declare class CoreSdkExceptionFilter implements ExceptionFilter<CoreSdkException | CoreSDKError> {
-  private readonly sdk;
-  constructor(sdk: CoreSDKClient);
+  private readonly kit;
+  constructor(kit: AdapterKit);
   catch(exception: CoreSdkException | CoreSDKError, host: ArgumentsHost): void;
 }
 
@@ -67,8 +67,8 @@ export interface CoreSdkRequest {
 }
 
 export declare class CoreSdkService {
+  #private;
   readonly sdk: CoreSDKClient;
-  private readonly kit;
   constructor(sdk: CoreSDKClient, kit: AdapterKit);
   logout(req: object, res: object, options?: LogoutOptions): Promise<LogoutResult>;
   handleRoute(handler: RouteHandler, req: object, res: object): Promise<void>;

@@ -1,105 +1,75 @@
-import type { AdapterKit, AdapterRoute, HandleResult, RoleRequirement } from '@coresdk/core/adapter'
+import type { AdapterKit, AdapterRoute, Gate, RoleRequirement } from '@coresdk/core/adapter'
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common'
 import { Reflector } from '@nestjs/core'
-import { CORESDK_KIT, CORESDK_PUBLIC, CORESDK_ROLES, type CoreSdkRequest } from './coresdk.constants.ts'
-import { CoreSdkException } from './coresdk.exception.ts'
-import { type AnyResponse, appendSetCookie } from './coresdk.response.ts'
+import { type AnyResponse, nestAdapter, type PlatformRequest } from './coresdk.adapter.ts'
+import { CORESDK_KIT, CORESDK_PUBLIC, CORESDK_ROLES } from './coresdk.constants.ts'
 
-interface PlatformRequest extends CoreSdkRequest {
-  method: string
-  rawHeaders?: string[]
-  socket?: { remoteAddress?: string }
-  /** Fastify's request wraps Node's. */
-  raw?: { url?: string; rawHeaders: string[]; socket?: { remoteAddress?: string } }
-}
+type Check = Gate<PlatformRequest, AnyResponse, undefined, boolean>
 
 /**
- * Authenticates the request through core's adapter kit and puts the result on it (`coresdk`, `coresdk_user`,
- * `coresdk_session`, `coresdk_degraded`); `@Public()` opens a route, `@Roles()` checks roles (never public).
+ * Authenticates the request and puts the result on it (`coresdk_user`, …); `@Public()` opens a route, `@Roles()` checks.
  * @example
- * @UseGuards(CoreSdkGuard)
- * @Controller('api') export class ApiController {}
+ * @UseGuards(CoreSdkGuard) @Controller('api') export class ApiController {}
  */
 @Injectable()
 export class CoreSdkGuard implements CanActivate {
-  // What each handler's decorators ask, read once per handler and class rather than on every request.
-  readonly #routes = new WeakMap<object, WeakMap<object, readonly AdapterRoute[]>>()
+  // Each handler's checks, built once per handler and class from its decorators rather than on every request.
+  readonly #checks = new WeakMap<object, WeakMap<object, { public: boolean; checks: readonly Check[] }>>()
+
+  readonly #adapter: ReturnType<typeof nestAdapter>
 
   constructor(
     @Inject(CORESDK_KIT) private readonly kit: AdapterKit,
     @Inject(Reflector) private readonly reflector: Reflector,
-  ) {}
+  ) {
+    this.#adapter = nestAdapter(kit)
+  }
 
   /** Synchronous when it can be: a warm request (answered without a promise) goes on in the same turn. */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const routes = this.#routesOf(context)
-    if (context.getType() !== 'http') return routes.length === 1 && routes[0]!.public === true
+    const route = this.#checksOf(context)
+    if (context.getType() !== 'http') return route.public
     const http = context.switchToHttp()
-    const req = http.getRequest<PlatformRequest>()
-    // Node's request as received: on the Fastify platform it sits behind `raw`.
-    const node = req.raw ?? {
-      url: req.originalUrl ?? req.url,
-      rawHeaders: req.rawHeaders ?? [],
-      socket: req.socket,
-    }
-    const request = {
-      method: req.method,
-      url: node.url ?? '/',
-      headers: node.rawHeaders,
-      remoteAddress: node.socket?.remoteAddress,
-    }
-    const res = http.getResponse<AnyResponse>()
-    // Each requirement in turn; a guard that runs twice (global and @UseGuards) reuses what the first one found.
-    const from = (i: number): boolean | Promise<boolean> => {
-      for (; i < routes.length; i++) {
-        const result = this.kit.handle(request, routes[i], req.coresdk)
-        if (result instanceof Promise) {
-          const next = i + 1
-          return result.then((r) => {
-            settle(req, res, r)
-            return from(next)
-          })
-        }
-        settle(req, res, result)
-      }
-      return true
-    }
-    return from(0)
+    return run(route.checks, 0, http.getRequest<PlatformRequest>(), http.getResponse<AnyResponse>())
   }
 
-  #routesOf(context: ExecutionContext): readonly AdapterRoute[] {
+  #checksOf(context: ExecutionContext) {
     const handler = context.getHandler()
     const type = context.getClass()
-    let byHandler = this.#routes.get(type)
+    let byHandler = this.#checks.get(type)
     if (byHandler === undefined) {
       byHandler = new WeakMap()
-      this.#routes.set(type, byHandler)
+      this.#checks.set(type, byHandler)
     }
-    let routes = byHandler.get(handler)
-    if (routes === undefined) {
-      const targets = [handler, type]
-      const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(CORESDK_PUBLIC, targets) === true
+    let route = byHandler.get(handler)
+    if (route === undefined) {
+      const isPublic = this.reflector.getAllAndOverride<boolean>(CORESDK_PUBLIC, [handler, type]) === true
       const roles = this.reflector
-        .getAll<Array<RoleRequirement | undefined>>(CORESDK_ROLES, targets)
+        .getAll<Array<RoleRequirement | undefined>>(CORESDK_ROLES, [handler, type])
         .filter((requirement) => requirement !== undefined)
-      routes = Object.freeze(
-        roles.length === 0
-          ? [Object.freeze({ public: isPublic })]
-          : roles.map((r) => Object.freeze({ roles: r })),
-      )
-      byHandler.set(handler, routes)
+      // On both a controller and a handler, both role requirements must pass: one check each, in turn.
+      const routes: AdapterRoute[] =
+        roles.length === 0 ? [{ public: isPublic }] : roles.map((r) => ({ roles: r }))
+      route = {
+        public: isPublic && roles.length === 0,
+        checks: routes.map((r) => this.#adapter.gate(r, this.kit)),
+      }
+      byHandler.set(handler, route)
     }
-    return routes
+    return route
   }
 }
 
-/** Applies one answer: its cookies, then the problem (thrown) or the auth on the request. */
-function settle(req: PlatformRequest, res: AnyResponse, result: HandleResult): void {
-  appendSetCookie(res, result.setCookie)
-  if (!result.next) throw new CoreSdkException(result.problem)
-  const auth = result.auth
-  req.coresdk = auth
-  req.coresdk_user = auth.user
-  req.coresdk_session = auth.session
-  req.coresdk_degraded = auth.degraded
+/** Runs `checks` from `i` on; a guard that runs twice (global and @UseGuards) reuses what the first one found. */
+function run(
+  checks: readonly Check[],
+  i: number,
+  req: PlatformRequest,
+  res: AnyResponse,
+): boolean | Promise<boolean> {
+  for (; i < checks.length; i++) {
+    const result = checks[i]!(req, res, undefined)
+    if (result instanceof Promise) return result.then(() => run(checks, i + 1, req, res))
+  }
+  return true
 }

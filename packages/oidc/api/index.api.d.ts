@@ -135,6 +135,14 @@ export interface OidcRefresher extends TokenRefresher {
   readonly bound: boolean;
 }
 
+export interface OidcRoute {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly handler: (request: OidcHttpRequest) => Promise<OidcHttpResponse>;
+}
+
+export declare function oidcRoutes(handlers: OidcHandlers, base?: string): readonly OidcRoute[];
+
 export interface ReplayCache {
   add(key: string, expiresAt: number): Promise<boolean>;
   delete?(key: string): Promise<void>;

@@ -166,3 +166,31 @@ export function createOidcHandlers(client: OidcClient, options: OidcHandlersOpti
     },
   }
 }
+
+/** One OIDC route: what an adapter mounts with its `authRoute()`. */
+export interface OidcRoute {
+  readonly method: 'GET' | 'POST'
+  readonly path: string
+  readonly handler: (request: OidcHttpRequest) => Promise<OidcHttpResponse>
+}
+
+/**
+ * The OIDC routes under `base`: `GET login` and `callback`, `POST logout`, `logout-all` (every session of the user)
+ * and `backchannel-logout`, each to mount with the adapter's `authRoute()`, outside authentication.
+ * @example
+ * for (const route of oidcRoutes(handlers)) app.on(route.method, route.path, authRoute(route.handler))
+ */
+export function oidcRoutes(handlers: OidcHandlers, base = '/auth'): readonly OidcRoute[] {
+  const routes: OidcRoute[] = [
+    { method: 'GET', path: `${base}/login`, handler: handlers.login },
+    { method: 'GET', path: `${base}/callback`, handler: handlers.callback },
+    { method: 'POST', path: `${base}/logout`, handler: handlers.logout },
+    {
+      method: 'POST',
+      path: `${base}/logout-all`,
+      handler: (request: OidcHttpRequest) => handlers.logout(request, { everywhere: true }),
+    },
+    { method: 'POST', path: `${base}/backchannel-logout`, handler: handlers.backchannelLogout },
+  ]
+  return Object.freeze(routes)
+}

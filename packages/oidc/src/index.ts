@@ -11,8 +11,9 @@ export type {
   OidcHandlersOptions,
   OidcHttpRequest,
   OidcHttpResponse,
+  OidcRoute,
 } from './handlers.ts'
-export { createOidcHandlers } from './handlers.ts'
+export { createOidcHandlers, oidcRoutes } from './handlers.ts'
 export type {
   BackchannelLogoutRequest,
   BackchannelLogoutResult,

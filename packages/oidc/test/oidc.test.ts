@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CoreSDKClient, CoreSDKError, MemorySessionStore } from '@coresdk/core'
 import { type AuditTrail, createAuditTrail, jsonLinesAuditSink, verifyAuditChain } from '@coresdk/core/audit'
 import type { SessionRecord, SessionStore } from '@coresdk/core/store'
+import { startOidcProvider, TestBrowser, type TestOidcProvider } from '@coresdk/testing'
 import { importJWK, SignJWT } from 'jose'
 import * as openid from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -15,14 +16,14 @@ import {
   type OidcHttpResponse,
 } from '../src/index.ts'
 import { deriveStateKeys, openLoginState, sealLoginState } from '../src/login-state.ts'
-import { Browser, startProvider, startServer, type TestProvider } from './support.ts'
+import { startServer } from './support.ts'
 
 const CLIENT_ID = 'app'
 const CLIENT_SECRET = 'app-secret-0123456789-abcdefghij'
 const OTHER_ID = 'other-app'
 const COOKIE_SECRET = 'a-login-state-secret-of-32-bytes-or-more!'
 
-let provider: TestProvider
+let provider: TestOidcProvider
 let app: { url: string; close(): Promise<void> }
 let sdk: CoreSDKClient
 let oidc: OidcClient
@@ -106,7 +107,7 @@ function sdkFor(issuer: string, refresher = createOidcRefresher()): CoreSDKClien
 
 beforeAll(async () => {
   app = await startServer((req, res) => handle(req, res))
-  provider = await startProvider(() => [
+  provider = await startOidcProvider(() => [
     {
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
@@ -148,7 +149,7 @@ afterAll(async () => {
 })
 
 /** Signs in through the app's routes as a browser would; returns the browser and the session it holds. */
-async function signIn(login = 'alice', browser = new Browser()) {
+async function signIn(login = 'alice', browser = new TestBrowser()) {
   const landed = await browser.navigate(`${app.url}/auth/login?returnTo=/me`, {
     login,
     stopAt: `${app.url}/me`,
@@ -161,7 +162,7 @@ async function signIn(login = 'alice', browser = new Browser()) {
 }
 
 /** Runs the provider part of a login started with `oidc.login()`, returning the callback URL (not yet fetched). */
-async function authorize(url: string, browser = new Browser(), login = 'alice'): Promise<string> {
+async function authorize(url: string, browser = new TestBrowser(), login = 'alice'): Promise<string> {
   const { url: callback } = await browser.navigate(url, { login, stopAt: `${app.url}/auth/callback` })
   expect(callback.startsWith(`${app.url}/auth/callback?`)).toBe(true)
   return callback
@@ -256,7 +257,7 @@ describe('login and callback', () => {
       /^coresdk_oidc=[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
     )
     for (const value of [params.get('state'), params.get('nonce')]) expect(setCookie).not.toContain(value)
-    const browser = new Browser()
+    const browser = new TestBrowser()
     browser.setCookie(app.url, 'coresdk_oidc', setCookie.split(';')[0]!.split('=')[1]!)
     const result = await oidc.callback({
       url: await authorize(url, browser),
@@ -278,7 +279,7 @@ describe('login and callback', () => {
     const key = await deriveStateKeys(COOKIE_SECRET)
     const saved = await openLoginState(setCookie.split(';')[0]!.split('=')[1], key)
     const old = await sealLoginState({ ...saved!, returnTo: '//evil.example/' }, key, 600)
-    const callbackUrl = await authorize(url, new Browser(), 'olga')
+    const callbackUrl = await authorize(url, new TestBrowser(), 'olga')
     const response = await fetch(callbackUrl, {
       headers: { cookie: `coresdk_oidc=${old}` },
       redirect: 'manual',
@@ -331,7 +332,7 @@ describe('login and callback', () => {
   it('a callback whose state does not match the login-state cookie is a 400 and creates no session', async () => {
     const first = await oidc.login()
     const second = await oidc.login()
-    const browser = new Browser()
+    const browser = new TestBrowser()
     const callbackUrl = await authorize(first.url, browser, 'mallory')
     // The cookie of another login (an attacker's login CSRF) does not match this state.
     await expect(
@@ -367,7 +368,7 @@ describe('login and callback', () => {
     const { url, setCookie } = await oidc.login()
     const forged = new URL(url)
     forged.searchParams.set('nonce', 'a-nonce-the-browser-never-sent')
-    const callbackUrl = await authorize(forged.href, new Browser(), 'nina')
+    const callbackUrl = await authorize(forged.href, new TestBrowser(), 'nina')
     const error = await oidc
       .callback({ url: callbackUrl, cookie: setCookie.split(';')[0] })
       .catch((e: unknown) => e)
@@ -387,7 +388,7 @@ describe('login and callback', () => {
       allowInsecureRequests: true,
     })
     const { url, setCookie } = await other.login()
-    const callbackUrl = await authorize(url, new Browser(), 'oscar')
+    const callbackUrl = await authorize(url, new TestBrowser(), 'oscar')
     await expect(other.callback({ url: callbackUrl, cookie: setCookie.split(';')[0] })).rejects.toMatchObject(
       {
         code: 'invalid_token',
@@ -398,7 +399,7 @@ describe('login and callback', () => {
 
   it('an authorization code is single-use: replaying the callback fails', async () => {
     const { url, setCookie } = await oidc.login()
-    const callbackUrl = await authorize(url, new Browser(), 'rita')
+    const callbackUrl = await authorize(url, new TestBrowser(), 'rita')
     const cookie = setCookie.split(';')[0]
     await oidc.callback({ url: callbackUrl, cookie })
     await expect(oidc.callback({ url: callbackUrl, cookie })).rejects.toMatchObject({
@@ -533,7 +534,7 @@ describe('logout', () => {
 describe('back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0)', () => {
   const event = { [BACKCHANNEL_LOGOUT_EVENT]: {} }
   const now = () => Math.floor(Date.now() / 1000)
-  const meStatus = async (browser: Browser) => (await browser.fetch(`${app.url}/me`)).status
+  const meStatus = async (browser: TestBrowser) => (await browser.fetch(`${app.url}/me`)).status
 
   it('a valid token with sub and sid revokes only that provider session; a replay is refused', async () => {
     const one = await signIn('sam')

@@ -4,11 +4,10 @@ import { fileURLToPath } from 'node:url'
 import { CoreSDKClient, MemorySessionStore } from '@coresdk/core'
 import type { SessionStore } from '@coresdk/core/store'
 import { createRedisSessionStore, redisClientOptions } from '@coresdk/redis-store'
-import { ensureRedis } from '@coresdk/testing'
+import { ensureRedis, startOidcProvider, TestBrowser, type TestOidcProvider } from '@coresdk/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createOidcClient, createOidcRefresher, type OidcClient } from '../src/index.ts'
-import { Browser, startProvider, type TestProvider } from './support.ts'
 
 const CLIENT_ID = 'cluster-app'
 const CLIENT_SECRET = 'cluster-app-secret-0123456789-abcdef'
@@ -28,7 +27,7 @@ if (redis.url === null) console.warn(`skipped: ${redis.reason}`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const tenant = `refresh-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
 
-let provider: TestProvider
+let provider: TestOidcProvider
 const grants = { ok: 0, refused: 0 }
 const closers: Array<() => Promise<unknown> | unknown> = []
 
@@ -78,7 +77,7 @@ async function redisStore(): Promise<SessionStore> {
 /** Signs `login` in through the provider; the session id. */
 async function signIn(oidc: OidcClient, login: string): Promise<string> {
   const { url, setCookie } = await oidc.login()
-  const { url: callback } = await new Browser().navigate(url, { login, stopAt: REDIRECT_URI })
+  const { url: callback } = await new TestBrowser().navigate(url, { login, stopAt: REDIRECT_URI })
   const { session } = await oidc.callback({ url: callback, cookie: setCookie.split(';')[0] })
   return session.id
 }
@@ -147,7 +146,7 @@ function holdTokenRequests() {
 
 describe.skipIf(redis.url === null)(`one refresh per session across instances ${redis.reason ?? ''}`, () => {
   beforeAll(async () => {
-    provider = await startProvider(() => [
+    provider = await startOidcProvider(() => [
       { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [REDIRECT_URI] },
     ])
     const count = (field: 'ok' | 'refused') => (ctx: { oidc?: { params?: { grant_type?: unknown } } }) => {

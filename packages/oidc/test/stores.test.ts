@@ -2,11 +2,10 @@ import { inspect } from 'node:util'
 import { CoreSDKClient, CoreSDKError, MemorySessionStore } from '@coresdk/core'
 import type { SessionStore } from '@coresdk/core/store'
 import { createRedisSessionStore, redisClientOptions } from '@coresdk/redis-store'
-import { ensureRedis } from '@coresdk/testing'
+import { ensureRedis, startOidcProvider, TestBrowser, type TestOidcProvider } from '@coresdk/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createOidcClient, createOidcHandlers, createOidcRefresher, type OidcClient } from '../src/index.ts'
-import { Browser, startProvider, type TestProvider } from './support.ts'
 
 // Logins against the real oidc-provider (refresh-token rotation on) over memory and Redis: "remember me" carried from
 // login() to the session, and a rotation of CoreSDK's own secrets (sessions.encryptionKey and the OIDC cookieSecret)
@@ -25,9 +24,9 @@ const redis = await ensureRedis()
 afterAll(() => redis.stop?.())
 if (redis.url === null) console.warn(`skipped: ${redis.reason}`)
 
-let provider: TestProvider
+let provider: TestOidcProvider
 beforeAll(async () => {
-  provider = await startProvider(() => [
+  provider = await startOidcProvider(() => [
     { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [REDIRECT_URI] },
   ])
 })
@@ -109,7 +108,7 @@ for (const [kind, available, open] of stores) {
     /** Starts a login and goes through the provider; the callback is not made yet. */
     async function startLogin(oidc: OidcClient, login: string) {
       const { url, setCookie } = await oidc.login()
-      const { url: callback } = await new Browser().navigate(url, { login, stopAt: REDIRECT_URI })
+      const { url: callback } = await new TestBrowser().navigate(url, { login, stopAt: REDIRECT_URI })
       return { callback, cookie: setCookie.split(';')[0]! }
     }
 
@@ -119,7 +118,10 @@ for (const [kind, available, open] of stores) {
       const app = await instance(store, { keys: [NEW_KEY], cookieSecrets: [NEW_SECRET] })
       const land = async (rememberMe?: boolean) => {
         const { url, setCookie } = await app.oidc.login(rememberMe === undefined ? {} : { rememberMe })
-        const { url: callback } = await new Browser().navigate(url, { login: 'remy', stopAt: REDIRECT_URI })
+        const { url: callback } = await new TestBrowser().navigate(url, {
+          login: 'remy',
+          stopAt: REDIRECT_URI,
+        })
         const { session, setCookie: set } = await app.oidc.callback({
           url: callback,
           cookie: setCookie.split(';')[0],

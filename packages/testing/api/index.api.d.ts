@@ -153,6 +153,8 @@ export type ServedJwk = {
 
 export declare function startJwksServer(options?: JwksServerOptions): Promise<JwksServer>;
 
+export declare function startOidcProvider(clients: (issuer: string) => TestOidcClient[]): Promise<TestOidcProvider>;
+
 export declare function startPostgresServer(options?: {
   port?: number;
   args?: string[];
@@ -166,6 +168,22 @@ export declare function startRedisServer(options?: {
 }): Promise<RedisServerProcess>;
 
 export type TestAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
+
+export declare class TestBrowser {
+  #private;
+  cookieHeader(url: string): string;
+  setCookie(url: string, name: string, value: string): void;
+  cookie(url: string, name: string): string | undefined;
+  setCookieLine(url: string, name: string): string | undefined;
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+  navigate(url: string, { login, stopAt }?: {
+    login?: string;
+    stopAt?: string;
+  }): Promise<{
+    url: string;
+    response?: Response;
+  }>;
+}
 
 export declare class TestIssuer {
   readonly keys: TestKeys;
@@ -215,4 +233,20 @@ export interface TestKeys {
   secret: Uint8Array | undefined;
   publicJwk: TestJwk | undefined;
   publicPem: string | undefined;
+}
+
+export interface TestOidcClient {
+  client_id: string;
+  client_secret: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris?: string[];
+  backchannel_logout_uri?: string;
+}
+
+export interface TestOidcProvider {
+  issuer: string;
+  provider: EventEmitter;
+  privateJwk: JWK;
+  beforeToken: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | null;
+  close(): Promise<void>;
 }

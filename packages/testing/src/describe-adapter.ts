@@ -101,6 +101,20 @@ export function expectProblem(response: RecordedResponse, code: CoreSDKErrorCode
   for (const name of PROBLEM_HEADERS) expect(response.headers[name], name).toBe(expected.headers[name])
 }
 
+/**
+ * Asserts an app's error handler answers what its routes threw with core's problems in `realm`: `/unavailable`
+ * throws `store_unavailable` (503, `Retry-After`), `/missing` throws `session_not_found` (404).
+ * @example
+ * await expectThrownProblems((path) => rawRequest(url, 'GET', path), 'errors-api')
+ */
+export async function expectThrownProblems(
+  get: (path: '/unavailable' | '/missing') => Promise<RecordedResponse>,
+  realm: string,
+): Promise<void> {
+  expectProblem(await get('/unavailable'), 'store_unavailable', realm)
+  expectProblem(await get('/missing'), 'session_not_found', realm)
+}
+
 interface TestIdentity {
   issuer: string
   audience: string

@@ -12,7 +12,10 @@ export {
   describeExampleApp,
   embeddedSuiteClients,
   expectProblem,
+  expectThrownProblems,
 } from './describe-adapter.ts'
+export type { AuthRoutesApp, OidcModule, StartAuthApp } from './describe-auth-routes.ts'
+export { describeAuthRoutes } from './describe-auth-routes.ts'
 export type { StartRoleApp } from './describe-roles.ts'
 export { describeRoleChecks, expectForbidden } from './describe-roles.ts'
 export type {

@@ -1,22 +1,39 @@
 import { CoreSDKClient } from '@coresdk/core'
-import { type AdapterServer, freePort, rawRequest } from '@coresdk/testing'
-import { expectProblem } from '@coresdk/testing/vitest'
 import { importJWK, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  BACKCHANNEL_LOGOUT_EVENT,
-  createOidcClient,
-  createOidcHandlers,
-  type OidcHandlers,
-} from '../src/index.ts'
-import { Browser, startProvider, type TestProvider } from './support.ts'
+import { expectProblem } from './describe-adapter.ts'
+import type { AdapterServer } from './http.ts'
+import { rawRequest } from './http.ts'
+import { TestBrowser as Browser, startOidcProvider, type TestOidcProvider } from './oidc-provider.ts'
+import { freePort } from './services.ts'
+
+// OpenID Connect Back-Channel Logout 1.0, §2.4: the event a logout token carries.
+const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
+
+/**
+ * What the suite uses of `@coresdk/oidc`: pass the module (`import * as oidc from '@coresdk/oidc'`), so that this
+ * package does not depend on it.
+ */
+export interface OidcModule<Client, Routes> {
+  createOidcClient(options: {
+    sdk: CoreSDKClient
+    issuer: string
+    clientId: string
+    clientSecret: string
+    redirectUri: string
+    postLogoutRedirectUri: string
+    cookieSecret: string
+    allowInsecureRequests: boolean
+  }): Promise<Client>
+  createOidcHandlers(client: Client): Routes
+}
 
 /** What an adapter's app under test is built from. */
-export interface AuthRoutesApp {
+export interface AuthRoutesApp<Routes> {
   /** The client the adapter's middleware authenticates with. */
   sdk: CoreSDKClient
-  /** The OIDC routes to mount with the adapter's `authRoute()`. */
-  routes: OidcHandlers
+  /** The OIDC routes (`@coresdk/oidc`'s handlers) to mount with the adapter's `authRoute()`. */
+  routes: Routes
   /** The port to listen on (127.0.0.1): the provider knows the app's redirect URI before the app starts. */
   port: number
 }
@@ -28,7 +45,7 @@ export interface AuthRoutesApp {
  * - `POST /auth/logout-all`: `authRoute((req) => routes.logout(req, { everywhere: true }))`, public;
  * - `GET /api/me`: behind the adapter's authentication, 200 `{ sub, session_id }`.
  */
-export type StartAuthApp = (app: AuthRoutesApp) => Promise<AdapterServer>
+export type StartAuthApp<Routes> = (app: AuthRoutesApp<Routes>) => Promise<AdapterServer>
 
 const CLIENT_ID = 'adapter-app'
 const CLIENT_SECRET = 'adapter-app-secret-0123456789-abcdef'
@@ -40,11 +57,15 @@ const STATE_COOKIE = 'coresdk_oidc'
  * The OIDC routes mounted with an adapter's `authRoute()`, driven through its real HTTP server against a real
  * oidc-provider: login, callback, a protected route with the session cookie, logout, back-channel logout.
  * @example
- * describeAuthRoutes('express', async ({ sdk, routes, port }) => listen(createApp(sdk, routes), port))
+ * describeAuthRoutes('express', oidc, async ({ sdk, routes, port }) => listen(createApp(sdk, routes), port))
  */
-export function describeAuthRoutes(name: string, start: StartAuthApp): void {
+export function describeAuthRoutes<Client, Routes>(
+  name: string,
+  oidc: OidcModule<Client, Routes>,
+  start: StartAuthApp<Routes>,
+): void {
   describe(`OIDC routes through authRoute(): ${name}`, () => {
-    let provider: TestProvider
+    let provider: TestOidcProvider
     let sdk: CoreSDKClient
     let app: AdapterServer
     let base: string
@@ -53,7 +74,7 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
     beforeAll(async () => {
       const port = await freePort()
       base = `http://127.0.0.1:${port}`
-      provider = await startProvider(() => [
+      provider = await startOidcProvider(() => [
         {
           client_id: CLIENT_ID,
           client_secret: CLIENT_SECRET,
@@ -75,7 +96,7 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
         },
         sessions: { cookie: { secure: false }, persistentTimeout: 30 * 86_400 },
       })
-      const oidc = await createOidcClient({
+      const client = await oidc.createOidcClient({
         sdk,
         issuer: provider.issuer,
         clientId: CLIENT_ID,
@@ -86,7 +107,7 @@ export function describeAuthRoutes(name: string, start: StartAuthApp): void {
         allowInsecureRequests: true,
       })
       sessionCookie = sdk.config.sessions.cookie.name
-      app = await start({ sdk, routes: createOidcHandlers(oidc), port })
+      app = await start({ sdk, routes: oidc.createOidcHandlers(client), port })
       expect(app.url).toBe(base)
     })
     afterAll(async () => {
