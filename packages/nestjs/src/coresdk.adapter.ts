@@ -1,5 +1,5 @@
 import type { HttpProblem } from '@coresdk/core'
-import type { AdapterKit, NodeRequestLike, RouteResponse } from '@coresdk/core/adapter'
+import type { AdapterKit, NodeRequestLike, RequestAuth, RouteResponse } from '@coresdk/core/adapter'
 import { defineAdapter, nodeRequest, nodeRouteRequest } from '@coresdk/core/adapter'
 import { HttpException } from '@nestjs/common'
 import type { CoreSdkRequest } from './coresdk.constants.ts'
@@ -70,6 +70,40 @@ export function write(answer: RouteResponse, req: unknown, res: AnyResponse): vo
   else (res as NodeResponseLike).end(answer.body)
 }
 
+const exposed = new WeakSet<object>()
+const FIELDS = [
+  ['coresdk_user', (auth: RequestAuth | undefined) => auth?.user ?? null],
+  ['coresdk_session', (auth: RequestAuth | undefined) => auth?.session ?? null],
+  ['coresdk_degraded', (auth: RequestAuth | undefined) => auth?.degraded ?? false],
+] as const
+
+/**
+ * `coresdk_user`, `coresdk_session` and `coresdk_degraded` become getters over `coresdk` on the platform's request
+ * prototype (Express's app request, Fastify's Request class), once per prototype: three more own properties on each
+ * request would cost V8 a map migration apiece. An assignment gives that request its own value. A request whose
+ * prototype is shared with everything (a plain object) gets them as its own properties instead.
+ */
+function expose(req: PlatformRequest): void {
+  const proto = Object.getPrototypeOf(req) as object | null
+  if (proto !== null && exposed.has(proto)) return
+  if (proto === null || proto === Object.prototype) {
+    const auth = req.coresdk
+    for (const [name, read] of FIELDS) (req as unknown as Record<string, unknown>)[name] = read(auth)
+    return
+  }
+  exposed.add(proto)
+  for (const [name, read] of FIELDS)
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      get(this: PlatformRequest) {
+        return read(this.coresdk)
+      },
+      set(this: PlatformRequest, value: unknown) {
+        Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true })
+      },
+    })
+}
+
 /** The glue over the module's kit, for the guard and the service; a refusal is thrown, for Nest's exception filters. */
 export function nestAdapter(kit: AdapterKit) {
   return defineAdapter<PlatformRequest, AnyResponse, undefined, boolean>({
@@ -89,9 +123,7 @@ export function nestAdapter(kit: AdapterKit) {
     auth: (req) => req.coresdk,
     pass(auth, req) {
       req.coresdk = auth
-      req.coresdk_user = auth.user
-      req.coresdk_session = auth.session
-      req.coresdk_degraded = auth.degraded
+      expose(req)
       return true
     },
     cookies,

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { rawRequest } from './http.ts'
@@ -48,6 +49,9 @@ export function describeDocsSnippet(options: DocsSnippetOptions): void {
       expect(snippet).toContain(options.listens)
       await writeFile(file, snippet.replaceAll('3000', String(port)))
       child = spawn(process.execPath, ['--conditions=@coresdk/source', '--import', 'tsx', file], {
+        // tsx reads the tsconfig nearest its working directory: the package's own (Nest's decorators need it), from
+        // wherever the test runner was started.
+        cwd: dirname(file),
         env: {
           PATH: process.env.PATH,
           CORESDK_JWT_ISSUER: issuer.issuer,
