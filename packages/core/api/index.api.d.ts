@@ -487,7 +487,6 @@ export interface TelemetryOptions {
 
 export interface TelemetrySpan {
   setAttribute(key: string, value: string | number | boolean): unknown;
-  setAttributes(attributes: TelemetryAttributes): unknown;
   setStatus(status: {
     code: number;
   }): unknown;
