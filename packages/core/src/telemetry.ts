@@ -219,13 +219,15 @@ export class Telemetry {
     const tally = this.#tallyOf(result)
     tally.count++
     // No span of its own: a span costs the SDK more than the whole warm decision. The outcome and reason go on the
-    // request's span instead, when that one records (the SDK counts a span's attributes on every set: two, or three
-    // when degraded; the engine mode and store kind are on every metric point already).
+    // request's span instead, when that one records. The SDK validates and counts on every set, so an allowed
+    // decision sets its outcome alone (its reason is `none`); a refusal adds its reason, a degraded one `degraded`.
+    // The engine mode and store kind are on every metric point already.
     const request = this.#api.trace.getActiveSpan()
     if (request?.isRecording()) {
       const attributes = tally.attributes
       request.setAttribute('coresdk.outcome', attributes['coresdk.outcome']!)
-      request.setAttribute('coresdk.reason', attributes['coresdk.reason']!)
+      if (attributes['coresdk.reason'] !== 'none')
+        request.setAttribute('coresdk.reason', attributes['coresdk.reason']!)
       if (attributes['coresdk.degraded'] === true) request.setAttribute('coresdk.degraded', true)
     }
     return result

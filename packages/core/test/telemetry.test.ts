@@ -124,12 +124,21 @@ describe('OpenTelemetry', () => {
       request.end()
     })
     expect(named('coresdk.authenticate')).toHaveLength(0)
-    expect(named('GET /api/me')[0]!.attributes).toEqual({
-      'coresdk.outcome': 'allowed',
-      'coresdk.reason': 'none',
-    })
+    // Allowed: the outcome alone (a reason is set only for a refusal or a degraded pass).
+    expect(named('GET /api/me')[0]!.attributes).toEqual({ 'coresdk.outcome': 'allowed' })
     expect(sum(await points('coresdk.verify_cache.hits'))).toBe(hits + 2)
     expect(sum(await points('coresdk.auth.decisions'), { 'coresdk.outcome': 'allowed' })).toBe(allowed + 2)
+    // A token this instance knows revoked is refused on the warm path too: the reason goes on the span with it.
+    const session = (await warm).session!
+    await sdk.sessions().revoke(session.id)
+    await tracer.startActiveSpan('GET /api/me again', async (request) => {
+      expect((await sdk.authenticate(bearer(token))).ok).toBe(false)
+      request.end()
+    })
+    expect(named('GET /api/me again')[0]!.attributes).toEqual({
+      'coresdk.outcome': 'refused',
+      'coresdk.reason': 'invalid_token',
+    })
     await sdk.close()
   })
 
