@@ -43,7 +43,8 @@ function firstLine(error: unknown): string {
 
 /**
  * Extracts the commit `ref` of this repository into `<tmpdir>/coresdk-bench-baseline/<commit>` and installs its dependencies
- * (once: a finished folder is reused). Its bench runs its packages from source, as this one does, so nothing is built.
+ * (once: a finished folder is reused), then builds its packages: its workers load them from their `dist`, as this
+ * bench's do.
  * A missing history (a shallow clone) or a failed install is reported, not thrown: the baseline rows are then `n/a`.
  */
 export function prepareBaseline(ref: string, name: string, log: (line: string) => void): Baseline {
@@ -57,27 +58,42 @@ export function prepareBaseline(ref: string, name: string, log: (line: string) =
   const dir = join(tmpdir(), 'coresdk-bench-baseline', commit.slice(0, 12))
   const benchDir = join(dir, 'apps', 'bench')
   const done = join(dir, '.installed')
-  if (existsSync(done)) return { ok: true, ref, commit, name, benchDir, frameworks: frameworksOf(benchDir) }
+  const built = join(dir, '.built')
+  const ready: Extract<Baseline, { ok: true }> = { ok: true, ref, commit, name, benchDir, frameworks: [] }
+  if (existsSync(built)) return { ...ready, frameworks: frameworksOf(benchDir) }
   try {
-    rmSync(dir, { recursive: true, force: true })
-    mkdirSync(dir, { recursive: true })
-    log(`  baseline ${ref}: extracting ${commit.slice(0, 12)} and installing its dependencies`)
-    execFileSync('sh', ['-c', `git archive ${commit} | tar -x -C "${dir}"`], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    execFileSync('pnpm', ['install', '--frozen-lockfile', '--prefer-offline', '--reporter=silent'], {
+    if (!existsSync(done)) install(commit, dir, done, log)
+    if (!existsSync(join(benchDir, 'src', 'http', 'server-worker.ts')))
+      return { ok: false, ref, name, reason: `commit ${ref} has no HTTP bench to run` }
+    log(`  baseline ${ref}: building its packages`)
+    execFileSync('pnpm', ['run', 'build'], {
       cwd: dir,
       stdio: ['ignore', 'ignore', 'pipe'],
-      // Its own workspace: none of this checkout's settings leak into the install.
       env: { ...process.env, npm_config_workspace_dir: dir },
       timeout: 600_000,
     })
-    if (!existsSync(join(benchDir, 'src', 'http', 'server-worker.ts')))
-      return { ok: false, ref, name, reason: `commit ${ref} has no HTTP bench to run` }
-    writeFileSync(done, `${commit}\n`)
-    return { ok: true, ref, commit, name, benchDir, frameworks: frameworksOf(benchDir) }
+    writeFileSync(built, `${commit}\n`)
+    return { ...ready, frameworks: frameworksOf(benchDir) }
   } catch (error) {
     return { ok: false, ref, name, reason: `could not prepare commit ${ref}: ${firstLine(error)}` }
   }
+}
+
+/** Extracts `commit` into `dir` and installs its dependencies; the `done` mark records a finished install. */
+function install(commit: string, dir: string, done: string, log: (line: string) => void): void {
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  log(`  baseline: extracting ${commit.slice(0, 12)} and installing its dependencies`)
+  execFileSync('sh', ['-c', `git archive ${commit} | tar -x -C "${dir}"`], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  execFileSync('pnpm', ['install', '--frozen-lockfile', '--prefer-offline', '--reporter=silent'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own workspace: none of this checkout's settings leak into the install.
+    env: { ...process.env, npm_config_workspace_dir: dir },
+    timeout: 600_000,
+  })
+  writeFileSync(done, `${commit}\n`)
 }

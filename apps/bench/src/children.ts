@@ -44,7 +44,8 @@ export interface StartWorkerOptions {
 }
 
 /**
- * Starts `src/<script>` in its own Node process (TypeScript through tsx, workspace packages from source) and waits
+ * Starts `src/<script>` in its own Node process (the bench's TypeScript through tsx, the workspace packages as built,
+ * from their `dist`, as users load them: tsx's transform of the sources wraps every function in a naming helper) and waits
  * for its `ready` message. Every worker started here is killed by {@link killAllWorkers}.
  */
 export async function startWorker(
@@ -57,7 +58,6 @@ export async function startWorker(
     command!,
     [
       ...(options.wrapper ? [...wrapperArgs, process.execPath] : []),
-      '--conditions=@coresdk/source',
       '--import',
       'tsx',
       ...(options.nodeArgs ?? []),
@@ -67,7 +67,7 @@ export async function startWorker(
     {
       cwd: benchDir,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      // tsx applies a tsconfig only to the files it includes: this one reaches the workspace sources (Nest's decorators).
+      // The bench's own tsconfig for tsx (the Nest apps' decorators); the baseline copy's reaches its package sources.
       env: { ...process.env, TSX_TSCONFIG_PATH: join(benchDir, 'tsconfig.run.json'), ...options.env },
     },
   )

@@ -54,7 +54,7 @@ export function machineSection(report: Pick<BenchReport, 'machine' | 'versions'>
     `- Load average when the run began: ${m.loadAverage.toFixed(2)} (anything above 0 is other work competing for the same ${m.cpuCount} cores)`,
     `- Packages: ${Object.entries(report.versions)
       .map(([name, version]) => `${name} ${version}`)
-      .join(', ')}`,
+      .join(', ')}; CoreSDK's packages as built (\`pnpm build\`, their \`dist\`), as an app loads them`,
   ]
   return lines.join('\n')
 }
