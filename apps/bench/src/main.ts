@@ -54,7 +54,7 @@ const QUICK = {
   profileSec: 4,
 }
 const FULL = {
-  verify: { rounds: 5, durationMs: 1000, warmupMs: 500 },
+  verify: { rounds: 7, durationMs: 1000, warmupMs: 500 },
   http: { rounds: 3, durationSec: 8, warmupRequests: 10_000, connections: 50 },
   sessions: { rounds: 3, count: 2000, concurrency: 16, revocations: 500, memorySessions: 100_000 },
   instructions: { warmupRequests: 6000, requests: 4000, connections: 8, parallel: 2 },

@@ -6,7 +6,12 @@ import type { ProfileSummary } from './profile.ts'
 import type { SessionSettings, SessionsReport } from './sessions/sessions-bench.ts'
 import { formatBytes, formatNumber, formatRatio, table } from './stats.ts'
 import { cpuRatio, rpsRatio, type TargetResult, verdict } from './targets.ts'
-import { VERIFY_ALGORITHMS, type VerifyResult, type VerifySettings } from './verify/verify-bench.ts'
+import {
+  timeRatio,
+  VERIFY_ALGORITHMS,
+  type VerifyResult,
+  type VerifySettings,
+} from './verify/verify-bench.ts'
 
 /** A profile taken because a target was missed. */
 export interface MissProfile {
@@ -78,8 +83,8 @@ export function verifySection(results: VerifyResult[]): string {
         `${alg}: ${COMPETITOR_NAME[r.competitor] ?? r.competitor}`,
         formatNumber(r.opsPerSec),
         formatNumber(r.nsPerOp),
-        formatRatio(r.nsPerOp / (jose?.nsPerOp ?? Number.NaN)),
-        formatRatio(r.nsPerOp / (node?.nsPerOp ?? Number.NaN)),
+        formatRatio(timeRatio(r, jose)),
+        formatRatio(timeRatio(r, node)),
       ])
     }
   }
@@ -376,7 +381,7 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('')
     out.push(
       `A tight loop, one verification after another (each awaited), ${s.verify.rounds} rounds of ${s.verify.durationMs} ms per ` +
-        `competitor after a ${s.verify.warmupMs} ms warm-up, competitors alternating within each round; the median round is shown. ` +
+        `competitor after a ${s.verify.warmupMs} ms warm-up, competitors alternating within each round; ops/s and ns/op are the median round, ratios the median of the rounds' own ratios. ` +
         'The token is an ordinary access token (`iss`, `aud`, `sub`, `iat`, `exp`, `email`, `scope`; no `sid` or `jti`). ' +
         'Cold: CoreSDK with its verify cache off (`cacheSize: 0`), so every call verifies the signature and claims. ' +
         'Warm: the default cache, the same token again. jose gets the same key, already imported as a `CryptoKey`, and ' +

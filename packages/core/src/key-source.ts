@@ -29,6 +29,11 @@ export interface KeySource {
    * {@link KeyLookupError} when none fits.
    */
   candidates(hint: KeyHint): CryptoKey[] | Promise<CryptoKey[]>
+  /**
+   * The one key {@link KeySource.candidates} gives every token of `alg`, whatever else its header holds, when that
+   * key is already imported; undefined when the header must choose, or nothing is imported yet.
+   */
+  sole?(alg: string): CryptoKey | undefined
   /** Stops any fetch in flight. */
   close(): void
 }
@@ -180,6 +185,10 @@ export class SecretKeySource implements KeySource {
     return imported
   }
 
+  sole(alg: string): CryptoKey | undefined {
+    return this.#ready.get(alg)?.[0]
+  }
+
   close(): void {}
 }
 
@@ -203,6 +212,13 @@ export class StaticKeySource implements KeySource {
     }
     const keys = keysOf(chosen, alg)
     return Array.isArray(keys) ? nonEmpty(keys) : keys.then(nonEmpty)
+  }
+
+  sole(alg: string): CryptoKey | undefined {
+    // One key without a `kid` is chosen for every token of its algorithm: by `kid` or for the lack of one.
+    const entry = this.#entries.length === 1 ? this.#entries[0]! : undefined
+    if (entry === undefined || entry.kid !== undefined || !entry.fits(alg)) return undefined
+    return entry.ready(alg) ?? undefined
   }
 
   close(): void {}

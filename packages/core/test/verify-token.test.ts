@@ -179,6 +179,56 @@ describe('algorithms', () => {
   })
 })
 
+describe('one allowed algorithm and one key, already imported (the key goes to jose as it is)', () => {
+  const claims = () => ({ iss: ISS, aud: AUD, sub: 'u', exp: Math.floor(Date.now() / 1000) + 300 })
+
+  it('refuses, after a first good token, everything it refused before: none, confusion, other algorithms, kids', async () => {
+    const rsa = await createTestKeys('RS256')
+    const other = await createTestKeys('RS256')
+    const secret = 'y'.repeat(32)
+    const byPem = verifier({
+      issuer: ISS,
+      audience: AUD,
+      algorithms: ['RS256'],
+      publicKeys: [rsa.publicPem!],
+    })
+    const hs = verifier({ issuer: ISS, audience: AUD, algorithms: ['HS256'], secret, cacheSize: 0 })
+    // The first good token imports the key; from then on each token meets the imported key directly.
+    expect(reason(await byPem.verify(await mintToken({ keys: rsa, claims: claims() })))).toBe('ok')
+    const hsToken = await mintToken({ alg: 'HS256', secret, claims: claims() })
+    expect(reason(await hs.verify(hsToken))).toBe('ok')
+    expect(reason(await hs.verify(hsToken))).toBe('ok')
+
+    const none = craftToken({ header: { alg: 'none', typ: 'JWT' }, payload: claims(), signature: '' })
+    expect(reason(await byPem.verify(none))).toBe('unsupported_algorithm')
+    expect(reason(await hs.verify(none))).toBe('unsupported_algorithm')
+    const forged = await mintToken({ alg: 'HS256', secret: rsa.publicPem!, claims: claims() })
+    expect(reason(await byPem.verify(forged))).toBe('unsupported_algorithm')
+    expect(reason(await hs.verify(await mintToken({ keys: rsa, claims: claims() })))).toBe(
+      'unsupported_algorithm',
+    )
+    expect(
+      reason(await hs.verify(await mintToken({ alg: 'HS256', secret: 'z'.repeat(32), claims: claims() }))),
+    ).toBe('invalid_signature')
+    // A PEM has no kid: a token naming any kid, or none, is verified against it, as by the resolver.
+    expect(
+      reason(await byPem.verify(await mintToken({ keys: rsa, claims: claims(), kid: 'elsewhere' }))),
+    ).toBe('ok')
+    expect(reason(await byPem.verify(await mintToken({ keys: other, claims: claims(), kid: null })))).toBe(
+      'invalid_signature',
+    )
+  })
+
+  it('still lets the kid choose when the one key has a kid', async () => {
+    const rsa = await createTestKeys('RS256')
+    const v = verifier({ issuer: ISS, audience: AUD, algorithms: ['RS256'], publicKeys: [rsa.publicJwk!] })
+    expect(reason(await v.verify(await mintToken({ keys: rsa, claims: claims() })))).toBe('ok')
+    expect(reason(await v.verify(await mintToken({ keys: rsa, claims: claims(), kid: 'elsewhere' })))).toBe(
+      'unknown_key',
+    )
+  })
+})
+
 describe('claims', () => {
   let issuer: TestIssuer
   let v: TokenVerifier

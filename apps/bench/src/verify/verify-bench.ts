@@ -70,6 +70,18 @@ export async function runVerifyBench(
   }
 }
 
+/**
+ * How many times longer `a` takes per token than `b`: the median of the rounds' own ratios (each round ran the two
+ * side by side, so a drift of the machine between rounds cancels), else the ratio of the medians when the rounds
+ * were not kept.
+ */
+export function timeRatio(a: VerifyResult | undefined, b: VerifyResult | undefined): number {
+  if (a === undefined || b === undefined) return Number.NaN
+  if (a.rounds.length === 0 || a.rounds.length !== b.rounds.length) return a.nsPerOp / b.nsPerOp
+  // Rounds hold operations per second: time per token is their inverse.
+  return median(a.rounds.map((ops, i) => b.rounds[i]! / ops))
+}
+
 /** The list shifted left by `by` places (round-robin order for alternating rounds). */
 export function rotate<T>(items: readonly T[], by: number): T[] {
   const shift = ((by % items.length) + items.length) % items.length
