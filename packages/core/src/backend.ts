@@ -54,7 +54,7 @@ export interface Backend {
    * What {@link Backend.bearer} would answer for an already-verified token, when it can tell without waiting (its
    * session held in this process); undefined when only `bearer` can. Optional.
    */
-  bearerNow?(verified: VerifiedToken): BackendAnswer | undefined
+  bearerNow?(verified: VerifiedToken, now: number): BackendAnswer | undefined
   cookie(id: string, secret: string): Promise<BackendAnswer>
   /** `verified` is the token set's verified ID (else access) token when {@link verifiesLocally}. */
   create(

@@ -94,23 +94,23 @@ export class LocalBackend implements Backend {
     return this.#answer(claims, await this.#sessionForToken(verified, key, hints))
   }
 
-  bearerNow(verified: VerifiedToken): BackendAnswer | undefined {
+  bearerNow(verified: VerifiedToken, now: number): BackendAnswer | undefined {
     if (!this.#config.sessions.automatic)
       return { ok: true, user: verified.claims, record: null, degraded: false }
     // A token naming no session has its key once a first request computed it (the verified token is cached).
     if (verified.key === null || this.#store.peekByKey === undefined) return undefined
-    const record = this.#store.peekByKey(this.#config.tenantId, verified.key)
+    const record = this.#store.peekByKey(this.#config.tenantId, verified.key, now)
     // No session yet, or one no longer active: `bearer` creates the next (or refuses).
-    if (record === undefined || (record.revokedAt === null && !isRecordActive(record, Date.now())))
+    if (record === undefined || (record.revokedAt === null && !isRecordActive(record, now)))
       return undefined
-    return this.#answer(verified.claims, record)
+    return this.#answer(verified.claims, record, now)
   }
 
   /** A bearer token's answer, once its session is known: refused when revoked or another user's. */
-  #answer(claims: Claims, record: SessionRecord): BackendAnswer {
+  #answer(claims: Claims, record: SessionRecord, now?: number): BackendAnswer {
     if (record.userId !== claims.sub || record.revokedAt !== null)
       return { ok: false, code: 'invalid_token', record, clearCookie: false }
-    this.#touch(record)
+    this.#touch(record, now)
     return { ok: true, user: claims, record, degraded: false }
   }
 
@@ -194,8 +194,7 @@ export class LocalBackend implements Backend {
   }
 
   /** Slides the idle expiry and records `lastSeenAt`, at most once per `touchInterval` per session, off the request path. */
-  #touch(record: SessionRecord): void {
-    const now = Date.now()
+  #touch(record: SessionRecord, now = Date.now()): void {
     if (now - record.lastSeenAt < this.#config.sessions.touchInterval * 1000 || this.#touching.has(record.id))
       return
     this.#touching.add(record.id)

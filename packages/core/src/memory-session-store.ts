@@ -124,9 +124,10 @@ export class MemorySessionStore implements SessionStore {
   // first.
   readonly #live: BoundedMap<string, Slot>
   readonly #revoked: BoundedMap<string, Slot>
-  // A credential key's name to its record's name in #live or #revoked: the very string stored there, so a lookup
-  // hashes no new string.
-  readonly #keys = new Map<string, string>()
+  // Per tenant, a credential key to its record's name in #live or #revoked (the very string stored there). Nested,
+  // not scoped: the key a request brings is the verified token's own string, whose hash is kept, so the lookup on
+  // every request builds and hashes no new string.
+  readonly #keys = new Map<string, Map<string, string>>()
   readonly #users = new Map<string, UserSessions>()
   readonly #wheel = new Map<number, Set<string>>()
   #cursor = Math.floor(Date.now() / GRAIN)
@@ -171,11 +172,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
-    return this.#bound(scoped(tenantId, key), Date.now())
+    return this.#bound(tenantId, key, Date.now())
   }
 
-  peekByKey(tenantId: string, key: string): SessionRecord | undefined {
-    return this.#bound(scoped(tenantId, key), Date.now()) ?? undefined
+  peekByKey(tenantId: string, key: string, now = Date.now()): SessionRecord | undefined {
+    return this.#bound(tenantId, key, now) ?? undefined
   }
 
   async create(
@@ -187,7 +188,7 @@ export class MemorySessionStore implements SessionStore {
     const now = Date.now()
     const keyName = record.key === null ? null : scoped(tenantId, record.key)
     if (keyName !== null) {
-      const bound = this.#bound(keyName, now)
+      const bound = this.#bound(tenantId, record.key!, now)
       // A revoked record stays bound until it is retained no longer, so its tokens cannot start a fresh session.
       if (bound && (bound.revokedAt !== null || isRecordActive(bound, now)))
         return { record: bound, created: false }
@@ -358,18 +359,28 @@ export class MemorySessionStore implements SessionStore {
     return slot.record
   }
 
-  #bound(keyName: string, now: number): SessionRecord | null {
-    const name = this.#keys.get(keyName)
+  #bound(tenantId: string, key: string, now: number): SessionRecord | null {
+    const keys = this.#keys.get(tenantId)
+    const name = keys?.get(key)
     if (name === undefined) return null
     const record = this.#read(name, now)
-    if (record === null) this.#keys.delete(keyName)
+    if (record === null) this.#unbind(keys!, tenantId, key)
     return record
+  }
+
+  #unbind(keys: Map<string, string>, tenantId: string, key: string): void {
+    keys.delete(key)
+    if (keys.size === 0) this.#keys.delete(tenantId)
   }
 
   #insert(name: string, record: SessionRecord, keyName: string | null, userName: string, now: number): void {
     const previous = this.#live.get(name) ?? this.#revoked.get(name)
     if (previous !== undefined) this.#drop(name, previous)
-    if (keyName !== null) this.#keys.set(keyName, name)
+    if (record.key !== null) {
+      let keys = this.#keys.get(record.tenantId)
+      if (keys === undefined) this.#keys.set(record.tenantId, (keys = new Map()))
+      keys.set(record.key, name)
+    }
     let user = this.#users.get(userName)
     if (!user) {
       user = {
@@ -426,7 +437,8 @@ export class MemorySessionStore implements SessionStore {
       this.#unfile(name, slot)
       this.#live.delete(name)
     }
-    if (keyName !== null && this.#keys.get(keyName) === name) this.#keys.delete(keyName)
+    const keys = record.key === null ? undefined : this.#keys.get(record.tenantId)
+    if (keys?.get(record.key!) === name) this.#unbind(keys, record.tenantId, record.key!)
     user.active.delete(record.id)
     user.ended?.delete(record.id)
     if (user.active.size === 0 && (user.ended?.size ?? 0) === 0 && this.#users.get(user.name) === user)

@@ -22,12 +22,24 @@ export class RevocationMemory {
    * Whether a credential must be refused: its session (by key or id, where known) is revoked, or it was issued
    * (see `VerifiedToken.issuedAt`) at or before its user's revoke-all. Positional, as it runs on every request.
    */
-  rejects(key: string | null, sessionId: string | null, userId: string, issuedAt: number): boolean {
-    if (key !== null && this.#keys.size > 0 && this.#keys.get(key) !== undefined) return true
-    if (sessionId !== null && this.#sessions.size > 0 && this.#sessions.get(sessionId) !== undefined)
+  rejects(
+    key: string | null,
+    sessionId: string | null,
+    userId: string,
+    issuedAt: number,
+    now?: number,
+  ): boolean {
+    // The clock is read only when something is remembered (most requests: nothing).
+    if (key !== null && this.#keys.size > 0 && this.#keys.get(key, (now ??= Date.now())) !== undefined)
+      return true
+    if (
+      sessionId !== null &&
+      this.#sessions.size > 0 &&
+      this.#sessions.get(sessionId, (now ??= Date.now())) !== undefined
+    )
       return true
     if (this.#users.size > 0) {
-      const cutoff = this.#users.get(userId)
+      const cutoff = this.#users.get(userId, now)
       if (cutoff !== undefined && issuedAt <= cutoff) return true
     }
     return false

@@ -144,6 +144,27 @@ describe('SessionCache, the cache in front of the Redis and PostgreSQL stores', 
     expect(cache.get('a\u0000', 'b')?.id).toBe('b')
   })
 
+  it("never answers one tenant with another's session of the same id or key: the later one takes the place", () => {
+    const { cache } = setup()
+    const a = record({ tenantId: 'a', id: 'same', key: 'tok:same' })
+    const b = record({ tenantId: 'b', id: 'same', key: 'tok:same', userId: 'someone-else' })
+    cache.put('a', a, cache.epoch)
+    cache.put('b', b, cache.epoch)
+    expect(cache.get('a', 'same')).toBeUndefined()
+    expect(cache.getByKey('a', 'tok:same')).toBeUndefined()
+    expect(cache.owner('a', 'same')).toBeUndefined()
+    expect(cache.get('b', 'same')?.userId).toBe('someone-else')
+    expect(cache.getByKey('b', 'tok:same')?.userId).toBe('someone-else')
+    cache.putMarker('a', 'u1', 5, cache.epoch)
+    cache.putMarker('b', 'u1', 6, cache.epoch)
+    expect(cache.getMarker('a', 'u1')).toBeUndefined()
+    expect(cache.getMarker('b', 'u1')).toBe(6)
+    // A revocation of tenant a's session never marks tenant b's, and drops what sits in its place.
+    cache.apply({ kind: 'session', tenantId: 'a', sessionId: 'same', key: 'tok:same', userId: a.userId, at: 9 })
+    expect(cache.get('b', 'same')).toBeUndefined()
+    expect(cache.get('a', 'same')).toBeUndefined()
+  })
+
   it('serves nothing while distrusted and forgets what it had', () => {
     const { cache } = setup()
     const one = record()

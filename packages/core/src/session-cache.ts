@@ -27,6 +27,12 @@ interface Entry {
   epoch: number
 }
 
+/** A value of one tenant. */
+interface Owned<V> {
+  tenantId: string
+  value: V
+}
+
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value)
@@ -35,10 +41,17 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
-// One tenant's entry name: the tenant's length first, so that no tenant and name, whatever they hold, can spell
+// The maps are keyed by the name alone (a session id, a credential key, a user id), each value holding its tenant: a
+// lookup hashes the very string the request brought (a cached token's key, a record's id), with its hash kept, and
+// builds none. Two tenants' entries of one name take turns in one place: a read of the other tenant's is a miss.
+// A forgotten user's name: the tenant's length first, so that no tenant and name, whatever they hold, can spell
 // another pair (a separator could appear inside either).
 function scoped(tenantId: string, name: string): string {
   return `${tenantId.length}:${tenantId}${name}`
+}
+
+function mine<V>(owned: Owned<V> | undefined, tenantId: string): V | undefined {
+  return owned !== undefined && owned.tenantId === tenantId ? owned.value : undefined
 }
 
 /**
@@ -55,10 +68,10 @@ function scoped(tenantId: string, name: string): string {
  * if (record !== null) cache.put(tenantId, record, epoch)
  */
 export class SessionCache {
-  readonly #byId: BoundedMap<string, Entry>
-  readonly #byKey: BoundedMap<string, string>
-  readonly #markers: BoundedMap<string, number | null>
-  readonly #owners: BoundedMap<string, string>
+  readonly #byId: BoundedMap<string, Owned<Entry>>
+  readonly #byKey: BoundedMap<string, Owned<string>>
+  readonly #markers: BoundedMap<string, Owned<number | null>>
+  readonly #owners: BoundedMap<string, Owned<string>>
   // The epoch at which each user was last forgotten, for as long as an entry cached before it could live.
   readonly #forgotten: BoundedMap<string, number>
   readonly #maxStaleness: number
@@ -116,11 +129,13 @@ export class SessionCache {
   /** The cached session, or undefined. */
   get(tenantId: string, id: string): SessionRecord | undefined {
     if (!this.#trusted) return undefined
-    const now = this.#now()
-    const k = scoped(tenantId, id)
-    const entry = this.#byId.get(k, now)
+    return this.#get(tenantId, id, this.#now())
+  }
+
+  #get(tenantId: string, id: string, now: number): SessionRecord | undefined {
+    const entry = mine(this.#byId.get(id, now), tenantId)
     if (entry === undefined || this.#isForgotten(tenantId, entry, now)) {
-      if (entry !== undefined) this.#byId.delete(k)
+      if (entry !== undefined) this.#byId.delete(id)
       this.#misses++
       return undefined
     }
@@ -132,44 +147,45 @@ export class SessionCache {
   /** The cached session bound to a key, or undefined. */
   getByKey(tenantId: string, key: string): SessionRecord | undefined {
     if (!this.#trusted) return undefined
-    const k = scoped(tenantId, key)
-    const id = this.#byKey.get(k, this.#now())
+    const now = this.#now()
+    const id = mine(this.#byKey.get(key, now), tenantId)
     if (id === undefined) {
       this.#misses++
       return undefined
     }
-    const record = this.get(tenantId, id)
+    const record = this.#get(tenantId, id, now)
     if (record?.key === key) return record
-    this.#byKey.delete(k)
+    this.#byKey.delete(key)
     return undefined
   }
 
   /** Caches a session read or written at `epoch`; a revoked one is cached whatever the epoch (revocation is final). */
   put(tenantId: string, record: SessionRecord, epoch: number): void {
-    this.#owners.set(scoped(tenantId, record.id), record.userId)
+    this.#owners.set(record.id, { tenantId, value: record.userId })
     if (!this.#trusted || !this.#enabled) return
     if (epoch !== this.#epoch && record.revokedAt === null) return
     const now = this.#now()
     const until = Math.min(now + this.#maxStaleness, record.retainUntil)
     if (until <= now) return
-    this.#byId.set(scoped(tenantId, record.id), { record: deepFreeze(structuredClone(record)), epoch }, until)
-    if (record.key !== null) this.#byKey.set(scoped(tenantId, record.key), record.id, until)
+    const entry = { record: deepFreeze(structuredClone(record)), epoch }
+    this.#byId.set(record.id, { tenantId, value: entry }, until)
+    if (record.key !== null) this.#byKey.set(record.key, { tenantId, value: record.id }, until)
   }
 
   /** The user a session id belongs to, when known. */
   owner(tenantId: string, id: string): string | undefined {
-    return this.#owners.get(scoped(tenantId, id))
+    return mine(this.#owners.get(id), tenantId)
   }
 
   /** Remembers the user of a session id. */
   setOwner(tenantId: string, id: string, userId: string): void {
-    this.#owners.set(scoped(tenantId, id), userId)
+    this.#owners.set(id, { tenantId, value: userId })
   }
 
   /** The cached revoke-all marker (null: none), or undefined when not cached. */
   getMarker(tenantId: string, userId: string): number | null | undefined {
     if (!this.#trusted) return undefined
-    const at = this.#markers.get(scoped(tenantId, userId), this.#now())
+    const at = mine(this.#markers.get(userId, this.#now()), tenantId)
     if (at === undefined) this.#misses++
     else this.#hits++
     return at
@@ -178,20 +194,21 @@ export class SessionCache {
   /** Caches a marker read at `epoch`. */
   putMarker(tenantId: string, userId: string, at: number | null, epoch: number): void {
     if (!this.#trusted || !this.#enabled || epoch !== this.#epoch) return
-    this.#markers.set(scoped(tenantId, userId), at, this.#now() + this.#maxStaleness)
+    this.#markers.set(userId, { tenantId, value: at }, this.#now() + this.#maxStaleness)
   }
 
   /** Applies a revocation: a session is marked revoked; a user's cached sessions and marker are forgotten. */
   apply(event: RevocationEvent): void {
     this.#epoch++
     if (event.kind === 'session') {
-      const k = scoped(event.tenantId, event.sessionId)
-      const until = this.#byId.expiresAt(k)
-      const entry = this.#byId.get(k, this.#now())
+      const id = event.sessionId
+      const until = this.#byId.expiresAt(id)
+      const owned = this.#byId.get(id, this.#now())
+      const entry = mine(owned, event.tenantId)
       if (entry !== undefined && until !== undefined && entry.record.revokedAt === null) {
         const record = Object.freeze({ ...entry.record, revokedAt: event.at })
-        this.#byId.set(k, { record, epoch: this.#epoch }, until)
-      }
+        this.#byId.set(id, { tenantId: event.tenantId, value: { record, epoch: this.#epoch } }, until)
+      } else if (owned !== undefined && entry === undefined) this.#byId.delete(id)
       return
     }
     this.forgetUser(event.tenantId, event.userId)
@@ -199,15 +216,14 @@ export class SessionCache {
 
   /** Forgets a user's cached sessions and marker, in O(1): entries cached before now are no longer served. */
   forgetUser(tenantId: string, userId: string): void {
-    const k = scoped(tenantId, userId)
-    this.#markers.delete(k)
+    if (this.#markers.get(userId)?.tenantId === tenantId) this.#markers.delete(userId)
     const now = this.#now()
     // Marks are written in time order and all live maxStaleness, so the expired ones are at the front.
     this.#forgotten.prune(now)
     // Too many users forgotten at once to remember them all: forgetting everything instead is always safe.
     if (this.#forgotten.size >= this.#forgotten.capacity) this.forgetAll()
     // An entry cached before this lives at most maxStaleness more: so long the mark must be kept.
-    this.#forgotten.set(k, this.#epoch, now + this.#maxStaleness)
+    this.#forgotten.set(scoped(tenantId, userId), this.#epoch, now + this.#maxStaleness)
   }
 
   /** Counters and size, for monitoring. */
@@ -216,6 +232,7 @@ export class SessionCache {
   }
 
   #isForgotten(tenantId: string, entry: Entry, now: number): boolean {
+    // Marks live maxStaleness after a user's revocation: only then is a scoped name built.
     if (this.#forgotten.size === 0) return false
     const at = this.#forgotten.get(scoped(tenantId, entry.record.userId), now)
     return at !== undefined && entry.epoch < at

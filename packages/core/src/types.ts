@@ -163,9 +163,10 @@ export interface SessionStore {
   /**
    * What {@link SessionStore.getByKey} would answer, when this process holds it already (the store itself in memory,
    * or a cache the store keeps coherent with its revocation events), without a round trip; undefined when only
-   * `getByKey` can tell. Optional: with it, a warm request is answered without waiting on a promise.
+   * `getByKey` can tell. Optional: with it, a warm request is answered without waiting on a promise. `now` is the
+   * caller's clock reading (ms) for this request, when it has one.
    */
-  peekByKey?(tenantId: string, key: string): SessionRecord | undefined
+  peekByKey?(tenantId: string, key: string, now?: number): SessionRecord | undefined
   /**
    * Atomically: when `record.key` is already bound to a live record (unexpired, or revoked and still retained),
    * returns that one (`created: false`);

@@ -358,7 +358,9 @@ describe('login and callback', () => {
       code: 'invalid_request',
     })
     const value = setCookie.split(';')[0]!
-    const tampered = `${value.slice(0, -2)}${value.endsWith('A') ? 'B' : 'A'}${value.slice(-1)}`
+    // One character changed for certain (the one replaced is compared, not its neighbour).
+    const tampered = `${value.slice(0, -2)}${value.at(-2) === 'A' ? 'B' : 'A'}${value.slice(-1)}`
+    expect(tampered).not.toBe(value)
     await expect(oidc.callback({ url: callbackUrl, cookie: tampered })).rejects.toMatchObject({
       code: 'invalid_request',
     })
