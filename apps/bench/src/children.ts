@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -6,6 +7,23 @@ import { fileURLToPath } from 'node:url'
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 const live = new Set<ChildProcess>()
+
+/** The commands that run a server on one CPU and its load generator on another. */
+export interface CpuPinning {
+  server: string[]
+  load: string[]
+}
+
+/**
+ * With two CPUs or more and `taskset`: the server on CPU 1, the load generator on CPU 0, so that neither moves
+ * between CPUs or takes the other's (each process, its threads included). Null when the machine cannot.
+ */
+export function cpuPinning(): CpuPinning | null {
+  if (availableParallelism() < 2) return null
+  const probe = spawnSync('taskset', ['-c', '1', 'true'], { stdio: 'ignore' })
+  if (probe.status !== 0) return null
+  return { server: ['taskset', '-c', '1'], load: ['taskset', '-c', '0'] }
+}
 
 /** A message a worker sends to its parent, or the parent to a worker. */
 export interface WorkerMessage {

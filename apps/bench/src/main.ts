@@ -6,7 +6,7 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 import { parseArgs, USAGE } from './args.ts'
 import { type Baseline, DEFAULT_BASELINE, prepareBaseline } from './baseline.ts'
-import { BENCH_DIR, killAllWorkers, liveWorkerCount } from './children.ts'
+import { BENCH_DIR, cpuPinning, killAllWorkers, liveWorkerCount } from './children.ts'
 import type { Fixture } from './fixture.ts'
 import {
   HTTP_PROFILE_FUNCTIONS,
@@ -195,7 +195,13 @@ async function main(): Promise<void> {
     baseline = prepareBaseline(args.baseline, name, log)
     if (!baseline.ok) log(`  baseline ${args.baseline}: ${baseline.reason}`)
   }
-  const httpSettings: HttpSettings = { ...plan.http, frameworks: args.frameworks, variants, baseline }
+  const httpSettings: HttpSettings = {
+    ...plan.http,
+    frameworks: args.frameworks,
+    variants,
+    baseline,
+    pinning: cpuPinning(),
+  }
   const instructionVariants: Variant[] = [
     'bare',
     'empty',

@@ -49,6 +49,7 @@ describe('report', () => {
           frameworks: [],
           variants: [],
           baseline: null,
+          pinning: null,
         },
         sessions: { rounds: 1, count: 1, concurrency: 1, revocations: 1, memorySessions: 1 },
       },

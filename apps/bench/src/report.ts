@@ -395,7 +395,10 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('## 2. HTTP: `GET /api/me` per framework')
     out.push('')
     out.push(
-      `Each app runs alone in its own process; autocannon runs in another (${s.http.connections} connections, no pipelining). ` +
+      `Each app runs alone in its own process; autocannon runs in another (${s.http.connections} connections, no pipelining)` +
+        (s.http.pinning
+          ? ', each on a CPU of its own: the servers on CPU 1, autocannon on CPU 0 (`taskset`). '
+          : ', wherever the OS puts them (this machine cannot pin them to CPUs of their own). ') +
         `Per framework: a warm-up of ${formatNumber(s.http.warmupRequests)} requests per variant, then ${s.http.rounds} rounds of ${s.http.durationSec} s, the variants ` +
         'alternating (the order rotates each round); figures are medians of the rounds, ratios the medians of the per-round ratios (each round’s variants ran side by side). Every request carries the same RS256 token (the warm ' +
         'path: verify cache hit, session found). Server CPU is `process.cpuUsage()` over the measured window divided by the ' +

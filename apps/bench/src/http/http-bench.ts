@@ -1,5 +1,11 @@
 import type { Baseline } from '../baseline.ts'
-import { type StartWorkerOptions, startWorker, type Worker, type WorkerMessage } from '../children.ts'
+import {
+  type CpuPinning,
+  type StartWorkerOptions,
+  startWorker,
+  type Worker,
+  type WorkerMessage,
+} from '../children.ts'
 import type { Fixture } from '../fixture.ts'
 import type { CpuProfile } from '../profile.ts'
 import { median } from '../stats.ts'
@@ -19,6 +25,8 @@ export interface HttpSettings {
   variants: readonly Variant[]
   /** The earlier commit the `coresdk-baseline` rows run (null: those rows are not measured). */
   baseline: Baseline | null
+  /** Where the servers and the load generator run (null: wherever the OS puts them). */
+  pinning: CpuPinning | null
 }
 
 /** One variant's figures: medians over the rounds, or why it was not measured. */
@@ -107,7 +115,8 @@ export async function runHttpBench(
   log: (line: string) => void,
 ): Promise<HttpResult[]> {
   const env = { BENCH_FIXTURE: JSON.stringify(fixture) }
-  const { worker: load } = await startWorker('http/load-worker.ts')
+  const pinning = settings.pinning
+  const { worker: load } = await startWorker('http/load-worker.ts', { wrapper: pinning?.load })
   const results: HttpResult[] = []
   const headers = { authorization: `Bearer ${token}` }
   const run = (port: number, durationSec: number, amount = 0): Promise<LoadResult & WorkerMessage> =>
@@ -126,7 +135,9 @@ export async function runHttpBench(
     for (const framework of settings.frameworks.filter((f) => FRAMEWORKS.includes(f))) {
       const variants = variantsFor(framework, settings.variants)
       const started = await Promise.allSettled(
-        variants.map((variant) => startVariant(framework, variant, settings.baseline, env)),
+        variants.map((variant) =>
+          startVariant(framework, variant, settings.baseline, env, { wrapper: pinning?.server }),
+        ),
       )
       const running: RunningVariant[] = []
       try {
@@ -232,15 +243,16 @@ export const HTTP_PROFILE_FUNCTIONS = [
 export async function profileHttpVariant(
   framework: Framework,
   variant: Variant,
-  settings: Pick<HttpSettings, 'connections' | 'warmupRequests' | 'durationSec'>,
+  settings: Pick<HttpSettings, 'connections' | 'warmupRequests' | 'durationSec' | 'pinning'>,
   fixture: Fixture,
   token: string,
 ): Promise<{ profile: CpuProfile; operations: number }> {
   const env = { BENCH_FIXTURE: JSON.stringify(fixture) }
-  const { worker: load } = await startWorker('http/load-worker.ts')
+  const { worker: load } = await startWorker('http/load-worker.ts', { wrapper: settings.pinning?.load })
   const { worker: server, ready } = await startWorker('http/server-worker.ts', {
     args: [framework, variant],
     env,
+    wrapper: settings.pinning?.server,
   })
   try {
     if (typeof ready.unavailable === 'string')
