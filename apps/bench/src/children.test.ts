@@ -5,7 +5,8 @@ import { cpuPinning } from './children.ts'
 
 function allowedCpus(wrapper: string[]): string {
   const [command, ...args] = wrapper
-  const script = "process.stdout.write(require('fs').readFileSync('/proc/self/status','utf8').match(/Cpus_allowed_list:\\s*(\\S+)/)[1])"
+  const script =
+    "process.stdout.write(require('fs').readFileSync('/proc/self/status','utf8').match(/Cpus_allowed_list:\\s*(\\S+)/)[1])"
   const run = spawnSync(command!, [...args, process.execPath, '-e', script], { encoding: 'utf8' })
   expect(run.status).toBe(0)
   return run.stdout
@@ -24,5 +25,4 @@ describe('cpuPinning', () => {
     expect(allowedCpus(pinning!.server)).toBe('1')
     expect(allowedCpus(pinning!.load)).toBe('0')
   })
-
 })

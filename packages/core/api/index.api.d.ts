@@ -259,7 +259,7 @@ export declare class MemorySessionStore implements SessionStore {
   };
   get(tenantId: string, id: string): Promise<SessionRecord | null>;
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null>;
-  peekByKey(tenantId: string, key: string): SessionRecord | undefined;
+  peekByKey(tenantId: string, key: string, now?: number): SessionRecord | undefined;
   create(tenantId: string, record: SessionRecord, limits?: SessionLimits): Promise<{
     record: SessionRecord;
     created: boolean;

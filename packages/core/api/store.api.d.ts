@@ -126,7 +126,7 @@ export interface SessionRecord {
 export interface SessionStore {
   get(tenantId: string, id: string): Promise<SessionRecord | null>;
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null>;
-  peekByKey?(tenantId: string, key: string): SessionRecord | undefined;
+  peekByKey?(tenantId: string, key: string, now?: number): SessionRecord | undefined;
   create(tenantId: string, record: SessionRecord, limits?: SessionLimits): Promise<{
     record: SessionRecord;
     created: boolean;

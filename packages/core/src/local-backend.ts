@@ -101,8 +101,7 @@ export class LocalBackend implements Backend {
     if (verified.key === null || this.#store.peekByKey === undefined) return undefined
     const record = this.#store.peekByKey(this.#config.tenantId, verified.key, now)
     // No session yet, or one no longer active: `bearer` creates the next (or refuses).
-    if (record === undefined || (record.revokedAt === null && !isRecordActive(record, now)))
-      return undefined
+    if (record === undefined || (record.revokedAt === null && !isRecordActive(record, now))) return undefined
     return this.#answer(verified.claims, record, now)
   }
 

@@ -378,7 +378,10 @@ export class MemorySessionStore implements SessionStore {
     if (previous !== undefined) this.#drop(name, previous)
     if (record.key !== null) {
       let keys = this.#keys.get(record.tenantId)
-      if (keys === undefined) this.#keys.set(record.tenantId, (keys = new Map()))
+      if (keys === undefined) {
+        keys = new Map()
+        this.#keys.set(record.tenantId, keys)
+      }
       keys.set(record.key, name)
     }
     let user = this.#users.get(userName)
@@ -431,7 +434,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   #drop(name: string, slot: Slot): void {
-    const { record, keyName, user } = slot
+    const { record, user } = slot
     if (slot.bucket < 0) this.#revoked.delete(name)
     else {
       this.#unfile(name, slot)

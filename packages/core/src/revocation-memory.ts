@@ -29,14 +29,9 @@ export class RevocationMemory {
     issuedAt: number,
     now?: number,
   ): boolean {
-    // The clock is read only when something is remembered (most requests: nothing).
-    if (key !== null && this.#keys.size > 0 && this.#keys.get(key, (now ??= Date.now())) !== undefined)
-      return true
-    if (
-      sessionId !== null &&
-      this.#sessions.size > 0 &&
-      this.#sessions.get(sessionId, (now ??= Date.now())) !== undefined
-    )
+    // Without the caller's `now`, each map reads the clock itself, and only when it holds something.
+    if (key !== null && this.#keys.size > 0 && this.#keys.get(key, now) !== undefined) return true
+    if (sessionId !== null && this.#sessions.size > 0 && this.#sessions.get(sessionId, now) !== undefined)
       return true
     if (this.#users.size > 0) {
       const cutoff = this.#users.get(userId, now)

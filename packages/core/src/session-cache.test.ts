@@ -160,7 +160,14 @@ describe('SessionCache, the cache in front of the Redis and PostgreSQL stores', 
     expect(cache.getMarker('a', 'u1')).toBeUndefined()
     expect(cache.getMarker('b', 'u1')).toBe(6)
     // A revocation of tenant a's session never marks tenant b's, and drops what sits in its place.
-    cache.apply({ kind: 'session', tenantId: 'a', sessionId: 'same', key: 'tok:same', userId: a.userId, at: 9 })
+    cache.apply({
+      kind: 'session',
+      tenantId: 'a',
+      sessionId: 'same',
+      key: 'tok:same',
+      userId: a.userId,
+      at: 9,
+    })
     expect(cache.get('b', 'same')).toBeUndefined()
     expect(cache.get('a', 'same')).toBeUndefined()
   })

@@ -1,7 +1,6 @@
 import { inspect } from 'node:util'
 import { CoreSDKClient, CoreSDKError, MemorySessionStore, type SDKConfig } from '@coresdk/core'
 import type { SessionStore } from '@coresdk/core/store'
-import { createRedisSessionStore } from '@coresdk/redis-store'
 import {
   ensureRedis,
   faultyStore,
