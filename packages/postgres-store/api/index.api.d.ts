@@ -78,4 +78,5 @@ export interface SweepResult {
   sessions: number;
   markers: number;
   events: number;
+  oneTimeKeys: number;
 }

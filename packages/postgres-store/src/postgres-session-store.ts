@@ -59,6 +59,8 @@ export interface SweepResult {
   sessions: number
   markers: number
   events: number
+  /** One-time keys whose claim had ended (`claimOnce`). */
+  oneTimeKeys: number
 }
 
 /** A {@link SessionStore} in PostgreSQL, with revocation fan-out over LISTEN/NOTIFY. */
@@ -547,7 +549,21 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
       sessions: await batches(this.#sql.sweepSessions, now),
       markers: await batches(this.#sql.sweepMarkers, now),
       events: await batches(this.#sql.sweepEvents, now - EVENT_RETENTION_MS),
+      oneTimeKeys: await batches(this.#sql.sweepOneTimeKeys, now),
     }))
+  }
+
+  claimOnce(tenantId: string, key: string, expiresAt: number): Promise<boolean> {
+    const now = Date.now()
+    if (expiresAt <= now) return Promise.resolve(true)
+    return this.#run(async () => {
+      const rows = await this.#query(this.#sql.claimOnce, [
+        this.#lookup.hash(tenantId, key),
+        Math.ceil(expiresAt),
+        now,
+      ])
+      return rows.length === 1
+    })
   }
 
   onRevocation(listener: (event: RevocationEvent) => void): () => void {

@@ -63,6 +63,11 @@ export class SchemaNames {
     return this.name('refresh_locks')
   }
 
+  /** One-time keys (`claimOnce`): one row per claimed key, until its claim ends. */
+  get oneTimeKeys(): string {
+    return this.name('one_time_keys')
+  }
+
   /** The audit trail (`createPostgresAuditSink`): one row per record, in chain order. */
   get audit(): string {
     return this.name('audit_log')
@@ -409,6 +414,19 @@ CREATE TABLE ${n.audit} (
   hash text NOT NULL,
   record text NOT NULL
 );
+`,
+  },
+  {
+    version: 5,
+    name: 'one-time keys',
+    sql: (n) => `
+-- One row per claimed one-time key (claimOnce: a logout token's jti), keyed by the hash of (tenant, key), until its
+-- claim ends (ms). A claim inserts the row, or takes over one whose claim has ended; the sweep deletes ended ones.
+CREATE TABLE ${n.oneTimeKeys} (
+  key_hash bytea PRIMARY KEY,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX ${n.index('one_time_keys_expiry')} ON ${n.oneTimeKeys} (expires_at);
 `,
   },
 ]

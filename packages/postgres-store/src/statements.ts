@@ -119,6 +119,19 @@ export function statements(n: SchemaNames) {
       `DELETE FROM ${n.users} WHERE user_hash IN (SELECT user_hash FROM ${n.users} WHERE retain_until <= $1
         ORDER BY retain_until LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1`,
     ),
+    // One statement, so one claim wins: the insert, or the takeover of an ended claim, answers a row; a claim that
+    // still holds answers none (the conflicting row is locked until the winner commits).
+    claimOnce: make(
+      'claimOnce',
+      `INSERT INTO ${n.oneTimeKeys} AS o (key_hash, expires_at) VALUES ($1, $2)
+        ON CONFLICT (key_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE o.expires_at <= $3
+        RETURNING 1`,
+    ),
+    sweepOneTimeKeys: make(
+      'sweepOneTimeKeys',
+      `DELETE FROM ${n.oneTimeKeys} WHERE key_hash IN (SELECT key_hash FROM ${n.oneTimeKeys} WHERE expires_at <= $1
+        ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1`,
+    ),
     sweepEvents: make(
       'sweepEvents',
       `DELETE FROM ${n.events} WHERE seq IN (SELECT seq FROM ${n.events} WHERE created_at <= $1

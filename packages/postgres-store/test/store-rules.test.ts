@@ -268,11 +268,16 @@ describe.skipIf(postgres.url === null)(`the PostgreSQL store's own rules ${postg
         const kept = makeSessionRecord({ tenantId: tenant })
         for (const record of [...old, kept]) await sweeper.store.create(tenant, record)
         await sweeper.store.revokeAllForUser(tenant, 'usr_marker', now, 10_000)
+        expect(await sweeper.store.claimOnce(tenant, 'jti-swept', now + 10_000)).toBe(true)
+        expect(await sweeper.store.claimOnce(tenant, 'jti-kept', now + 3_600_000)).toBe(true)
         // Swept as of a minute later: every record above is past its retention then, the one kept is not.
         const later = now + 60_000
         const swept = await sweeper.store.sweep(later)
         expect(swept.sessions).toBeGreaterThanOrEqual(20)
         expect(swept.markers).toBeGreaterThanOrEqual(1)
+        expect(swept.oneTimeKeys).toBeGreaterThanOrEqual(1)
+        // The claim still running holds: a second claim of it is refused.
+        expect(await sweeper.store.claimOnce(tenant, 'jti-kept', now + 3_600_000)).toBe(false)
         const left = await opened.pool.query(
           `SELECT count(*)::int AS n FROM "${schema}".coresdk_sessions WHERE retain_until <= $1`,
           [later],
