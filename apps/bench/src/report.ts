@@ -371,9 +371,11 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(
     'How to read these: the load generator and the server share the machine’s two cores, so requests per second move ' +
       'with anything else running (see the load average above; rounds of one variant can differ by tens of percent). ' +
-      'The server’s CPU time per request barely depends on that: where the two disagree, trust the CPU column ' +
-      '(on a CPU-bound server, req/s × bare ≈ 1 / (CPU/req × bare)). The empty-middleware row shows what any ' +
-      'middleware costs in each framework.',
+      'The server’s CPU time per request depends on that less: where the two disagree, trust the CPU column ' +
+      '(on a CPU-bound server, req/s × bare ≈ 1 / (CPU/req × bare)). It still moves by up to about 15 % from round ' +
+      'to round when the machine’s own speed varies (a virtual machine’s does): a ratio within that of its limit is ' +
+      'not settled by one run. The instruction counts (section 4) do not depend on the machine’s speed. The empty-middleware ' +
+      'row shows what any middleware costs in each framework.',
   )
   out.push('')
   if (report.verify) {
