@@ -46,6 +46,7 @@ export declare function postgresPoolOptions(options?: {
 
 export interface PostgresSessionStore extends SessionStore {
   revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]>;
+  claimOnce(tenantId: string, key: string, expiresAt: number): Promise<boolean>;
   onRevocation(listener: (event: RevocationEvent) => void): () => void;
   close(): Promise<void>;
   ready(timeoutMs?: number): Promise<void>;

@@ -66,6 +66,8 @@ export interface SweepResult {
 /** A {@link SessionStore} in PostgreSQL, with revocation fan-out over LISTEN/NOTIFY. */
 export interface PostgresSessionStore extends SessionStore {
   revokeOthersForUser(tenantId: string, userId: string, keepId: string, at: number): Promise<string[]>
+  /** A one-time key claimed once across every instance (a table of claims; see {@link SessionStore.claimOnce}). */
+  claimOnce(tenantId: string, key: string, expiresAt: number): Promise<boolean>
   onRevocation(listener: (event: RevocationEvent) => void): () => void
   /** Stops the listener and the sweep timer; the pool is left open. */
   close(): Promise<void>
