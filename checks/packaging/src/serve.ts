@@ -19,7 +19,8 @@ export async function serve(
   args: readonly string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; url: string; timeout?: number },
 ): Promise<ServedApp> {
-  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, env: options.env })
+  // Its own process group: tsx runs the app in a child process of its own, which a kill of tsx alone would orphan.
+  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true })
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => {
     output += chunk
@@ -37,7 +38,13 @@ export async function serve(
   const app: ServedApp = {
     url: options.url,
     output: () => output,
-    stop: () => child.kill('SIGKILL'),
+    stop: () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        // The group is gone already.
+      }
+    },
     exited: exit,
   }
   const deadline = Date.now() + (options.timeout ?? 30_000)

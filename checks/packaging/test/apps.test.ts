@@ -66,6 +66,16 @@ describe.each<ModuleFormat>(['cjs', 'esm'])(
       expect(compiled.code).toBe(0)
     })
 
+    /** Whether `url` stops answering within 3 s. */
+    async function stopsAnswering(url: string): Promise<boolean> {
+      for (const deadline = Date.now() + 3000; Date.now() < deadline; ) {
+        const answer = await rawRequest(url, 'GET', '/health').catch(() => undefined)
+        if (answer === undefined) return true
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      return false
+    }
+
     /** Starts the app, and checks it: a public /health, 401 without a token, 200 with one, 401 once logged out. */
     async function expectServes(framework: string, command: string, args: string[]): Promise<void> {
       const url = `http://127.0.0.1:${ports.get(framework)}`
@@ -90,6 +100,8 @@ describe.each<ModuleFormat>(['cjs', 'esm'])(
         app.stop()
         await app.exited
       }
+      // Stopped with every process it started (tsx runs the app in a child of its own): nothing answers any more.
+      expect(await stopsAnswering(url)).toBe(true)
     }
 
     it.each(FRAMEWORKS)(
