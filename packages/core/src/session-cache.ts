@@ -41,15 +41,16 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
-// The maps are keyed by the name alone (a session id, a credential key, a user id), each value holding its tenant: a
-// lookup hashes the very string the request brought (a cached token's key, a record's id), with its hash kept, and
-// builds none. Two tenants' entries of one name take turns in one place: a read of the other tenant's is a miss.
 // A forgotten user's name: the tenant's length first, so that no tenant and name, whatever they hold, can spell
 // another pair (a separator could appear inside either).
 function scoped(tenantId: string, name: string): string {
   return `${tenantId.length}:${tenantId}${name}`
 }
 
+// The other maps are keyed by the name alone (a session id, a credential key, a user id), each value holding its
+// tenant: a lookup hashes the very string the request brought (a cached token's key, a record's id), with its hash
+// kept, and builds none. Two tenants' entries of one name take turns in one place: a read of the other tenant's is a
+// miss.
 function mine<V>(owned: Owned<V> | undefined, tenantId: string): V | undefined {
   return owned !== undefined && owned.tenantId === tenantId ? owned.value : undefined
 }
