@@ -1,5 +1,5 @@
 import type { HttpResult, HttpSettings } from './http/http-bench.ts'
-import { type InstructionResult, type InstructionSettings, WINDOWS } from './http/instructions.ts'
+import type { InstructionResult, InstructionSettings } from './http/instructions.ts'
 import { FRAMEWORK_NAME, USUAL_MIDDLEWARE, variantName } from './http/variants.ts'
 import type { MachineInfo } from './machine.ts'
 import type { ProfileSummary } from './profile.ts'
@@ -444,9 +444,8 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('')
     out.push(
       `Each server of section 2, alone in its own process under \`valgrind --tool=callgrind\` with counting off until ${formatNumber(i.warmupRequests)} ` +
-        `warm-up requests have run, then on for ${formatNumber(i.requests)} requests in ${WINDOWS} windows (${i.connections} connections from autocannon in another process); ` +
-        'counts are per thread, divided by the requests the server saw in each window, and the figure is the median window (a ' +
-        'window can take a garbage collection or a compilation the others do not). The main thread runs the JavaScript and most of the ' +
+        `warm-up requests have run, then on for ${formatNumber(i.requests)} requests (${i.connections} connections from autocannon in another process); ` +
+        'counts are per thread, divided by the requests the server saw. The main thread runs the JavaScript and most of the ' +
         'garbage collection; the helper threads (the optimising compiler, concurrent marking) are shown apart, as they vary ' +
         'with when the JIT happens to work. Unlike CPU time, the count does not move with other work on the machine, so ' +
         'the main-thread ratios are the steadiest measure of what CoreSDK adds on the warm path, and the targets are judged ' +

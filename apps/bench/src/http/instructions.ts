@@ -5,7 +5,6 @@ import { join } from 'node:path'
 import type { Baseline } from '../baseline.ts'
 import { startWorker, type Worker, type WorkerMessage } from '../children.ts'
 import type { Fixture } from '../fixture.ts'
-import { median } from '../stats.ts'
 import { check, startVariant } from './http-bench.ts'
 import type { LoadResult } from './load-worker.ts'
 import { type Framework, type Variant, variantsFor } from './variants.ts'
@@ -14,7 +13,7 @@ import { type Framework, type Variant, variantsFor } from './variants.ts'
 export interface InstructionSettings {
   /** Requests sent before counting starts (the JIT settles under valgrind too). */
   warmupRequests: number
-  /** Requests counted, over {@link WINDOWS} windows. */
+  /** Requests counted. */
   requests: number
   connections: number
   /** Servers measured at once: counts do not depend on what else runs. */
@@ -39,13 +38,6 @@ export interface InstructionResult {
   allThreads: number
   requests: number
 }
-
-/**
- * The counted requests are split into this many windows, each counted on its own; the figure is the median window's.
- * A window can take a garbage collection or a compilation the others do not (a single window of a Nest server read
- * 20 % above or below the next run's): the median leaves such a window out.
- */
-export const WINDOWS = 3
 
 /** Why callgrind cannot run here, or null when it can. */
 export function callgrindMissing(): string | null {
@@ -141,29 +133,17 @@ async function measure(
     const pid = String(server.process.pid)
     const control = (...args: string[]) =>
       execFileSync('callgrind_control', [...args, pid], { stdio: 'ignore' })
-    const windows: Array<{ main: number; all: number }> = []
-    let counted = 0
-    for (let w = 0; w < WINDOWS; w++) {
-      control('-z')
-      control('-i', 'on')
-      await server.request({ type: 'begin' })
-      const loaded = await run(Math.ceil(settings.requests / WINDOWS))
-      const { requests } = await server.request<{ type: string; requests: number }>({ type: 'end' })
-      control('-i', 'off')
-      control('-d')
-      const failed = loaded.non2xx + loaded.errors + loaded.timeouts
-      if (failed > 0) return { ...result, unavailable: `${failed} failed requests` }
-      const dump = readDump(dir)
-      const served = Math.max(1, requests)
-      windows.push({ main: dump.main / served, all: dump.all / served })
-      counted += requests
-    }
-    return {
-      ...result,
-      perRequest: median(windows.map((w) => w.main)),
-      allThreads: median(windows.map((w) => w.all)),
-      requests: counted,
-    }
+    control('-i', 'on')
+    await server.request({ type: 'begin' })
+    const loaded = await run(settings.requests)
+    const { requests } = await server.request<{ type: string; requests: number }>({ type: 'end' })
+    control('-i', 'off')
+    control('-d')
+    if (loaded.non2xx + loaded.errors + loaded.timeouts > 0)
+      return { ...result, unavailable: `${loaded.non2xx + loaded.errors + loaded.timeouts} failed requests` }
+    const counted = readDump(dir)
+    const served = Math.max(1, requests)
+    return { ...result, perRequest: counted.main / served, allThreads: counted.all / served, requests }
   } catch (error) {
     return { ...result, unavailable: `failed: ${String(error).split('\n')[0]}` }
   } finally {
@@ -174,7 +154,8 @@ async function measure(
 
 /**
  * Counts the instructions each server executes per warm request under callgrind: a figure that other work on the
- * machine does not move, to set beside the CPU times: the median of {@link WINDOWS} windows of one server.
+ * machine does not move, to set beside the CPU times (separate processes of one server can still differ: Nest on
+ * Fastify by up to 30 %).
  */
 export async function runInstructionBench(
   settings: InstructionSettings,
