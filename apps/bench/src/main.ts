@@ -206,6 +206,7 @@ async function main(): Promise<void> {
     'bare',
     'empty',
     'coresdk-memory',
+    'coresdk-per-route',
     'coresdk-baseline',
     ...TELEMETRY_VARIANTS,
   ]

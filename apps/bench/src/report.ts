@@ -107,20 +107,22 @@ export function httpSection(results: HttpResult[]): string {
           'p50 ms',
           'p99 ms',
           'server CPU µs/req',
+          'of it in the kernel',
           'req/s × bare',
           'CPU/req × bare',
           `req/s × ${USUAL_MIDDLEWARE[framework]}`,
         ],
         rows.map((r) =>
           r.unavailable !== null
-            ? [variantName(framework, r.variant), `n/a (${r.unavailable})`, '', '', '', '', '', '']
+            ? [variantName(framework, r.variant), `n/a (${r.unavailable})`, '', '', '', '', '', '', '']
             : [
                 variantName(framework, r.variant) +
                   (r.failures > 0 ? ` (${r.failures} failed requests)` : ''),
                 formatNumber(r.rps),
                 formatNumber(r.p50, 1),
                 formatNumber(r.p99, 1),
-                formatNumber(r.cpuUsPerRequest, 0),
+                formatNumber(r.cpuUsPerRequest, 1),
+                formatNumber(r.cpuSystemUsPerRequest, 1),
                 formatRatio(rpsRatio(r, bare)),
                 formatRatio(cpuRatio(r, bare)),
                 formatRatio(rpsRatio(r, usual)),

@@ -18,6 +18,7 @@ function http(
     p50: 1,
     p99: 2,
     cpuUsPerRequest: cpu,
+    cpuSystemUsPerRequest: cpu / 2,
     roundsRps: [rps],
     roundsCpu: [cpu],
     failures: 0,

@@ -6,3 +6,6 @@ import { serve } from './serve.ts'
 describeAuthRoutes('hono', oidc, async ({ sdk, routes, port }) =>
   serve(createApp(sdk, { oidc: routes }), port),
 )
+describeAuthRoutes('hono, authenticated per route', oidc, async ({ sdk, routes, port }) =>
+  serve(createApp(sdk, { oidc: routes, perRoute: true }), port),
+)

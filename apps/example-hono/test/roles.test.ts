@@ -3,3 +3,6 @@ import { createApp } from '../src/app.ts'
 import { serve } from './serve.ts'
 
 describeRoleChecks('hono', async (sdk) => serve(createApp(sdk, { staff: true })))
+describeRoleChecks('hono, authenticated per route', async (sdk) =>
+  serve(createApp(sdk, { staff: true, perRoute: true })),
+)

@@ -22,6 +22,8 @@ export declare const requireAuth: () => Middleware;
 
 export declare const requireRoles: Core.RequireRoles<Middleware>;
 
+export declare function withCoreSdk(sdk: CoreSDKClient, options?: CoreSdkMiddlewareOptions): <E extends Env$1 = Env, P extends string = string, I extends Input = {}>(handler: Handler<E, P, I>) => Handler<E, P, I>;
+
 // Named by the API above, not exported from this entry:
 
 type Middleware = MiddlewareHandler<Env>;

@@ -1,8 +1,8 @@
-import type { Claims, LogoutOptions, LogoutResult, Session } from '@coresdk/core'
+import type { Claims, CoreSDKClient, LogoutOptions, LogoutResult, Session } from '@coresdk/core'
 import { CoreSDKError } from '@coresdk/core'
 import type * as Core from '@coresdk/core/adapter'
 import { defineAdapter, nodeRequest } from '@coresdk/core/adapter'
-import type { Context, Handler, MiddlewareHandler, Next } from 'hono'
+import type { Context, Handler, Env as HonoEnv, Input, MiddlewareHandler, Next } from 'hono'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 
 /** The context variables the middleware sets: `c.get('coresdk_user')`, … */
@@ -89,6 +89,30 @@ const adapter = defineAdapter<
  * app.use(coreSdkMiddleware(sdk, { publicPaths: ['/health'] }))
  */
 export const coreSdkMiddleware: Core.AdapterMiddleware<Middleware> = adapter.middleware
+
+/**
+ * Authentication in the route's own handler instead of a middleware before it: wraps a handler (or a middleware,
+ * which keeps its `next`) so that it runs once the request is authenticated, with the same variables, answers and
+ * options as {@link coreSdkMiddleware}. Only the wrapped routes are authenticated; a path no route matches is
+ * Hono's 404. Hono runs a route with a single handler without composing a middleware chain, so this form costs
+ * less per request (see the benchmarks).
+ * @example
+ * const authenticated = withCoreSdk(sdk)
+ * app.get('/api/me', authenticated((c) => c.json({ sub: c.get('coresdk_user')!.sub })))
+ */
+export function withCoreSdk(
+  sdk: CoreSDKClient,
+  options?: CoreSdkMiddlewareOptions,
+): <E extends HonoEnv = Env, P extends string = string, I extends Input = {}>(
+  handler: Handler<E, P, I>,
+) => Handler<E, P, I> {
+  const middleware = adapter.middleware(sdk, options) as unknown as (
+    c: Context,
+    next: () => unknown,
+  ) => unknown
+  // The middleware goes on by calling its `next`, and answers with what that returns: here, the handler's answer.
+  return (handler) => (c, next) => middleware(c, () => handler(c, next)) as ReturnType<typeof handler>
+}
 
 /** Refuses anonymous requests with the 401 problem (on a public path, it authenticates first). */
 export const requireAuth: () => Middleware = adapter.requireAuth

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { CoreSDKClient } from '@coresdk/core'
+import type { Context } from 'hono'
 import { BARE_BODY, type Fixture, type MeBody } from '../fixture.ts'
 import type { Framework, Variant } from './variants.ts'
 
@@ -133,16 +134,14 @@ async function hono({ variant, fixture, sdk }: AppContext): Promise<RunningApp> 
     )
     app.get('/api/me', (c) => c.json(claimsBody(c.get('jwtPayload' as never) as { sub?: string }, null)))
   } else {
-    const { coreSdkMiddleware } = await import('@coresdk/hono')
-    app.use('/api/*', coreSdkMiddleware(sdk!))
-    app.get('/api/me', (c) =>
-      c.json(
-        claimsBody(
-          c.get('coresdk_user' as never) ?? undefined,
-          (c.get('coresdk_session' as never) as { id: string } | null)?.id ?? null,
-        ),
-      ),
-    )
+    const { coreSdkMiddleware, withCoreSdk } = await import('@coresdk/hono')
+    const me = (c: Context) =>
+      c.json(claimsBody(c.get('coresdk_user') ?? undefined, c.get('coresdk_session')?.id ?? null))
+    if (variant === 'coresdk-per-route') app.get('/api/me', withCoreSdk(sdk!)(me))
+    else {
+      app.use('/api/*', coreSdkMiddleware(sdk!))
+      app.get('/api/me', me)
+    }
   }
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>

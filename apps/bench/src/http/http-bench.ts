@@ -40,6 +40,8 @@ export interface HttpResult {
   p99: number
   /** Server CPU time (user + system) per request, in microseconds. */
   cpuUsPerRequest: number
+  /** The part of it spent in the kernel (system time: reading and writing sockets), in microseconds. */
+  cpuSystemUsPerRequest: number
   roundsRps: number[]
   /** Server CPU µs per request in each round, in round order. */
   roundsCpu: number[]
@@ -150,6 +152,7 @@ export async function runHttpBench(
             p50: Number.NaN,
             p99: Number.NaN,
             cpuUsPerRequest: Number.NaN,
+            cpuSystemUsPerRequest: Number.NaN,
             roundsRps: [],
             roundsCpu: [],
             failures: 0,
@@ -177,7 +180,7 @@ export async function runHttpBench(
         }
         log(`  ${framework}: ${running.length} variants started and checked`)
         for (const { port } of running) await run(port, 0, settings.warmupRequests)
-        const samples = new Map<Variant, Array<LoadResult & { cpuUs: number }>>()
+        const samples = new Map<Variant, Array<LoadResult & { cpuUs: number; systemUs: number }>>()
         for (let round = 0; round < settings.rounds; round++) {
           for (const { variant, worker, port } of rotate(running, round)) {
             await worker.request({ type: 'begin' })
@@ -188,8 +191,10 @@ export async function runHttpBench(
               cpuSystemUs: number
               requests: number
             }>({ type: 'end' })
-            const cpuUs = (cpu.cpuUserUs + cpu.cpuSystemUs) / Math.max(1, cpu.requests)
-            samples.set(variant, [...(samples.get(variant) ?? []), { ...result, cpuUs }])
+            const served = Math.max(1, cpu.requests)
+            const cpuUs = (cpu.cpuUserUs + cpu.cpuSystemUs) / served
+            const systemUs = cpu.cpuSystemUs / served
+            samples.set(variant, [...(samples.get(variant) ?? []), { ...result, cpuUs, systemUs }])
           }
           log(
             `  ${framework} round ${round + 1}/${settings.rounds}: ${running
@@ -207,6 +212,7 @@ export async function runHttpBench(
             p50: median(s.map((x) => x.p50)),
             p99: median(s.map((x) => x.p99)),
             cpuUsPerRequest: median(s.map((x) => x.cpuUs)),
+            cpuSystemUsPerRequest: median(s.map((x) => x.systemUs)),
             roundsRps: s.map((x) => x.rps),
             roundsCpu: s.map((x) => x.cpuUs),
             failures: s.reduce((sum, x) => sum + x.non2xx + x.errors + x.timeouts, 0),

@@ -15,6 +15,7 @@ let sdk: CoreSDKClient | undefined
 let closeStore = async (): Promise<void> => {}
 const STORES: Partial<Record<Variant, StoreKind>> = {
   'coresdk-memory': 'memory',
+  'coresdk-per-route': 'memory',
   'coresdk-traced': 'memory',
   'coresdk-otel': 'memory',
   'coresdk-otel-nosdk': 'memory',

@@ -11,6 +11,7 @@ export const VARIANTS = [
   'bare',
   'empty',
   'coresdk-memory',
+  'coresdk-per-route',
   'coresdk-baseline',
   'coresdk-redis',
   'coresdk-postgres',
@@ -33,9 +34,19 @@ export const TELEMETRY_VARIANTS: readonly Variant[] = ['coresdk-traced', 'coresd
 /** The frameworks the telemetry variants run on. */
 export const TELEMETRY_FRAMEWORKS: readonly Framework[] = ['express', 'fastify']
 
+/**
+ * `coresdk-per-route`: CoreSDK on the memory store, authenticating in the route's handler rather than in a middleware
+ * before it (`withCoreSdk`), on the framework whose middleware chain costs more than CoreSDK's own work.
+ */
+export const PER_ROUTE_FRAMEWORKS: readonly Framework[] = ['hono']
+
 /** The variants measured for a framework, out of those asked for. */
 export function variantsFor(framework: Framework, variants: readonly Variant[]): Variant[] {
-  return variants.filter((v) => !TELEMETRY_VARIANTS.includes(v) || TELEMETRY_FRAMEWORKS.includes(framework))
+  return variants.filter(
+    (v) =>
+      (!TELEMETRY_VARIANTS.includes(v) || TELEMETRY_FRAMEWORKS.includes(framework)) &&
+      (v !== 'coresdk-per-route' || PER_ROUTE_FRAMEWORKS.includes(framework)),
+  )
 }
 
 /** The framework's usual JWT middleware, as the report names it. */
@@ -65,6 +76,8 @@ export function variantName(framework: Framework, variant: Variant): string {
       return 'bare + an empty async middleware (reference)'
     case 'coresdk-memory':
       return 'CoreSDK, memory store'
+    case 'coresdk-per-route':
+      return 'CoreSDK, memory store, authenticating in the route handler (withCoreSdk, no middleware)'
     case 'coresdk-baseline':
       return 'CoreSDK before the one pipeline, memory store (baseline commit)'
     case 'coresdk-redis':
