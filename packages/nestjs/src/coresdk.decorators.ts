@@ -30,12 +30,13 @@ export function Roles(...args: [RoleRequirement] | string[]): MethodDecorator & 
  * ```
  */
 export const CoreSdkUser = createParamDecorator((claim: string | undefined, context: ExecutionContext) => {
-  const user = context.switchToHttp().getRequest<CoreSdkRequest>().coresdk_user ?? null
+  // The request is the context's first argument (what `switchToHttp().getRequest()` returns, without its closures).
+  const user = context.getArgByIndex<CoreSdkRequest>(0).coresdk_user ?? null
   return claim === undefined ? user : user?.[claim]
 })
 
 /** The caller's session (`coresdk_session`: a `Session`, or null). */
 export const CoreSdkSession = createParamDecorator(
   (_data: unknown, context: ExecutionContext) =>
-    context.switchToHttp().getRequest<CoreSdkRequest>().coresdk_session ?? null,
+    context.getArgByIndex<CoreSdkRequest>(0).coresdk_session ?? null,
 )
