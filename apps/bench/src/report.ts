@@ -377,7 +377,9 @@ export function renderMarkdown(report: BenchReport): string {
       '(on a CPU-bound server, req/s × bare ≈ 1 / (CPU/req × bare)). It still moves by up to about 15 % from round ' +
       'to round when the machine’s own speed varies (a virtual machine’s does): a ratio within that of its limit is ' +
       'not settled by one run. The instruction counts (section 4) do not depend on the machine’s speed. The empty-middleware ' +
-      'row shows what any middleware costs in each framework.',
+      'row shows what any middleware costs in each framework; on Hono, the per-route row (`withCoreSdk`, no ' +
+      'middleware) shows CoreSDK without that cost. The kernel column is the part of the server’s CPU spent in ' +
+      'system calls (reading and writing sockets), which CoreSDK makes none of on the warm path.',
   )
   out.push('')
   if (report.verify) {
