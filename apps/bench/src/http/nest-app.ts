@@ -31,10 +31,12 @@ function body(claims: { sub?: string; email?: string } | null | undefined, sessi
   return { sub: String(claims?.sub ?? ''), email: claims?.email ?? null, session_id: sessionId }
 }
 
+// Every variant's handler takes the request, as the CoreSDK one must to read the user: Nest resolves a handler's
+// parameters on every request, which is the app's cost, not the guard's.
 @Controller('api')
 class BareController {
   @Get('me')
-  me(): MeBody {
+  me(@Req() _req: AuthedRequest): MeBody {
     return BARE_BODY
   }
 }
@@ -60,7 +62,7 @@ class EmptyGuard implements CanActivate {
 @UseGuards(EmptyGuard)
 class EmptyController {
   @Get('me')
-  me(): MeBody {
+  me(@Req() _req: AuthedRequest): MeBody {
     return BARE_BODY
   }
 }
