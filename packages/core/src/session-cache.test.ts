@@ -227,3 +227,107 @@ describe('SessionCache, the cache in front of the Redis and PostgreSQL stores', 
     for (const r of records) expect(cache.get('t', r.id)).toBeUndefined()
   })
 })
+
+describe('SessionCache.shared, one store read for the requests that miss together', () => {
+  const deferred = <T>() => {
+    let resolve!: (value: T) => void
+    let reject!: (error: unknown) => void
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    return { promise, resolve, reject }
+  }
+
+  it('sends one read for callers that miss while it is in flight, each given its own copy', async () => {
+    const { cache } = setup()
+    const one = record()
+    const answer = deferred<SessionRecord | null>()
+    let reads = 0
+    const read = () => {
+      reads++
+      return answer.promise
+    }
+    const calls = [1, 2, 3].map(() => cache.shared('key', 't', one.key!, read))
+    expect(reads).toBe(1)
+    answer.resolve(one)
+    const [first, second, third] = await Promise.all(calls)
+    expect(first).toBe(one)
+    expect(second).toEqual(one)
+    expect(second).not.toBe(one)
+    expect(third).not.toBe(second)
+    // Settled: the next miss reads again.
+    await cache.shared('key', 't', one.key!, async () => {
+      reads++
+      return one
+    })
+    expect(reads).toBe(2)
+  })
+
+  it('does not share a read that began before a revocation message with a caller that came after it', async () => {
+    const { cache } = setup()
+    const one = record()
+    const before = deferred<SessionRecord | null>()
+    const reads: string[] = []
+    const early = cache.shared('key', 't', one.key!, () => {
+      reads.push('before')
+      return before.promise
+    })
+    cache.apply(revocationOf(one, Date.now()))
+    const late = cache.shared('key', 't', one.key!, async () => {
+      reads.push('after')
+      return { ...one, revokedAt: 1 }
+    })
+    before.resolve(one)
+    expect(reads).toEqual(['before', 'after'])
+    expect((await early)?.revokedAt).toBeNull()
+    expect((await late)?.revokedAt).toBe(1)
+  })
+
+  it('keeps kinds, tenants and names apart', async () => {
+    const { cache } = setup()
+    const pending = deferred<string>()
+    let reads = 0
+    const read = () => {
+      reads++
+      return pending.promise
+    }
+    const calls = [
+      cache.shared('key', 't', 'x', read),
+      cache.shared('id', 't', 'x', read),
+      cache.shared('key', 'u', 'x', read),
+      cache.shared('key', 't', 'y', read),
+      // Tenant "t1" with name "x" against tenant "t" with name "1x": no spelling of one is the other.
+      cache.shared('key', 't1', 'x', read),
+      cache.shared('key', 't', '1x', read),
+    ]
+    expect(reads).toBe(6)
+    pending.resolve('ok')
+    expect(await Promise.all(calls)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok'])
+  })
+
+  it('gives every caller the failure of a shared read, then reads again', async () => {
+    const { cache } = setup()
+    const failing = deferred<number | null>()
+    let reads = 0
+    const read = () => {
+      reads++
+      return failing.promise
+    }
+    const a = cache.shared('marker', 't', 'usr_1', read)
+    const b = cache.shared('marker', 't', 'usr_1', read)
+    failing.reject(new Error('store down'))
+    await expect(a).rejects.toThrow('store down')
+    await expect(b).rejects.toThrow('store down')
+    await expect(cache.shared('marker', 't', 'usr_1', async () => ++reads)).resolves.toBe(2)
+  })
+
+  it('shares nothing while distrusted or disabled: every caller reads', async () => {
+    for (const cache of [new SessionCache({ maxStaleness: 1000 }), setup({ maxStaleness: 0 }).cache]) {
+      let reads = 0
+      const read = async () => ++reads
+      await Promise.all([cache.shared('id', 't', 'a', read), cache.shared('id', 't', 'a', read)])
+      expect(reads).toBe(2)
+    }
+  })
+})

@@ -78,6 +78,8 @@ export class SessionCache {
   readonly #maxStaleness: number
   readonly #enabled: boolean
   readonly #now: () => number
+  // Reads in flight, by kind, epoch and name: see {@link SessionCache.shared}.
+  readonly #reading = new Map<string, Promise<unknown>>()
   #trusted = false
   #epoch = 0
   #hits = 0
@@ -171,6 +173,32 @@ export class SessionCache {
     const entry = { record: deepFreeze(structuredClone(record)), epoch }
     this.#byId.set(record.id, { tenantId, value: entry }, until)
     if (record.key !== null) this.#byKey.set(record.key, { tenantId, value: record.id }, until)
+  }
+
+  /**
+   * Runs `read` (a store read of one session by id or key, or of a user's marker) once for every caller that misses
+   * the cache while it is in flight: without it, each request arriving between an entry's expiry and the store's
+   * answer sends its own read, hundreds of them on a busy instance, every `maxStaleness`. A caller joins only a read
+   * that began at the current epoch, so that a read sent before a revocation message is never shared with a request
+   * that arrived after it (that request sends its own); each joiner gets its own copy of the answer.
+   */
+  shared<T>(
+    kind: 'id' | 'key' | 'marker',
+    tenantId: string,
+    name: string,
+    read: () => Promise<T>,
+  ): Promise<T> {
+    if (!this.#trusted || !this.#enabled) return read()
+    const slot = `${kind}${this.#epoch}:${scoped(tenantId, name)}`
+    const running = this.#reading.get(slot) as Promise<T> | undefined
+    if (running !== undefined) return running.then((value) => structuredClone(value))
+    const started = read()
+    this.#reading.set(slot, started)
+    const done = (): void => {
+      if (this.#reading.get(slot) === started) this.#reading.delete(slot)
+    }
+    started.then(done, done)
+    return started
   }
 
   /** The user a session id belongs to, when known. */

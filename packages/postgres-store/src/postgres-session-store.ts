@@ -289,6 +289,10 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
   get(tenantId: string, id: string): Promise<SessionRecord | null> {
     const cached = this.#cache.get(tenantId, id)
     if (cached !== undefined) return Promise.resolve(cached)
+    return this.#cache.shared('id', tenantId, id, () => this.#readById(tenantId, id))
+  }
+
+  #readById(tenantId: string, id: string): Promise<SessionRecord | null> {
     return this.#run(async () => {
       const epoch = this.#cache.epoch
       const rows = await this.#query(this.#sql.get, [this.#lookup.hash(tenantId, id), Date.now()])
@@ -303,6 +307,10 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
     const cached = this.#cache.getByKey(tenantId, key)
     if (cached !== undefined) return Promise.resolve(cached)
+    return this.#cache.shared('key', tenantId, key, () => this.#readByKey(tenantId, key))
+  }
+
+  #readByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
     return this.#run(async () => {
       const epoch = this.#cache.epoch
       const rows = await this.#query(this.#sql.getByKey, [this.#lookup.hash(tenantId, key), Date.now()])
@@ -518,6 +526,10 @@ class PostgresSessionStoreImpl implements PostgresSessionStore {
   getUserRevokedAt(tenantId: string, userId: string): Promise<number | null> {
     const cached = this.#cache.getMarker(tenantId, userId)
     if (cached !== undefined) return Promise.resolve(cached)
+    return this.#cache.shared('marker', tenantId, userId, () => this.#readMarker(tenantId, userId))
+  }
+
+  #readMarker(tenantId: string, userId: string): Promise<number | null> {
     return this.#run(async () => {
       const epoch = this.#cache.epoch
       const rows = (await this.#query(this.#sql.marker, [

@@ -143,4 +143,35 @@ describe.skipIf(postgres.url === null)(`two instances on one PostgreSQL ${postgr
     )
     expect(samples).toHaveLength(250)
   })
+
+  it('requests that miss the cache together send PostgreSQL one read, not one each', async () => {
+    // A short staleness bound, so that the entries expire within the test.
+    const c = await openStore(url, { schema, localCache: { maxStaleness: 40 } })
+    try {
+      const session = makeSessionRecord({ tenantId: tenant })
+      await a.store.create(tenant, session)
+      await c.store.get(tenant, session.id)
+      await c.store.getByKey(tenant, session.key!)
+      await c.store.getUserRevokedAt(tenant, session.userId)
+      await sleep(60)
+      let queries = 0
+      const checkout = c.pool.connect.bind(c.pool)
+      c.pool.connect = (() => {
+        queries++
+        return checkout()
+      }) as typeof c.pool.connect
+      const many = <T>(read: () => Promise<T>) => Promise.all(Array.from({ length: 50 }, read))
+      const [byId, byKey, markers] = await Promise.all([
+        many(() => c.store.get(tenant, session.id)),
+        many(() => c.store.getByKey(tenant, session.key!)),
+        many(() => c.store.getUserRevokedAt(tenant, session.userId)),
+      ])
+      expect(byId.every((r) => r?.id === session.id && r.revokedAt === null)).toBe(true)
+      expect(byKey.every((r) => r?.id === session.id)).toBe(true)
+      expect(markers.every((m) => m === null)).toBe(true)
+      expect(queries).toBe(3)
+    } finally {
+      await c.close()
+    }
+  })
 })

@@ -271,6 +271,10 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   get(tenantId: string, id: string): Promise<SessionRecord | null> {
     const cached = this.#cache.get(tenantId, id)
     if (cached !== undefined) return Promise.resolve(cached)
+    return this.#cache.shared('id', tenantId, id, () => this.#readById(tenantId, id))
+  }
+
+  #readById(tenantId: string, id: string): Promise<SessionRecord | null> {
     return this.#run(async () => {
       const epoch = this.#cache.epoch
       const userId = await this.#owner(tenantId, id)
@@ -292,6 +296,10 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   getByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
     const cached = this.#cache.getByKey(tenantId, key)
     if (cached !== undefined) return Promise.resolve(cached)
+    return this.#cache.shared('key', tenantId, key, () => this.#readByKey(tenantId, key))
+  }
+
+  #readByKey(tenantId: string, key: string): Promise<SessionRecord | null> {
     return this.#run(async () => {
       const epoch = this.#cache.epoch
       const userId = readPointer(await this.#client.get(this.#keys.keyPointer(tenantId, key)))
@@ -455,6 +463,10 @@ class RedisSessionStoreImpl implements RedisSessionStore {
   getUserRevokedAt(tenantId: string, userId: string): Promise<number | null> {
     const cached = this.#cache.getMarker(tenantId, userId)
     if (cached !== undefined) return Promise.resolve(cached)
+    return this.#cache.shared('marker', tenantId, userId, () => this.#readMarker(tenantId, userId))
+  }
+
+  #readMarker(tenantId: string, userId: string): Promise<number | null> {
     return this.#run(async () => {
       const epoch = this.#cache.epoch
       const value = await this.#client.get(this.#keys.userMarker(tenantId, userId))

@@ -103,4 +103,39 @@ describe.skipIf(redis.url === null)(`two instances on one Redis ${redis.reason ?
     )
     expect(samples).toHaveLength(250)
   })
+
+  it('requests that miss the cache together send Redis one read, not one each', async () => {
+    const client = await connect(redis.url!)
+    // A short staleness bound, so that the entries expire within the test.
+    const c = createRedisSessionStore({ client, localCache: { maxStaleness: 40 } })
+    try {
+      await c.ready()
+      const session = makeSessionRecord({ tenantId: tenant })
+      await a.create(tenant, session)
+      await c.get(tenant, session.id)
+      await c.getByKey(tenant, session.key!)
+      await c.getUserRevokedAt(tenant, session.userId)
+      await new Promise((resolve) => setTimeout(resolve, 60))
+      let commands = 0
+      const send = client.sendCommand.bind(client)
+      client.sendCommand = ((...args: Parameters<typeof send>) => {
+        commands++
+        return send(...args)
+      }) as typeof client.sendCommand
+      const many = <T>(read: () => Promise<T>) => Promise.all(Array.from({ length: 50 }, read))
+      const [byId, byKey, markers] = await Promise.all([
+        many(() => c.get(tenant, session.id)),
+        many(() => c.getByKey(tenant, session.key!)),
+        many(() => c.getUserRevokedAt(tenant, session.userId)),
+      ])
+      expect(byId.every((r) => r?.id === session.id && r.revokedAt === null)).toBe(true)
+      expect(byKey.every((r) => r?.id === session.id)).toBe(true)
+      expect(markers.every((m) => m === null)).toBe(true)
+      // One read each: the session by id (its owner is known), by key (pointer, then the record), the marker.
+      expect(commands).toBeLessThanOrEqual(4)
+    } finally {
+      await c.close()
+      client.disconnect()
+    }
+  })
 })
