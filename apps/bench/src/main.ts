@@ -50,14 +50,14 @@ const QUICK = {
   verify: { rounds: 3, durationMs: 150, warmupMs: 150 },
   http: { rounds: 2, durationSec: 1, warmupRequests: 2000, connections: 50 },
   sessions: { rounds: 2, count: 200, concurrency: 16, revocations: 200, memorySessions: 50_000 },
-  instructions: { warmupRequests: 3000, requests: 2000, connections: 8, parallel: 2 },
+  instructions: { warmupRequests: 3000, requests: 2000, connections: 8, parallel: 2, processes: 1 },
   profileSec: 4,
 }
 const FULL = {
   verify: { rounds: 7, durationMs: 1000, warmupMs: 500 },
   http: { rounds: 3, durationSec: 8, warmupRequests: 10_000, connections: 50 },
   sessions: { rounds: 3, count: 2000, concurrency: 16, revocations: 500, memorySessions: 100_000 },
-  instructions: { warmupRequests: 6000, requests: 4000, connections: 8, parallel: 2 },
+  instructions: { warmupRequests: 6000, requests: 4000, connections: 8, parallel: 2, processes: 3 },
   profileSec: 8,
 }
 
@@ -208,6 +208,8 @@ async function main(): Promise<void> {
     'coresdk-memory',
     'coresdk-per-route',
     'coresdk-baseline',
+    'coresdk-redis',
+    'coresdk-postgres',
     ...TELEMETRY_VARIANTS,
   ]
   const instructionSettings: InstructionSettings = {

@@ -139,6 +139,17 @@ const STORE_NAME: Record<string, string> = { redis: 'Redis', postgres: 'PostgreS
 
 /** The sessions tables: operations, propagation, memory. */
 /** Instructions per request per framework and variant, with the ratio to bare. */
+/** The lowest and highest process of a variant against its median (`−2.1 % … +3.4 %`), and any full GC counted. */
+function spread(r: InstructionResult): string {
+  const gcs = r.fullGcs > 0 ? `; ${r.fullGcs} full GC` : ''
+  if (r.processes.length < 2) return `one process${gcs}`
+  const percent = (value: number): string => {
+    const p = (value / r.perRequest - 1) * 100
+    return `${p >= 0 ? '+' : '−'}${Math.abs(p).toFixed(1)} %`
+  }
+  return `${percent(Math.min(...r.processes))} … ${percent(Math.max(...r.processes))}${gcs}`
+}
+
 export function instructionsSection(results: InstructionResult[]): string {
   const out: string[] = []
   for (const framework of [...new Set(results.map((r) => r.framework))]) {
@@ -147,14 +158,22 @@ export function instructionsSection(results: InstructionResult[]): string {
     out.push(`### ${FRAMEWORK_NAME[framework]}\n`)
     out.push(
       table(
-        ['Variant', 'instructions/req, main thread', '× bare', 'all threads', '× bare'],
+        [
+          'Variant',
+          'instructions/req, main thread',
+          '× bare',
+          'spread of the processes',
+          'all threads',
+          '× bare',
+        ],
         rows.map((r) =>
           r.unavailable !== null
-            ? [variantName(framework, r.variant), `n/a (${r.unavailable})`, '', '', '']
+            ? [variantName(framework, r.variant), `n/a (${r.unavailable})`, '', '', '', '']
             : [
                 variantName(framework, r.variant),
                 formatNumber(r.perRequest),
                 formatRatio(r.perRequest / (bare?.perRequest ?? Number.NaN)),
+                spread(r),
                 formatNumber(r.allThreads),
                 formatRatio(r.allThreads / (bare?.allThreads ?? Number.NaN)),
               ],
@@ -453,7 +472,14 @@ export function renderMarkdown(report: BenchReport): string {
         'garbage collection; the helper threads (the optimising compiler, concurrent marking) are shown apart, as they vary ' +
         'with when the JIT happens to work. Unlike CPU time, the count does not move with other work on the machine, so ' +
         'the main-thread ratios are the steadiest measure of what CoreSDK adds on the warm path, and the targets are judged ' +
-        'on them. It leaves out time in the kernel, which CoreSDK does not add to (no system call on the warm path).',
+        'on them. It leaves out time in the kernel, which CoreSDK does not add to (no system call on the warm path). ' +
+        (i.processes > 1
+          ? `Each variant ran in ${i.processes} processes, started one after another round by round; the figure is their median, ` +
+            'and the spread column gives the lowest and highest process against it: processes of one server differ with ' +
+            'where and when the JIT optimised. A full (mark-compact) garbage collection inside a counted window is named ' +
+            'in the spread column.'
+          : 'Each variant ran in one process: processes of one server differ with where and when the JIT optimised, by ' +
+            'a few percent on most (a full run takes the median of several).'),
     )
     out.push('')
     out.push(instructionsSection(report.instructions))

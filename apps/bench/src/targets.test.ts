@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HttpResult } from './http/http-bench.ts'
+import { combineProcesses } from './http/instructions.ts'
 import { type SessionsReport, unmeasuredPropagation } from './sessions/sessions-bench.ts'
 import { evaluateTargets, instructionTargets, verdict } from './targets.ts'
 import type { VerifyResult } from './verify/verify-bench.ts'
@@ -134,6 +135,8 @@ describe('instructionTargets', () => {
     perRequest,
     allThreads: perRequest * 2,
     requests: 4000,
+    processes: [perRequest],
+    fullGcs: 0,
   })
 
   it('judges CoreSDK against bare and the baseline, and telemetry on against off, on main-thread counts', () => {
@@ -151,6 +154,29 @@ describe('instructionTargets', () => {
     expect(byId['instructions-warm-vs-baseline-express']).toMatchObject({ met: false, limit: 1.05 })
     expect(byId['instructions-telemetry-sdk-express']!.value).toBeCloseTo(132 / 130)
     expect(byId['instructions-telemetry-nosdk-express']).toMatchObject({ met: true })
+  })
+
+  it('judges each store against the memory store, on main-thread counts', () => {
+    const targets = instructionTargets([
+      counted('coresdk-memory', 100_000),
+      counted('coresdk-redis', 102_000),
+      counted('coresdk-postgres', 106_000),
+    ])
+    const byId = Object.fromEntries(targets.map((t) => [t.id, t]))
+    expect(byId['instructions-redis-vs-memory-express']).toMatchObject({ met: true, limit: 1.03 })
+    expect(byId['instructions-postgres-vs-memory-express']).toMatchObject({ met: false, limit: 1.05 })
+  })
+
+  it("takes the median of a variant's processes, and keeps the failure of any one", () => {
+    const a = combineProcesses([
+      { ...counted('bare', 130_000), fullGcs: 1 },
+      counted('bare', 100_000),
+      counted('bare', 104_000),
+    ])
+    expect(a).toMatchObject({ perRequest: 104_000, allThreads: 208_000, fullGcs: 1, unavailable: null })
+    expect(a.processes).toEqual([130_000, 100_000, 104_000])
+    const b = combineProcesses([counted('bare', 100_000), counted('bare', 0, 'failed: x')])
+    expect(b.unavailable).toBe('failed: x')
   })
 
   it('gives no verdict where a count is missing, and no target where one side did not run', () => {

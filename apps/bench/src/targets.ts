@@ -276,6 +276,20 @@ export function instructionTargets(results: InstructionResult[]): TargetResult[]
       'telemetry-sdk',
     ],
     ['coresdk-otel-nosdk', 'coresdk-memory', 1.02, 'telemetry off, no OpenTelemetry SDK', 'telemetry-nosdk'],
+    [
+      'coresdk-redis',
+      'coresdk-memory',
+      1.03,
+      'the memory store (Redis, local cache warm)',
+      'redis-vs-memory',
+    ],
+    [
+      'coresdk-postgres',
+      'coresdk-memory',
+      1.05,
+      'the memory store (PostgreSQL, local cache warm)',
+      'postgres-vs-memory',
+    ],
   ]
   for (const framework of [...new Set(results.map((r) => r.framework))]) {
     for (const [subject, reference, limit, name, id] of pairs) {

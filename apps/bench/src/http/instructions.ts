@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { Baseline } from '../baseline.ts'
 import { startWorker, type Worker, type WorkerMessage } from '../children.ts'
 import type { Fixture } from '../fixture.ts'
+import { median } from '../stats.ts'
 import { check, startVariant } from './http-bench.ts'
 import type { LoadResult } from './load-worker.ts'
 import { type Framework, type Variant, variantsFor } from './variants.ts'
@@ -18,6 +19,11 @@ export interface InstructionSettings {
   connections: number
   /** Servers measured at once: counts do not depend on what else runs. */
   parallel: number
+  /**
+   * Processes per variant, each started afresh: the figure is their median. Processes of one server differ (where
+   * and when the JIT optimises), by a few percent on most and by tens of percent on Nest on Fastify.
+   */
+  processes: number
   frameworks: readonly Framework[]
   variants: readonly Variant[]
   baseline: Baseline | null
@@ -37,6 +43,31 @@ export interface InstructionResult {
   /** Instructions of every thread of the server per request. */
   allThreads: number
   requests: number
+  /** The main-thread count per request of each process, in the order they ran (the median is `perRequest`). */
+  processes: number[]
+  /** Full (mark-compact) garbage collections inside the counted windows, over all processes. */
+  fullGcs: number
+}
+
+/**
+ * One variant's figure from its processes' own: the medians of their counts. A process that failed makes the
+ * variant unavailable (its reason kept): a median over the processes that happened to work would hide it.
+ */
+export function combineProcesses(runs: readonly InstructionResult[]): InstructionResult {
+  const first = runs[0]
+  if (first === undefined) throw new Error('no process to combine')
+  const failed = runs.find((r) => r.unavailable !== null)
+  if (failed) return { ...failed, processes: runs.map((r) => r.perRequest) }
+  return {
+    framework: first.framework,
+    variant: first.variant,
+    unavailable: null,
+    perRequest: median(runs.map((r) => r.perRequest)),
+    allThreads: median(runs.map((r) => r.allThreads)),
+    requests: median(runs.map((r) => r.requests)),
+    processes: runs.map((r) => r.perRequest),
+    fullGcs: runs.reduce((sum, r) => sum + r.fullGcs, 0),
+  }
 }
 
 /** Why callgrind cannot run here, or null when it can. */
@@ -86,6 +117,8 @@ async function measure(
     perRequest: Number.NaN,
     allThreads: Number.NaN,
     requests: 0,
+    processes: [],
+    fullGcs: 0,
   }
   const dir = mkdtempSync(join(tmpdir(), 'coresdk-callgrind-'))
   let server: Worker | undefined
@@ -136,14 +169,22 @@ async function measure(
     control('-i', 'on')
     await server.request({ type: 'begin' })
     const loaded = await run(settings.requests)
-    const { requests } = await server.request<{ type: string; requests: number }>({ type: 'end' })
+    const { requests, gcMajor } = await server.request<{ type: string; requests: number; gcMajor: number }>({
+      type: 'end',
+    })
     control('-i', 'off')
     control('-d')
     if (loaded.non2xx + loaded.errors + loaded.timeouts > 0)
       return { ...result, unavailable: `${loaded.non2xx + loaded.errors + loaded.timeouts} failed requests` }
     const counted = readDump(dir)
     const served = Math.max(1, requests)
-    return { ...result, perRequest: counted.main / served, allThreads: counted.all / served, requests }
+    return {
+      ...result,
+      perRequest: counted.main / served,
+      allThreads: counted.all / served,
+      requests,
+      fullGcs: gcMajor,
+    }
   } catch (error) {
     return { ...result, unavailable: `failed: ${String(error).split('\n')[0]}` }
   } finally {
@@ -163,23 +204,28 @@ export async function runInstructionBench(
   token: string,
   log: (line: string) => void,
 ): Promise<InstructionResult[]> {
-  const jobs = settings.frameworks.flatMap((framework) =>
+  const processes = Math.max(1, settings.processes)
+  const variants = settings.frameworks.flatMap((framework) =>
     variantsFor(framework, settings.variants).map((variant) => ({ framework, variant })),
   )
-  const results: InstructionResult[] = []
+  // Round by round (every variant once, then again), so that the processes of one variant do not run side by side.
+  const jobs = Array.from({ length: processes }, (_, round) =>
+    variants.map((v, index) => ({ ...v, index, round })),
+  ).flat()
+  const runs: InstructionResult[][] = variants.map(() => [])
   let next = 0
   const lane = async (): Promise<void> => {
     while (next < jobs.length) {
-      const { framework, variant } = jobs[next++]!
+      const { framework, variant, index, round } = jobs[next++]!
       const result = await measure(framework, variant, settings, fixture, token)
+      const of = processes > 1 ? ` (process ${round + 1} of ${processes})` : ''
+      const gcs = result.fullGcs > 0 ? `, ${result.fullGcs} full GC in the window` : ''
       log(
-        `  ${framework}/${variant}: ${result.unavailable ?? `${Math.round(result.perRequest).toLocaleString('en-US')} instructions/req`}`,
+        `  ${framework}/${variant}${of}: ${result.unavailable ?? `${Math.round(result.perRequest).toLocaleString('en-US')} instructions/req${gcs}`}`,
       )
-      results.push(result)
+      runs[index]!.push(result)
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, settings.parallel) }, lane))
-  const order = (r: InstructionResult): string =>
-    `${settings.frameworks.indexOf(r.framework)}:${String(settings.variants.indexOf(r.variant)).padStart(3, '0')}`
-  return results.sort((a, b) => order(a).localeCompare(order(b)))
+  return runs.map(combineProcesses)
 }
