@@ -473,6 +473,9 @@ export function renderMarkdown(report: BenchReport): string {
         'with when the JIT happens to work. Unlike CPU time, the count does not move with other work on the machine, so ' +
         'the main-thread ratios are the steadiest measure of what CoreSDK adds on the warm path, and the targets are judged ' +
         'on them. It leaves out time in the kernel, which CoreSDK does not add to (no system call on the warm path). ' +
+        'On the Redis and PostgreSQL rows, what the store does by the clock (it reads a cached session again once it is ' +
+        '`localCache.maxStaleness` old, 1 s) falls on fewer requests per second than at full speed, as the counted ' +
+        'requests take valgrind many times longer: those rows overstate that part. ' +
         (i.processes > 1
           ? `Each variant ran in ${i.processes} processes, started one after another round by round; the figure is their median, ` +
             'and the spread column gives the lowest and highest process against it: processes of one server differ with ' +
