@@ -75,6 +75,7 @@ export declare class SessionCache {
   get(tenantId: string, id: string): SessionRecord | undefined;
   getByKey(tenantId: string, key: string): SessionRecord | undefined;
   put(tenantId: string, record: SessionRecord, epoch: number): void;
+  shared<T>(kind: 'id' | 'key' | 'marker', tenantId: string, name: string, read: () => Promise<T>): Promise<T>;
   owner(tenantId: string, id: string): string | undefined;
   setOwner(tenantId: string, id: string, userId: string): void;
   getMarker(tenantId: string, userId: string): number | null | undefined;
