@@ -137,8 +137,6 @@ export function httpSection(results: HttpResult[]): string {
 
 const STORE_NAME: Record<string, string> = { redis: 'Redis', postgres: 'PostgreSQL' }
 
-/** The sessions tables: operations, propagation, memory. */
-/** Instructions per request per framework and variant, with the ratio to bare. */
 /** The lowest and highest process of a variant against its median (`−2.1 % … +3.4 %`), and any full GC counted. */
 function spread(r: InstructionResult): string {
   const gcs = r.fullGcs > 0 ? `; ${r.fullGcs} full GC` : ''
@@ -150,6 +148,7 @@ function spread(r: InstructionResult): string {
   return `${percent(Math.min(...r.processes))} … ${percent(Math.max(...r.processes))}${gcs}`
 }
 
+/** Instructions per request per framework and variant, with the ratio to bare. */
 export function instructionsSection(results: InstructionResult[]): string {
   const out: string[] = []
   for (const framework of [...new Set(results.map((r) => r.framework))]) {
@@ -185,6 +184,7 @@ export function instructionsSection(results: InstructionResult[]): string {
   return out.join('\n').trimEnd()
 }
 
+/** The sessions tables: operations, propagation, memory. */
 export function sessionsSection(report: SessionsReport): string {
   const ops = table(
     ['Store: operation', 'ops/s (concurrent)', 'p50 ms (one at a time)', 'p99 ms'],

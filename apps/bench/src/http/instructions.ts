@@ -169,7 +169,7 @@ async function measure(
     control('-i', 'on')
     await server.request({ type: 'begin' })
     const loaded = await run(settings.requests)
-    const { requests, gcMajor } = await server.request<{ type: string; requests: number; gcMajor: number }>({
+    const { requests, fullGcs } = await server.request<{ type: string; requests: number; fullGcs: number }>({
       type: 'end',
     })
     control('-i', 'off')
@@ -183,7 +183,7 @@ async function measure(
       perRequest: counted.main / served,
       allThreads: counted.all / served,
       requests,
-      fullGcs: gcMajor,
+      fullGcs,
     }
   } catch (error) {
     return { ...result, unavailable: `failed: ${String(error).split('\n')[0]}` }
