@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** The bench package's folder: every child runs from here, so tsx finds this package's tsconfig. */
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Loaded before anything else in every child: it steadies the shape of Node's tick objects (see the file). */
+export const STEADY_SHAPES = join(BENCH_DIR, 'src', 'steady-shapes.mjs')
 
 const live = new Set<ChildProcess>()
 
@@ -57,6 +60,8 @@ export interface StartWorkerOptions {
   readyTimeoutMs?: number
   /** The bench folder the script lives in: another checkout's (the baseline build). @default this bench's folder */
   benchDir?: string
+  /** Whether the worker's standard output comes to the parent (`worker.process.stdout`) rather than the terminal. */
+  pipeStdout?: boolean
   /** A command the worker's `node` runs under (`valgrind --tool=callgrind …`): the worker's pid is then its. */
   wrapper?: string[]
 }
@@ -77,6 +82,8 @@ export async function startWorker(
     [
       ...(options.wrapper ? [...wrapperArgs, process.execPath] : []),
       '--import',
+      pathToFileURL(STEADY_SHAPES).href,
+      '--import',
       'tsx',
       ...(options.nodeArgs ?? []),
       join(benchDir, 'src', script),
@@ -84,7 +91,7 @@ export async function startWorker(
     ],
     {
       cwd: benchDir,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', options.pipeStdout ? 'pipe' : 'inherit', 'inherit', 'ipc'],
       // The bench's own tsconfig for tsx (the Nest apps' decorators); the baseline copy's reaches its package sources.
       env: { ...process.env, TSX_TSCONFIG_PATH: join(benchDir, 'tsconfig.run.json'), ...options.env },
     },

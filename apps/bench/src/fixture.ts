@@ -13,6 +13,11 @@ export interface Fixture {
   databaseUrl: string
   /** A prefix that keeps this run's Redis keys (and its PostgreSQL schema, `bench_<runId>`) apart from anything else. */
   runId: string
+  /**
+   * The Redis and PostgreSQL stores' local cache `maxStaleness`, in ms, where the store's default is not what is being
+   * measured (the callgrind section: see `CALLGRIND_STALENESS`).
+   */
+  cacheStaleness?: number
 }
 
 /** The fixture the parent put in the environment. */

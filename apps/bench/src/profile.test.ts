@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { areaOf, type CpuProfile, summarizeProfile } from './profile.ts'
+import { areaOf, type CpuProfile, shortUrl, summarizeProfile } from './profile.ts'
 
 const core = 'file:///repo/packages/core/src/client.ts'
 const jose = 'file:///repo/node_modules/.pnpm/jose@6.2.18/node_modules/jose/dist/webapi/jwt/verify.js'
@@ -11,6 +11,23 @@ describe('summarizeProfile', () => {
     expect(areaOf(jose, 'jwtVerify')).toBe('jose')
     expect(areaOf('node:internal/crypto/util', 'x')).toBe('Node.js internals')
     expect(areaOf('', '(garbage collector)')).toBe('GC')
+    // The bench loads the workspace packages as built.
+    expect(areaOf('file:///home/ci/checkout/packages/core/dist/chunk-7ZAXGCXW.js', 'get')).toBe(
+      '@coresdk/core',
+    )
+    expect(areaOf('file:///home/ci/checkout/packages/redis-store/dist/index.js', 'x')).toBe(
+      '@coresdk/redis-store',
+    )
+  })
+
+  it('names a script without the folders of the machine it ran on', () => {
+    expect(shortUrl('file:///home/ci/checkout/packages/core/dist/chunk-7ZAXGCXW.js')).toBe(
+      'packages/core/dist/chunk-7ZAXGCXW.js',
+    )
+    expect(shortUrl(jose)).toBe('jose/dist/webapi/jwt/verify.js')
+    expect(shortUrl('file:///home/ci/checkout/apps/bench/src/http/apps.ts')).toBe('src/http/apps.ts')
+    expect(shortUrl('file:///tmp/elsewhere/loader.mjs')).toBe('loader.mjs')
+    expect(shortUrl('node:_http_server')).toBe('node:_http_server')
   })
 
   it('sums self time by function and area, and inclusive time up the stack, leaving idle out', () => {

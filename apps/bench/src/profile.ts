@@ -39,6 +39,9 @@ export interface ProfileSummary {
   inclusive: Array<{ name: string; ms: number; share: number }>
 }
 
+// A workspace package's sources (as tsx runs them) or its build (as the bench loads it).
+const WORKSPACE = /\/packages\/([a-z-]+)\/(?:src|dist)\//
+
 /** The area a frame belongs to, from its script URL. */
 export function areaOf(url: string, functionName: string): string {
   if (url === '') {
@@ -47,7 +50,7 @@ export function areaOf(url: string, functionName: string): string {
     if (functionName === '(program)') return 'V8 / native'
     return 'native'
   }
-  const workspace = /\/packages\/([a-z-]+)\/src\//.exec(url)
+  const workspace = WORKSPACE.exec(url)
   if (workspace) return workspace[1] === 'core' ? '@coresdk/core' : `@coresdk/${workspace[1]}`
   const pkg = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)\//.exec(url)
   if (pkg) return pkg[1]!
@@ -56,13 +59,19 @@ export function areaOf(url: string, functionName: string): string {
   return 'other'
 }
 
-function shortUrl(url: string): string {
-  const workspace = /\/(packages\/[a-z-]+\/src\/.*)$/.exec(url)
+/**
+ * Where a frame's script is, as a reader of the report knows it: a package's own path, a workspace path, or a file's
+ * name (never the machine's folders).
+ */
+export function shortUrl(url: string): string {
+  const workspace = /\/(packages\/[a-z-]+\/(?:src|dist)\/.*)$/.exec(url)
   if (workspace) return workspace[1]!
   const pkg = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?(.*)$/.exec(url)
   if (pkg) return pkg[1]!
   const bench = /\/apps\/bench\/(.*)$/.exec(url)
-  return bench ? bench[1]! : url
+  if (bench) return bench[1]!
+  if (!url.startsWith('file:') && !url.startsWith('/')) return url
+  return url.slice(url.lastIndexOf('/') + 1)
 }
 
 /**

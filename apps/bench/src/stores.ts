@@ -5,6 +5,7 @@ interface RedisStoreModule {
   createRedisSessionStore(options: {
     client: unknown
     keyPrefix?: string
+    localCache?: { maxStaleness?: number }
   }): SessionStore & { ready?(timeoutMs?: number): Promise<void> }
   redisClientOptions?(): Record<string, unknown>
 }
@@ -20,6 +21,10 @@ export type StoreResult =
 /** The PostgreSQL schema of one bench run (dropped at the end of the run). */
 export function benchSchema(fixture: Pick<Fixture, 'runId'>): string {
   return `bench_${fixture.runId}`.toLowerCase()
+}
+
+function localCache(fixture: Fixture): { localCache?: { maxStaleness: number } } {
+  return fixture.cacheStaleness === undefined ? {} : { localCache: { maxStaleness: fixture.cacheStaleness } }
 }
 
 async function openRedis(fixture: Fixture): Promise<StoreResult> {
@@ -42,7 +47,11 @@ async function openRedis(fixture: Fixture): Promise<StoreResult> {
     client.disconnect()
     return { ok: false, reason: 'Redis unreachable' }
   }
-  const store = redisStore.createRedisSessionStore({ client, keyPrefix: `bench-${fixture.runId}` })
+  const store = redisStore.createRedisSessionStore({
+    client,
+    keyPrefix: `bench-${fixture.runId}`,
+    ...localCache(fixture),
+  })
   // The local cache is used only once the revocation channel is subscribed: measure the store as it runs warm.
   await store.ready?.(5000).catch(() => {})
   return {
@@ -68,6 +77,7 @@ async function openPostgres(fixture: Fixture): Promise<StoreResult> {
       url: fixture.databaseUrl,
       schema: benchSchema(fixture),
       logger: { warn() {} },
+      ...localCache(fixture),
     })
     await connected.store.ready(5000).catch(() => {})
     return { ok: true, store: connected.store, close: connected.close }

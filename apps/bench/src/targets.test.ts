@@ -137,6 +137,7 @@ describe('instructionTargets', () => {
     requests: 4000,
     processes: [perRequest],
     fullGcs: 0,
+    requestsPerSecond: 300,
   })
 
   it('judges CoreSDK against bare and the baseline, and telemetry on against off, on main-thread counts', () => {

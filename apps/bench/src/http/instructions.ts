@@ -20,8 +20,8 @@ export interface InstructionSettings {
   /** Servers measured at once: counts do not depend on what else runs. */
   parallel: number
   /**
-   * Processes per variant, each started afresh: the figure is their median. Processes of one server differ (where
-   * and when the JIT optimises), by a few percent on most and by tens of percent on Nest on Fastify.
+   * Processes per variant, each started afresh: the figure is their median. Processes of one server differ with where
+   * and when the JIT optimises, by about a percent once `steady-shapes.mjs` is loaded (by up to 40 % without it).
    */
   processes: number
   frameworks: readonly Framework[]
@@ -47,6 +47,8 @@ export interface InstructionResult {
   processes: number[]
   /** Full (mark-compact) garbage collections inside the counted windows, over all processes. */
   fullGcs: number
+  /** Requests served per second of the counted window under callgrind (the median over the processes). */
+  requestsPerSecond: number
 }
 
 /**
@@ -65,10 +67,21 @@ export function combineProcesses(runs: readonly InstructionResult[]): Instructio
     perRequest: median(runs.map((r) => r.perRequest)),
     allThreads: median(runs.map((r) => r.allThreads)),
     requests: median(runs.map((r) => r.requests)),
+    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
     processes: runs.map((r) => r.perRequest),
     fullGcs: runs.reduce((sum, r) => sum + r.fullGcs, 0),
   }
 }
+
+/**
+ * The Redis and PostgreSQL stores' local cache `maxStaleness` under callgrind, in ms. A store re-reads a cached
+ * session once per `maxStaleness` (1 s by default) whatever the load: at full speed that is once per 10,000 to 80,000
+ * requests, but valgrind serves a few hundred per second, so the same clock would put a re-read (with its cold,
+ * unoptimised code) in every few hundred requests and count it a hundred times over. At 10 minutes, no re-read
+ * falls inside a counted window, as none would in most windows of as many requests at full speed: the rows count
+ * what a warm request does. The re-reads are in the CPU times of the HTTP section, measured at full speed.
+ */
+export const CALLGRIND_STALENESS = 600_000
 
 /** Why callgrind cannot run here, or null when it can. */
 export function callgrindMissing(): string | null {
@@ -119,6 +132,7 @@ async function measure(
     requests: 0,
     processes: [],
     fullGcs: 0,
+    requestsPerSecond: Number.NaN,
   }
   const dir = mkdtempSync(join(tmpdir(), 'coresdk-callgrind-'))
   let server: Worker | undefined
@@ -128,7 +142,7 @@ async function measure(
       framework,
       variant,
       settings.baseline,
-      { BENCH_FIXTURE: JSON.stringify(fixture) },
+      { BENCH_FIXTURE: JSON.stringify({ ...fixture, cacheStaleness: CALLGRIND_STALENESS }) },
       {
         // Instrumentation starts off: start-up and warm-up run at valgrind's fastest, uncounted.
         wrapper: [
@@ -168,7 +182,9 @@ async function measure(
       execFileSync('callgrind_control', [...args, pid], { stdio: 'ignore' })
     control('-i', 'on')
     await server.request({ type: 'begin' })
+    const t0 = performance.now()
     const loaded = await run(settings.requests)
+    const windowMs = performance.now() - t0
     const { requests, fullGcs } = await server.request<{ type: string; requests: number; fullGcs: number }>({
       type: 'end',
     })
@@ -184,6 +200,7 @@ async function measure(
       allThreads: counted.all / served,
       requests,
       fullGcs,
+      requestsPerSecond: requests / (windowMs / 1000),
     }
   } catch (error) {
     return { ...result, unavailable: `failed: ${String(error).split('\n')[0]}` }
@@ -195,8 +212,7 @@ async function measure(
 
 /**
  * Counts the instructions each server executes per warm request under callgrind: a figure that other work on the
- * machine does not move, to set beside the CPU times (separate processes of one server can still differ: Nest on
- * Fastify by up to 30 %).
+ * machine does not move, to set beside the CPU times (separate processes of one server differ by about a percent).
  */
 export async function runInstructionBench(
   settings: InstructionSettings,

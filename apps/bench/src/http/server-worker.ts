@@ -51,6 +51,13 @@ if (storeKind !== undefined) {
   })
 }
 
+// With `--allow-natives-syntax` (the bench's check of steady-shapes.mjs), SIGUSR2 prints V8's view of
+// `process.nextTick` to standard output: its inline caches' states among it.
+if (process.execArgv.includes('--allow-natives-syntax')) {
+  const print = new Function('f', '%DebugPrint(f)') as (f: unknown) => void
+  process.on('SIGUSR2', () => print(process.nextTick))
+}
+
 const app = await APP_BUILDERS[framework]({ variant, fixture, sdk })
 if (telemetry && variant !== 'coresdk-otel-nosdk') telemetry.traceRequests(app.server)
 let requests = 0
