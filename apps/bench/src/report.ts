@@ -432,7 +432,7 @@ export function renderMarkdown(report: BenchReport): string {
         'requests the server saw. Before measuring, each variant must answer 200 with the token and (except bare) 401 without it. ' +
         'Every process the bench starts (here and in section 4) first loads `apps/bench/src/steady-shapes.mjs`, which builds ' +
         'one object of the shape of Node’s `process.nextTick` tick objects: without it, the inline caches of the literal ' +
-        'that builds them ended megamorphic in most server processes (at a moment of start-up decided by timing), and every ' +
+        'that builds them ended megamorphic in most server processes (which ones depended on start-up timing), and every ' +
         'tick then went through V8’s runtime, 35,000 to 43,000 more instructions per request on Fastify, Express and Nest, ' +
         'in some processes and not others, bare ones included. With it they stay monomorphic in every process: each ' +
         'variant is measured on its code, not on the state its process fell into (and bare servers are faster than a ' +
