@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { openSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -60,8 +61,8 @@ export interface StartWorkerOptions {
   readyTimeoutMs?: number
   /** The bench folder the script lives in: another checkout's (the baseline build). @default this bench's folder */
   benchDir?: string
-  /** Whether the worker's standard output comes to the parent (`worker.process.stdout`) rather than the terminal. */
-  pipeStdout?: boolean
+  /** A file the worker's standard output goes to, rather than the terminal (a file, not a pipe: nothing is lost). */
+  stdoutFile?: string
   /** A command the worker's `node` runs under (`valgrind --tool=callgrind …`): the worker's pid is then its. */
   wrapper?: string[]
 }
@@ -91,7 +92,7 @@ export async function startWorker(
     ],
     {
       cwd: benchDir,
-      stdio: ['ignore', options.pipeStdout ? 'pipe' : 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', options.stdoutFile ? openSync(options.stdoutFile, 'w') : 'inherit', 'inherit', 'ipc'],
       // The bench's own tsconfig for tsx (the Nest apps' decorators); the baseline copy's reaches its package sources.
       env: { ...process.env, TSX_TSCONFIG_PATH: join(benchDir, 'tsconfig.run.json'), ...options.env },
     },

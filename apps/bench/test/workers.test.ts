@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { TestIssuer } from '@coresdk/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { killAllWorkers, liveWorkerCount, startWorker } from '../src/children.ts'
@@ -39,11 +42,12 @@ describe('steady-shapes.mjs, loaded first in every child', () => {
   // Without it, most server processes here ended with these caches megamorphic (measured: 9 of 9 Fastify ones).
   it('keeps the inline caches of the literal in process.nextTick monomorphic in a loaded server', async () => {
     const env = { BENCH_FIXTURE: JSON.stringify(fixture) }
+    const printedTo = join(mkdtempSync(join(tmpdir(), 'coresdk-bench-')), 'stdout.txt')
     const { worker, ready } = await startWorker('http/server-worker.ts', {
       args: ['fastify', 'bare'],
       env,
       nodeArgs: ['--allow-natives-syntax'],
-      pipeStdout: true,
+      stdoutFile: printedTo,
     })
     const { worker: load } = await startWorker('http/load-worker.ts')
     try {
@@ -58,17 +62,9 @@ describe('steady-shapes.mjs, loaded first in every child', () => {
         },
         60_000,
       )
-      let printed = ''
-      const stdout = worker.process.stdout!
-      stdout.on('data', (chunk: Buffer) => {
-        printed += chunk.toString('utf8')
-      })
-      const ended = new Promise((resolve) => stdout.once('end', resolve))
-      worker.process.kill('SIGUSR2')
-      // V8 prints through C's buffered standard output: all of it is there once the worker has exited.
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      await worker.stop()
-      await ended
+      await worker.request({ type: 'inlineCaches' })
+      await worker.stop(30_000)
+      const printed = readFileSync(printedTo, 'utf8')
       const slot = /slot #\d+ DefineKeyedOwnPropertyInLiteral (\w+)/g
       // The literal's four properties: both ids, `callback` and `args`.
       expect([...printed.matchAll(slot)].map((m) => m[1])).toEqual([

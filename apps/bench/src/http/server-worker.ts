@@ -51,13 +51,6 @@ if (storeKind !== undefined) {
   })
 }
 
-// With `--allow-natives-syntax` (the bench's check of steady-shapes.mjs), SIGUSR2 prints V8's view of
-// `process.nextTick` to standard output: its inline caches' states among it.
-if (process.execArgv.includes('--allow-natives-syntax')) {
-  const print = new Function('f', '%DebugPrint(f)') as (f: unknown) => void
-  process.on('SIGUSR2', () => print(process.nextTick))
-}
-
 const app = await APP_BUILDERS[framework]({ variant, fixture, sdk })
 if (telemetry && variant !== 'coresdk-otel-nosdk') telemetry.traceRequests(app.server)
 let requests = 0
@@ -79,6 +72,14 @@ new PerformanceObserver((list) => {
 serveParent(
   {
     ...profilerHandlers(),
+    // With `--allow-natives-syntax` (the bench's check of steady-shapes.mjs): prints V8's view of `process.nextTick`,
+    // its inline caches' states among it, to standard output (C's, buffered: complete once the worker has exited).
+    inlineCaches() {
+      if (!process.execArgv.includes('--allow-natives-syntax'))
+        throw new Error('needs --allow-natives-syntax')
+      new Function('f', '%DebugPrint(f)')(process.nextTick)
+      return {}
+    },
     begin() {
       window = { cpu: process.cpuUsage(), requests }
       fullGcs = 0
