@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { openSync } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -78,6 +78,7 @@ export async function startWorker(
 ): Promise<{ worker: Worker; ready: WorkerMessage }> {
   const benchDir = options.benchDir ?? BENCH_DIR
   const [command, ...wrapperArgs] = options.wrapper ?? [process.execPath]
+  const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w')
   const child = spawn(
     command!,
     [
@@ -92,11 +93,13 @@ export async function startWorker(
     ],
     {
       cwd: benchDir,
-      stdio: ['ignore', options.stdoutFile ? openSync(options.stdoutFile, 'w') : 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', stdoutFd ?? 'inherit', 'inherit', 'ipc'],
       // The bench's own tsconfig for tsx (the Nest apps' decorators); the baseline copy's reaches its package sources.
       env: { ...process.env, TSX_TSCONFIG_PATH: join(benchDir, 'tsconfig.run.json'), ...options.env },
     },
   )
+  // The child holds its own copy of the file's descriptor.
+  if (stdoutFd !== undefined) closeSync(stdoutFd)
   live.add(child)
   let exited: string | null = null
   const waiters = new Set<(error: Error) => void>()

@@ -182,9 +182,9 @@ async function measure(
       execFileSync('callgrind_control', [...args, pid], { stdio: 'ignore' })
     control('-i', 'on')
     await server.request({ type: 'begin' })
-    const t0 = performance.now()
+    const windowStart = performance.now()
     const loaded = await run(settings.requests)
-    const windowMs = performance.now() - t0
+    const windowMs = performance.now() - windowStart
     const { requests, fullGcs } = await server.request<{ type: string; requests: number; fullGcs: number }>({
       type: 'end',
     })
